@@ -1,0 +1,11 @@
+import type { Command } from 'commander'
+import type { Action } from '../program.js'
+
+/**
+ * Every command group registers itself here, one line each. A group lives in
+ * `src/cli/commands/<group>/` with one file per verb and an `index.ts` exporting `register`.
+ */
+export function registerCommands (program: Command, action: Action): void {
+  void program
+  void action
+}

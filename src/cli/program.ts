@@ -1,0 +1,91 @@
+import { Command, CommanderError } from 'commander'
+import { isPaipError } from '../errors.js'
+import { registerCommands } from './commands/index.js'
+import { exitCodeFor } from './exit-codes.js'
+import { VERSION } from '../version.js'
+import type { CommandContext, CommandResult, GlobalOptions } from './context.js'
+import type { CliIO } from './io.js'
+
+/** Wraps a handler as a commander action: builds the context, runs it, prints its result. */
+export type Action = (handler: (ctx: CommandContext, ...args: any[]) => Promise<CommandResult | undefined>) => (...args: any[]) => Promise<void>
+
+export interface RunOptions {
+  io: CliIO
+  signal?: AbortSignal
+}
+
+/** Runs the CLI on `argv` (without node and script) and resolves to its exit code. */
+export async function runCli (argv: string[], options: RunOptions): Promise<number> {
+  const { io } = options
+  const signal = options.signal ?? new AbortController().signal
+  let exitCode = 0
+
+  const program = new Command('paip')
+    .description('paip: a peer-to-peer grid for machine-learning work')
+    .version(VERSION, '-V, --version')
+    .option('--api <url>', 'HTTP API of the node to talk to (default: the local node)')
+    .option('--home <dir>', 'node home (default: $PAIP_HOME or ~/.paip)')
+    .option('--json', 'print results as JSON for programs', false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: text => { io.stdout(text) },
+      writeErr: text => { io.stderr(text) },
+      outputError: (text, write) => { write(text) }
+    })
+
+  const action: Action = handler => async (...args: any[]) => {
+    const command = args.at(-1) as Command
+    const globals = command.optsWithGlobals() as GlobalOptions
+    const ctx: CommandContext = { globals: { ...globals, json: globals.json === true }, io, signal }
+    const result = await handler(ctx, ...args.slice(0, -1))
+    if (result == null) return
+    print(result, ctx)
+    exitCode = result.exitCode ?? 0
+  }
+
+  registerCommands(program, action)
+  // every subcommand reports errors through the same overrides as the root
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput(program.configureOutput())
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode
+  } catch (err: any) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors were already printed
+      return err.exitCode === 0 ? 0 : 2
+    }
+    report(err, argv.includes('--json'), io)
+    return exitCodeFor(err)
+  }
+}
+
+function * allCommands (command: Command): Generator<Command> {
+  for (const sub of command.commands) {
+    yield sub
+    yield * allCommands(sub)
+  }
+}
+
+function print (result: CommandResult, ctx: CommandContext): void {
+  if (ctx.globals.json) {
+    ctx.io.stdout(JSON.stringify(result.data, null, 2) + '\n')
+    return
+  }
+  const text = result.text ?? JSON.stringify(result.data, null, 2)
+  const lines = Array.isArray(text) ? text : [text]
+  if (lines.length > 0) ctx.io.stdout(lines.join('\n') + '\n')
+}
+
+/** The one place the CLI prints an error: one line for people, an object under --json. */
+function report (err: any, json: boolean, io: CliIO): void {
+  const message = isPaipError(err) ? err.message : (err?.message ?? String(err))
+  if (json) {
+    io.stdout(JSON.stringify({ error: { name: err?.name ?? 'Error', kind: err?.kind ?? 'internal', message, details: err?.details } }, null, 2) + '\n')
+  }
+  io.stderr(`paip: ${message}\n`)
+  if (!isPaipError(err) && io.env.DEBUG != null) io.stderr(`${err?.stack ?? ''}\n`)
+}

@@ -1,0 +1,110 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePublicAddressesMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { memory } from '@libp2p/memory'
+import { preSharedKey } from '@libp2p/pnet'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p } from 'libp2p'
+import * as C from './constants.js'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHTComponents, SingleKadDHT, Selectors, Validators } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+export type HostServices = {
+  identify: Identify
+  ping: Ping
+  /** The single-protocol DHT, whose `routingTable.size` the health check reports. */
+  dht: SingleKadDHT
+}
+
+export type Host = Libp2p<HostServices>
+
+/**
+ * Which addresses peers learn of each other through the DHT:
+ * - `private`: keep loopback and LAN addresses, drop public ones (a LAN or loopback grid);
+ * - `public`: keep public addresses only (the DHT's own default, for internet grids);
+ * - `all`: keep everything.
+ */
+export type AddressFilter = 'private' | 'public' | 'all'
+
+export interface HostInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001`, `/ip4/0.0.0.0/tcp/4002/ws`, `/memory/a`. */
+  listen: string[]
+  /** Multiaddrs to announce instead of the listen addresses (NAT, containers). */
+  announce?: string[]
+  /** Multiaddrs (with `/p2p/<peer id>`) dialled at start. */
+  bootstrap?: string[]
+  /** Swarm key (the go-ipfs `swarm.key` text format): only nodes holding it can connect. */
+  swarmKey?: Uint8Array
+  datastore?: Datastore
+  logger?: ComponentLogger
+  addressFilter?: AddressFilter
+  /** DHT record validators and selectors, one pair per record namespace the grid uses. */
+  validators?: Validators
+  selectors?: Selectors
+  /** Multiaddrs (`/ip4/10.0.0.0/ipcidr/8`) exempt from connection limits; default loopback. */
+  allow?: string[]
+  inboundConnectionThreshold?: number
+  maxConnections?: number
+  reprovide?: { validity?: number, interval?: number, threshold?: number }
+  /** Ask the DHT about ourselves this often (ms); kept short in tests. */
+  querySelfInterval?: number
+}
+
+const mappers = {
+  private: removePublicAddressesMapper,
+  public: removePrivateAddressesMapper,
+  all: passthroughMapper
+}
+
+/**
+ * Builds (does not start) the node's libp2p host: TCP, WebSockets and in-memory transports,
+ * Noise, Yamux, identify, ping, bootstrap and kad-dht in server mode on the paip protocol.
+ */
+export async function createHost (init: HostInit): Promise<Host> {
+  const bootstrapList = init.bootstrap ?? []
+  return createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: {
+      listen: init.listen,
+      announce: init.announce ?? []
+    },
+    transports: [tcp(), webSockets(), memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
+    peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],
+    connectionManager: {
+      maxConnections: init.maxConnections ?? C.MAX_CONNECTIONS,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? C.INBOUND_CONNECTION_THRESHOLD,
+      allow: init.allow ?? C.DEFAULT_ALLOW
+    },
+    datastore: init.datastore,
+    logger: init.logger,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: C.DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: mappers[init.addressFilter ?? 'private'],
+        validators: init.validators ?? {},
+        selectors: init.selectors ?? {},
+        querySelfInterval: init.querySelfInterval,
+        reprovide: {
+          validity: init.reprovide?.validity ?? C.PROVIDE_VALIDITY,
+          interval: init.reprovide?.interval ?? C.REPROVIDE_INTERVAL,
+          threshold: init.reprovide?.threshold ?? C.REPROVIDE_THRESHOLD
+        }
+      }) as (components: KadDHTComponents) => SingleKadDHT
+    }
+  })
+}

@@ -1,0 +1,183 @@
+import { lpStream } from '@libp2p/utils'
+import { isPaipError } from '../errors.js'
+import { MAX_MESSAGE_BYTES, RPC_TIMEOUT } from './constants.js'
+import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
+import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * Request/response messaging over paip stream protocols: each message is one JSON document in
+ * a length-prefixed frame, capped in size, checked by the caller's decoder before use. A stream
+ * carries one request and then one or more responses (a handler may stream results).
+ */
+
+export type Decoder<T> = (value: unknown) => T
+
+export interface MessageStream {
+  read<T>(decode: Decoder<T>, options?: AbortOptions): Promise<T>
+  /** Reads raw bytes (a binary frame), for data transfer. */
+  readBytes(options?: AbortOptions): Promise<Uint8Array>
+  write(value: unknown, options?: AbortOptions): Promise<void>
+  writeBytes(bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  close(options?: AbortOptions): Promise<void>
+  abort(err: Error): void
+  readonly stream: Stream
+}
+
+export interface MessageStreamInit {
+  maxMessageBytes?: number
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export function messageStream (stream: Stream, init: MessageStreamInit = {}): MessageStream {
+  const max = init.maxMessageBytes ?? MAX_MESSAGE_BYTES
+  const lp: LengthPrefixedStream<Stream> = lpStream(stream, { maxDataLength: max })
+
+  async function readFrame (options?: AbortOptions): Promise<Uint8Array> {
+    try {
+      const list = await lp.read(options)
+      return list.subarray()
+    } catch (err: any) {
+      if (err?.name === 'InvalidDataLengthError') {
+        throw new PeerMessageTooLargeError(`peer message over ${max} bytes on ${stream.protocol}`)
+      }
+      if (err?.name === 'UnexpectedEOFError') {
+        throw new BadPeerMessageError(`peer closed the stream early on ${stream.protocol}`)
+      }
+      throw err
+    }
+  }
+
+  return {
+    stream,
+    async read (decode, options) {
+      const bytes = await readFrame(options)
+      let value: unknown
+      try {
+        value = JSON.parse(decoder.decode(bytes))
+      } catch {
+        throw new BadPeerMessageError(`peer sent a message that is not JSON on ${stream.protocol}`)
+      }
+      try {
+        return decode(value)
+      } catch (err: any) {
+        throw new BadPeerMessageError(`peer sent a malformed message on ${stream.protocol}: ${err?.message ?? err}`)
+      }
+    },
+    readBytes: readFrame,
+    async write (value, options) {
+      const bytes = encoder.encode(JSON.stringify(value))
+      if (bytes.byteLength > max) {
+        throw new PeerMessageTooLargeError(`message over ${max} bytes on ${stream.protocol}`)
+      }
+      await lp.write(bytes, options)
+    },
+    async writeBytes (bytes, options) {
+      await lp.write(bytes, options)
+    },
+    async close (options) {
+      await stream.close(options)
+    },
+    abort (err) {
+      stream.abort(err)
+    }
+  }
+}
+
+/** The envelope a handler's error travels in, so the caller can rethrow it by name. */
+interface ErrorEnvelope { error: { name: string, message: string, kind: string } }
+
+function isErrorEnvelope (value: unknown): value is ErrorEnvelope {
+  return typeof value === 'object' && value !== null && 'error' in value &&
+    typeof (value as any).error?.name === 'string' && typeof (value as any).error?.message === 'string'
+}
+
+export interface RequestOptions extends AbortOptions, MessageStreamInit {
+  /** Deadline for the whole exchange when no signal is given (ms). */
+  timeout?: number
+}
+
+function deadline (options: RequestOptions): AbortSignal {
+  const timeout = AbortSignal.timeout(options.timeout ?? RPC_TIMEOUT)
+  return options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+}
+
+/** Opens a stream to a peer on a protocol, wrapped for messages. */
+export async function dialMessages (libp2p: Libp2p, peer: PeerId | Multiaddr, protocol: string, options: RequestOptions = {}): Promise<MessageStream> {
+  try {
+    const stream = await libp2p.dialProtocol(peer, protocol, { signal: options.signal })
+    return messageStream(stream, options)
+  } catch (err: any) {
+    throw new PeerUnavailableError(`could not open ${protocol} to ${peer.toString()}: ${err?.message ?? err}`, { cause: err })
+  }
+}
+
+/** Sends one request and reads one response, checked by `decode`. Remote errors are rethrown. */
+export async function request<T> (libp2p: Libp2p, peer: PeerId | Multiaddr, protocol: string, body: unknown, decode: Decoder<T>, options: RequestOptions = {}): Promise<T> {
+  const signal = deadline(options)
+  const messages = await dialMessages(libp2p, peer, protocol, { ...options, signal })
+  try {
+    await messages.write(body, { signal })
+    const answer = await messages.read(v => v, { signal })
+    if (isErrorEnvelope(answer)) {
+      throw new RemoteError(answer.error.name, answer.error.message, (answer.error.kind as any) ?? 'internal')
+    }
+    const value = (() => {
+      try { return decode(answer) } catch (err: any) {
+        throw new BadPeerMessageError(`peer sent a malformed answer on ${protocol}: ${err?.message ?? err}`)
+      }
+    })()
+    await messages.close({ signal }).catch(() => {})
+    return value
+  } catch (err: any) {
+    messages.abort(err)
+    if (signal.aborted && !isPaipError(err)) {
+      throw new PeerUnavailableError(`${peer.toString()} did not answer ${protocol} in time`, { cause: err })
+    }
+    throw err
+  }
+}
+
+export interface HandlerContext {
+  connection: Connection
+  remotePeer: PeerId
+  signal: AbortSignal
+  /** The stream, for handlers that answer with more than one message. */
+  messages: MessageStream
+}
+
+export interface HandleOptions extends MessageStreamInit {
+  /** Deadline for one inbound exchange (ms). */
+  timeout?: number
+  maxInboundStreams?: number
+}
+
+/**
+ * Serves a protocol: reads one request (checked by `decode`), runs the handler and writes what
+ * it returns. A handler that returns undefined has answered through `ctx.messages` itself.
+ * Errors become an error envelope; a bad request never crashes the node.
+ */
+export async function handleRequests<Req> (libp2p: Libp2p, protocol: string, decode: Decoder<Req>, handler: (req: Req, ctx: HandlerContext) => Promise<unknown>, options: HandleOptions = {}): Promise<void> {
+  await libp2p.handle(protocol, async (stream, connection) => {
+    const signal = AbortSignal.timeout(options.timeout ?? RPC_TIMEOUT)
+    const messages = messageStream(stream, options)
+    try {
+      const req = await messages.read(decode, { signal })
+      const answer = await handler(req, { connection, remotePeer: connection.remotePeer, signal, messages })
+      if (answer !== undefined) await messages.write(answer, { signal })
+      await messages.close({ signal })
+    } catch (err: any) {
+      try {
+        const kind = isPaipError(err) ? err.kind : 'internal'
+        const message = isPaipError(err) ? err.message : 'internal error'
+        await messages.write({ error: { name: err?.name ?? 'Error', message, kind } }, { signal })
+        await messages.close({ signal })
+      } catch {
+        messages.abort(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+  }, { maxInboundStreams: options.maxInboundStreams ?? 64 })
+}
