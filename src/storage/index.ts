@@ -1,0 +1,5 @@
+export { createBlobStore } from './blobs.js'
+export type { BlobStore, BlobStoreInit, BlobSource, BlobInfo, GetOptions, PutOptions, PartialBlob } from './blobs.js'
+export { cidOfBytes, parseBlobCid, cidFromHash } from './cid.js'
+export { BlobCorruptError, BlobNotFoundError, BlobTooLargeError, InvalidBlobRequestError } from './errors.js'
+export * from './constants.js'
