@@ -1,0 +1,13 @@
+const second = 1000
+
+/** Deadline of one API request from a client when the caller gives no signal. */
+export const API_REQUEST_TIMEOUT = 30 * second
+/** Default cap on a JSON request body. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024
+/** Default cap on a raw (streamed upload) request body. */
+export const MAX_RAW_BODY_BYTES = 10 * 1024 * 1024 * 1024
+/** The default API URL of the local node. */
+export const DEFAULT_API_URL = 'http://127.0.0.1:9292'
+/** Files the daemon writes in its home. */
+export const API_FILE = 'api'
+export const TOKEN_FILE = 'token'

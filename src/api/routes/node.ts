@@ -1,0 +1,55 @@
+import { InvalidArgumentError } from '../../errors.js'
+import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
+import type { ApiRoute } from '../server.js'
+
+const pingBody = {
+  type: 'object',
+  required: ['peer'],
+  additionalProperties: false,
+  properties: {
+    peer: { type: 'string', minLength: 1, maxLength: 2048 },
+    timeout: { type: 'integer', minimum: 1, maximum: 120_000 }
+  }
+} as const
+
+const joinBody = {
+  type: 'object',
+  required: ['node-id', 'node-address'],
+  properties: {
+    'node-id': { type: 'string', minLength: 1, maxLength: 256 },
+    'node-address': { type: 'string', minLength: 1, maxLength: 2048 }
+  }
+} as const
+
+/** The node itself: identity, peers, ping, and seed 002's `/join`. */
+export const nodeRoutes: ApiRoute = (app, { components, access }) => {
+  const { host } = components
+
+  app.get('/api/v1/id', { onRequest: access.readAccess }, async () => ({
+    peerId: host.peerId.toString(),
+    addresses: host.getMultiaddrs().map(a => a.toString()),
+    protocols: host.getProtocols(),
+    version: components.version
+  }))
+
+  app.get('/api/v1/peers', { onRequest: access.readAccess }, async () => ({
+    peers: await listPeers(host),
+    routingTable: host.services.dht.routingTable.size
+  }))
+
+  app.post('/api/v1/ping', { onRequest: access.readAccess, schema: { body: pingBody } }, async request => {
+    const body = request.body as { peer: string, timeout?: number }
+    const target = parsePeerTarget(body.peer)
+    const signal = AbortSignal.any([AbortSignal.timeout(body.timeout ?? 10_000), components.shutdownSignal])
+    const rtt = await pingPeer(host, target, { signal })
+    return { peer: body.peer, rtt }
+  })
+
+  app.post('/join', { onRequest: access.requireAdmin, schema: { body: joinBody } }, async request => {
+    const body = request.body as Record<string, unknown>
+    if (body == null || typeof body !== 'object') throw new InvalidArgumentError('expected {"node-id", "node-address"}')
+    const signal = AbortSignal.any([AbortSignal.timeout(10_000), components.shutdownSignal])
+    const { peerId, address } = await joinPeer(host, { nodeId: String(body['node-id']), nodeAddress: String(body['node-address']) }, { signal })
+    return { joined: true, 'node-id': peerId.toString(), 'node-address': address.toString(), 'routing-table': host.services.dht.routingTable.size }
+  })
+}

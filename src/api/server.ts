@@ -1,0 +1,90 @@
+import fastify from 'fastify'
+import { isPaipError } from '../errors.js'
+import { createAccess } from './auth.js'
+import { KIND_STATUS } from './errors.js'
+import { MAX_JSON_BODY_BYTES } from './constants.js'
+import { ROUTES } from './routes/index.js'
+import type { Access } from './auth.js'
+import type { ErrorBody } from './errors.js'
+import type { NodeComponents } from '../node/components.js'
+import type { ErrorKind } from '../errors.js'
+import type { FastifyError, FastifyInstance } from 'fastify'
+
+/** What every route plugin gets besides the fastify instance. */
+export interface ApiDeps {
+  components: NodeComponents
+  /** preHandlers: `{ onRequest: deps.access.requireWrite }`. */
+  access: Access
+}
+
+/**
+ * One route file: registers its routes on `app` (its own encapsulated fastify scope, so hooks
+ * and content-type parsers it adds stay inside). Add it to ROUTES in `src/api/routes/index.ts`.
+ */
+export type ApiRoute = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>
+
+export interface ApiServerInit {
+  /** Reads need a token too. */
+  private?: boolean
+  /** Largest JSON body, in bytes. */
+  bodyLimit?: number
+  /** Default: every route file in ROUTES. */
+  routes?: readonly ApiRoute[]
+}
+
+export type ApiServer = FastifyInstance
+
+/**
+ * The node's HTTP API: every route file registered from one list, one error handler mapping
+ * PaipError kinds to statuses with the body `{ error: { name, kind, message, details } }`.
+ * `application/octet-stream` bodies are not parsed: `request.body` is the raw stream
+ * (routes that take uploads set their own limit).
+ */
+export async function createApiServer (components: NodeComponents, init: ApiServerInit = {}): Promise<ApiServer> {
+  const log = components.logger.forComponent('paip:api')
+  const app = fastify({
+    logger: false,
+    bodyLimit: init.bodyLimit ?? MAX_JSON_BODY_BYTES,
+    forceCloseConnections: true,
+    return503OnClosing: true
+  })
+  const access = createAccess(components.authenticator, { private: init.private })
+  app.decorateRequest('principal', undefined)
+
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => { done(null, payload) })
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const { status, body } = errorResponse(err)
+    if (status >= 500) log.error('%s %s failed: %e', request.method, request.url, err)
+    void reply.status(status).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
+  })
+
+  const deps: ApiDeps = { components, access }
+  for (const route of init.routes ?? ROUTES) {
+    await app.register(async scope => { await route(scope, deps) })
+  }
+  return app
+}
+
+function errorBody (name: string, kind: ErrorKind, message: string, details?: unknown): ErrorBody {
+  return { error: { name, kind, message, ...(details === undefined ? {} : { details }) } }
+}
+
+/** The one place errors become HTTP answers. */
+export function errorResponse (err: any): { status: number, body: ErrorBody } {
+  if (isPaipError(err)) {
+    return { status: KIND_STATUS[err.kind] ?? 500, body: errorBody(err.name, err.kind, err.message, err.details) }
+  }
+  if (Array.isArray(err?.validation)) {
+    return { status: 400, body: errorBody('InvalidRequestError', 'invalid-input', err.message, { problems: err.validation }) }
+  }
+  const status = typeof err?.statusCode === 'number' ? err.statusCode : 500
+  if (status === 413) return { status, body: errorBody('BodyTooLargeError', 'too-large', err.message) }
+  if (status === 415) return { status, body: errorBody('UnsupportedMediaTypeError', 'invalid-input', err.message) }
+  if (status >= 400 && status < 500) return { status, body: errorBody('InvalidRequestError', 'invalid-input', err.message) }
+  if (status === 503) return { status, body: errorBody('UnavailableError', 'unavailable', err.message ?? 'the node is shutting down') }
+  return { status: 500, body: errorBody('InternalError', 'internal', 'internal error (see the node\'s log)') }
+}

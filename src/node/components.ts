@@ -1,0 +1,59 @@
+import type { Authenticator } from '../api/auth.js'
+import type { Host } from '../net/host.js'
+import type { NodeConfig } from './config-schema.js'
+import type { Database } from './database.js'
+import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Selectors, Validators } from '@libp2p/kad-dht'
+
+/** What the node builds itself, before any component. */
+export interface CoreComponents {
+  /** The node home directory. */
+  home: string
+  config: NodeConfig
+  logger: ComponentLogger
+  /** The node's level database: take a sublevel with `sublevel(db, '<component>')`. */
+  db: Database
+  privateKey: PrivateKey
+  peerId: PeerId
+  host: Host
+  /** Add token verifiers (user logins) with `authenticator.addVerifier`. */
+  authenticator: Authenticator
+  /** When the node started (ms since the epoch). */
+  startedAt: number
+  version: string
+  /** Aborted when the node stops: combine it with every long wait. */
+  shutdownSignal: AbortSignal
+}
+
+/**
+ * Everything a node holds, passed to each component factory and to every API route.
+ * ADD A COMPONENT: add its field here (e.g. `catalog: Catalog`) and its entry to COMPONENTS
+ * in `src/node/registry.ts`.
+ */
+export interface NodeComponents extends CoreComponents {
+}
+
+/** DHT record validators and selectors, one pair per record namespace a component uses. */
+export interface RecordNamespaces {
+  validators?: Validators
+  selectors?: Selectors
+}
+
+type ExtraName = Exclude<keyof NodeComponents, keyof CoreComponents>
+
+/**
+ * How the node builds one component. `create` gets the components built before it (in list
+ * order); if what it returns has `start()`/`stop()`, they are called after libp2p started /
+ * before it stops (in reverse order). `records` are merged into the DHT's validators and
+ * selectors, which are fixed when libp2p is created.
+ */
+export interface ComponentEntry<K extends ExtraName = ExtraName> {
+  name: K
+  create: (components: NodeComponents) => NodeComponents[K] | Promise<NodeComponents[K]>
+  records?: RecordNamespaces
+}
+
+/** Type-checks one entry of the components list. */
+export function component<K extends ExtraName> (entry: ComponentEntry<K>): ComponentEntry<K> {
+  return entry
+}

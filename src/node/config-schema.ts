@@ -1,0 +1,66 @@
+import * as C from './constants.js'
+
+export type SettingType = 'string' | 'integer' | 'boolean' | 'list' | 'enum'
+
+/** One config key: its default, documentation, environment variable, flag and checks. */
+export interface Setting {
+  /** Dot path in `config.yaml` (and in `NodeConfig`), e.g. `api.port`. */
+  path: string
+  type: SettingType
+  default: unknown
+  doc: string
+  /** `PAIP_*` environment variable (lists: comma-separated). */
+  env: string
+  /** `paip daemon` flag, without dashes (lists: repeat the flag or separate by commas). */
+  flag?: string
+  values?: readonly string[]
+  min?: number
+  max?: number
+  /** Left out of `paip config show` output (secrets). */
+  secret?: boolean
+}
+
+/**
+ * The one config schema: defaults, `config.yaml` documentation, env names, flags and checks.
+ * A component that needs settings adds its keys here (under its own section).
+ */
+export const SETTINGS: readonly Setting[] = [
+  { path: 'api.host', type: 'string', default: C.API_HOST, env: 'PAIP_API_HOST', flag: 'api-host', doc: 'Address the HTTP API binds to (127.0.0.1: this machine only; 0.0.0.0: every interface).' },
+  { path: 'api.port', type: 'integer', default: C.API_PORT, min: 0, max: 65535, env: 'PAIP_API_PORT', flag: 'api-port', doc: 'Port of the HTTP API (0: any free port; the URL is written to the home\'s `api` file).' },
+  { path: 'api.bodyLimit', type: 'integer', default: C.API_BODY_LIMIT, min: 1, env: 'PAIP_API_BODY_LIMIT', doc: 'Largest JSON request body the API accepts, in bytes.' },
+  { path: 'private', type: 'boolean', default: false, env: 'PAIP_PRIVATE', flag: 'private', doc: 'Reads need a token too (writes always do).' },
+  { path: 'network.listen', type: 'list', default: C.LISTEN, env: 'PAIP_LISTEN', flag: 'listen', doc: 'libp2p multiaddrs to listen on (TCP and WebSockets).' },
+  { path: 'network.announce', type: 'list', default: [], env: 'PAIP_ANNOUNCE', flag: 'announce', doc: 'Multiaddrs to announce instead of the listen addresses (NAT, containers).' },
+  { path: 'network.bootstrap', type: 'list', default: [], env: 'PAIP_BOOTSTRAP', flag: 'bootstrap', doc: 'Multiaddrs with /p2p/<peer id> of nodes to join the grid through.' },
+  { path: 'network.addressFilter', type: 'enum', values: ['private', 'public', 'all'], default: 'private', env: 'PAIP_ADDRESS_FILTER', flag: 'address-filter', doc: 'Addresses peers learn of each other through the DHT: private (LAN, loopback), public (internet) or all.' },
+  { path: 'network.allow', type: 'list', default: C.ALLOW, env: 'PAIP_ALLOW', doc: 'Multiaddr ranges exempt from connection limits, e.g. /ip4/10.0.0.0/ipcidr/8.' },
+  { path: 'network.maxConnections', type: 'integer', default: C.MAX_CONNECTIONS, min: 1, env: 'PAIP_MAX_CONNECTIONS', doc: 'Most open libp2p connections.' },
+  { path: 'network.inboundConnectionThreshold', type: 'integer', default: C.INBOUND_CONNECTION_THRESHOLD, min: 1, env: 'PAIP_INBOUND_CONNECTION_THRESHOLD', doc: 'Inbound connections accepted per second from one IP (allow-listed ranges are exempt).' },
+  { path: 'network.querySelfInterval', type: 'integer', default: C.QUERY_SELF_INTERVAL, min: 100, env: 'PAIP_QUERY_SELF_INTERVAL', doc: 'How often (ms) the DHT looks itself up to find close peers.' },
+  { path: 'network.swarmKey', type: 'string', default: '', env: 'PAIP_SWARM_KEY', secret: true, doc: 'Private network: the swarm.key text (/key/swarm/psk/1.0.0/ ...); only nodes with the same key connect. Empty: public.' },
+  { path: 'identity.privateKey', type: 'string', default: '', env: 'PAIP_IDENTITY', secret: true, doc: 'Fixed node identity: a base64 protobuf ed25519 private key (`paip id --generate`). Empty: the home\'s identity.key, created on first start.' },
+  { path: 'shutdownTimeout', type: 'integer', default: C.SHUTDOWN_TIMEOUT, min: 100, env: 'PAIP_SHUTDOWN_TIMEOUT', doc: 'Longest a clean stop may take (ms) before the daemon exits anyway.' }
+]
+
+/** The effective configuration of a node (see SETTINGS for the meaning of each key). */
+export interface NodeConfig {
+  api: { host: string, port: number, bodyLimit: number }
+  private: boolean
+  network: {
+    listen: string[]
+    announce: string[]
+    bootstrap: string[]
+    addressFilter: 'private' | 'public' | 'all'
+    allow: string[]
+    maxConnections: number
+    inboundConnectionThreshold: number
+    querySelfInterval: number
+    swarmKey: string
+  }
+  identity: { privateKey: string }
+  shutdownTimeout: number
+}
+
+export function settingAt (path: string): Setting | undefined {
+  return SETTINGS.find(s => s.path === path)
+}

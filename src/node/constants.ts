@@ -1,0 +1,19 @@
+import * as net from '../net/constants.js'
+
+const second = 1000
+
+export const API_HOST = '127.0.0.1'
+export const API_PORT = 9292
+export const API_BODY_LIMIT = 1024 * 1024
+export const LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+export const ALLOW = net.DEFAULT_ALLOW
+export const MAX_CONNECTIONS = net.MAX_CONNECTIONS
+export const INBOUND_CONNECTION_THRESHOLD = net.INBOUND_CONNECTION_THRESHOLD
+/** How often the DHT looks itself up (kad-dht's own default is 5 minutes, too slow to join). */
+export const QUERY_SELF_INTERVAL = 30 * second
+/** Longest a clean stop may take before the daemon exits anyway. */
+export const SHUTDOWN_TIMEOUT = 5 * second
+/** Bytes of randomness in the admin token. */
+export const TOKEN_BYTES = 32
+/** Deadline of a ping or a join dial when the caller gives none. */
+export const DIAL_TIMEOUT = 10 * second

@@ -1,0 +1,119 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidArgumentError } from '../errors.js'
+import { PeerUnavailableError } from '../net/errors.js'
+import { DIAL_TIMEOUT } from './constants.js'
+import type { Host } from '../net/host.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface PeerInfo {
+  peerId: string
+  /** Addresses of its open connections, else the ones the peer store knows. */
+  addresses: string[]
+  connected: boolean
+  inRoutingTable: boolean
+}
+
+/** The peer IDs in the DHT's routing table. */
+export function routingTablePeers (host: Host): PeerId[] {
+  const table: any = host.services.dht.routingTable
+  const kb = table?.kb
+  if (kb == null || typeof kb.toIterable !== 'function') return []
+  return [...kb.toIterable()].map((peer: any) => peer.peerId as PeerId)
+}
+
+/** Every peer the node is connected to or holds in its routing table. */
+export async function listPeers (host: Host): Promise<PeerInfo[]> {
+  const byId = new Map<string, PeerInfo>()
+  for (const connection of host.getConnections()) {
+    const id = connection.remotePeer.toString()
+    const info = byId.get(id) ?? { peerId: id, addresses: [], connected: true, inRoutingTable: false }
+    const address = connection.remoteAddr.toString()
+    if (!info.addresses.includes(address)) info.addresses.push(address)
+    byId.set(id, info)
+  }
+  for (const peerId of routingTablePeers(host)) {
+    const id = peerId.toString()
+    const info = byId.get(id) ?? { peerId: id, addresses: [], connected: false, inRoutingTable: true }
+    info.inRoutingTable = true
+    if (info.addresses.length === 0) {
+      const known = await host.peerStore.get(peerId).catch(() => undefined)
+      info.addresses = known?.addresses.map(a => a.multiaddr.toString()) ?? []
+    }
+    byId.set(id, info)
+  }
+  return [...byId.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
+}
+
+/** A peer ID or a multiaddr (with `/p2p/<id>`) given by a user. */
+export function parsePeerTarget (text: string): PeerId | Multiaddr {
+  if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('expected a peer ID or a multiaddr')
+  const trimmed = text.trim()
+  if (trimmed.startsWith('/')) {
+    try {
+      return multiaddr(trimmed)
+    } catch (err: any) {
+      throw new InvalidArgumentError(`not a valid multiaddr: ${trimmed} (${err.message})`)
+    }
+  }
+  try {
+    return peerIdFromString(trimmed)
+  } catch {
+    throw new InvalidArgumentError(`not a valid peer ID or multiaddr: ${trimmed}`)
+  }
+}
+
+/** Round-trip time (ms) of a libp2p ping to a peer (dialling it if needed). */
+export async function pingPeer (host: Host, target: PeerId | Multiaddr, options: AbortOptions = {}): Promise<number> {
+  const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT)
+  if (!isMultiaddr(target) && target.equals(host.peerId)) throw new InvalidArgumentError('cannot ping this node itself')
+  try {
+    return await host.services.ping.ping(target, { signal })
+  } catch (err: any) {
+    throw new PeerUnavailableError(`could not ping ${target.toString()}: ${err.message ?? err}`, { cause: err })
+  }
+}
+
+export interface JoinRequest {
+  nodeId: string
+  nodeAddress: string
+}
+
+/**
+ * Seed 002's `/join`: dials the node at its multiaddr and adds it to the routing table.
+ * The address may carry `/p2p/<id>`, which must then be `nodeId`.
+ */
+export async function joinPeer (host: Host, request: JoinRequest, options: AbortOptions = {}): Promise<{ peerId: PeerId, address: Multiaddr }> {
+  let peerId: PeerId
+  try {
+    peerId = peerIdFromString(request.nodeId)
+  } catch {
+    throw new InvalidArgumentError(`node-id is not a valid peer ID: ${request.nodeId}`)
+  }
+  if (peerId.equals(host.peerId)) throw new InvalidArgumentError('node-id is this node itself')
+  let address: Multiaddr
+  try {
+    address = multiaddr(request.nodeAddress)
+  } catch (err: any) {
+    throw new InvalidArgumentError(`node-address is not a valid multiaddr: ${request.nodeAddress} (${err.message})`)
+  }
+  const named = address.getComponents().find(c => c.name === 'p2p')?.value
+  if (named != null && named !== peerId.toString()) {
+    throw new InvalidArgumentError(`node-address names peer ${named}, not node-id ${peerId.toString()}`)
+  }
+  if (named == null) address = address.encapsulate(`/p2p/${peerId.toString()}`)
+  const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT)
+  try {
+    await host.dial(address, { signal })
+  } catch (err: any) {
+    throw new PeerUnavailableError(`could not reach ${address.toString()}: ${err.message ?? err}`, { cause: err })
+  }
+  const table: any = host.services.dht.routingTable
+  if (typeof table?.add === 'function') await table.add(peerId, { signal }).catch(() => {})
+  return { peerId, address }
+}
+
+function isMultiaddr (target: PeerId | Multiaddr): target is Multiaddr {
+  return typeof (target as any).getComponents === 'function'
+}

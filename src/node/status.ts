@@ -1,0 +1,33 @@
+import { listPeers } from './peers.js'
+import type { NodeComponents } from './components.js'
+
+/** What `GET /health-check` and `paip status` report about a node (seed 002). */
+export interface HealthStatus {
+  status: 'ok'
+  'node-id': string
+  'node-addresses': string[]
+  /** Seconds since the node started. */
+  uptime: number
+  /** Connected peers. */
+  peers: number
+  'peer-ids': string[]
+  'routing-table': number
+  version: string
+}
+
+export async function healthStatus (components: Pick<NodeComponents, 'host' | 'startedAt' | 'version'>): Promise<HealthStatus> {
+  const { host } = components
+  const peerIds = host.getPeers().map(p => p.toString()).sort()
+  return {
+    status: 'ok',
+    'node-id': host.peerId.toString(),
+    'node-addresses': host.getMultiaddrs().map(a => a.toString()),
+    uptime: Math.round((Date.now() - components.startedAt) / 100) / 10,
+    peers: peerIds.length,
+    'peer-ids': peerIds,
+    'routing-table': host.services.dht.routingTable.size,
+    version: components.version
+  }
+}
+
+export { listPeers }
