@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { register as registerNode } from './node/index.js'
+import { register as registerConfig } from './config/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -8,4 +10,6 @@ import type { Action } from '../program.js'
 export function registerCommands (program: Command, action: Action): void {
   void program
   void action
+  registerNode(program, action)
+  registerConfig(program, action)
 }
