@@ -1,0 +1,36 @@
+import { PaipError } from '../errors.js'
+
+/** A user name that is not `[a-z0-9][a-z0-9._-]{0,62}`. */
+export class InvalidUserNameError extends PaipError {
+  static name = 'InvalidUserNameError'
+  name = 'InvalidUserNameError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}
+
+/** A password too short or too long. */
+export class WeakPasswordError extends PaipError {
+  static name = 'WeakPasswordError'
+  name = 'WeakPasswordError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}
+
+/** Creating a user that exists already. */
+export class UserExistsError extends PaipError {
+  static name = 'UserExistsError'
+  name = 'UserExistsError'
+  constructor (user: string) { super(`user "${user}" exists already`, 'conflict', { user }) }
+}
+
+/** Wrong user name or password (one error for both, so names cannot be probed). */
+export class BadCredentialsError extends PaipError {
+  static name = 'BadCredentialsError'
+  name = 'BadCredentialsError'
+  constructor () { super('wrong user name or password', 'unauthorized') }
+}
+
+/** Sign-up is closed on this node: only the admin creates users. */
+export class SignUpClosedError extends PaipError {
+  static name = 'SignUpClosedError'
+  name = 'SignUpClosedError'
+  constructor () { super('sign-up is closed on this node: ask its admin to create the user', 'forbidden') }
+}

@@ -1,0 +1,162 @@
+/**
+ * Marketplace users: accounts with scrypt password hashes, bearer tokens with an expiry (only
+ * their sha2-256 hashes are stored), revocation, and a growing delay on repeated failed logins.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import * as C from './constants.js'
+import { BadCredentialsError, InvalidUserNameError, UserExistsError, WeakPasswordError } from './errors.js'
+import { checkPassword, DUMMY_HASH, hashPassword } from './password.js'
+import type { PasswordHash } from './password.js'
+import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+
+export * from './errors.js'
+
+/** The part of a level sublevel the store uses (JSON values). */
+export interface UserDb {
+  get(key: string): Promise<any>
+  put(key: string, value: any): Promise<void>
+  del(key: string): Promise<void>
+  iterator?: unknown
+}
+
+export interface UsersComponents {
+  db: UserDb
+  logger?: ComponentLogger
+}
+
+export interface UsersInit {
+  tokenTtl?: number
+  freeFailures?: number
+  failureDelay?: number
+  maxFailureDelay?: number
+  /** For tests: the clock. */
+  now?: () => number
+}
+
+export interface UserInfo { name: string, created: number }
+
+export interface LoginResult {
+  user: string
+  token: string
+  /** Milliseconds since the epoch. */
+  expires: number
+}
+
+export interface UserPrincipal { kind: 'user', name: string }
+
+export interface Users {
+  create(name: string, password: string): Promise<UserInfo>
+  get(name: string): Promise<UserInfo | undefined>
+  /** Password → token. Repeated failures for a user are slowed down (the wait honours the signal). */
+  login(name: string, password: string, options?: AbortOptions): Promise<LoginResult>
+  /** The user a token belongs to, or undefined (unknown, expired or revoked). Fits `Authenticator.addVerifier`. */
+  verifyToken(token: string): Promise<UserPrincipal | undefined>
+  revoke(token: string): Promise<void>
+}
+
+const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
+const TOKEN_PREFIX = 'paip_u_'
+
+interface StoredUser { name: string, created: number, password: PasswordHash }
+interface StoredToken { user: string, created: number, expires: number }
+
+export function checkUserName (name: string): void {
+  if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'admin') {
+    throw new InvalidUserNameError('a user name is 1 to 63 of a-z, 0-9, ".", "_", "-", starting with a letter or digit (not "admin")')
+  }
+}
+
+function tokenKey (token: string): string {
+  return 'token:' + createHash('sha256').update(token).digest('hex')
+}
+
+async function getOrUndefined (db: UserDb, key: string): Promise<any> {
+  try {
+    const value = await db.get(key)
+    return value ?? undefined
+  } catch (err: any) {
+    if (err?.code === 'LEVEL_NOT_FOUND' || err?.notFound === true) return undefined
+    throw err
+  }
+}
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason ?? new Error('aborted')) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+export function createUsers (components: UsersComponents, init: UsersInit = {}): Users {
+  const { db } = components
+  const log = components.logger?.forComponent('paip:users')
+  const now = init.now ?? Date.now
+  const ttl = init.tokenTtl ?? C.TOKEN_TTL
+  const free = init.freeFailures ?? C.FREE_FAILURES
+  const step = init.failureDelay ?? C.FAILURE_DELAY
+  const cap = init.maxFailureDelay ?? C.MAX_FAILURE_DELAY
+  const failures = new Map<string, { count: number, last: number }>()
+
+  function delayFor (name: string): number {
+    const f = failures.get(name)
+    if (f == null) return 0
+    if (now() - f.last > C.FAILURE_WINDOW) { failures.delete(name); return 0 }
+    if (f.count < free) return 0
+    return Math.min(cap, step * 2 ** (f.count - free))
+  }
+
+  return {
+    async create (name, password) {
+      checkUserName(name)
+      if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
+        throw new WeakPasswordError(`a password is ${C.MIN_PASSWORD_LENGTH} to ${C.MAX_PASSWORD_LENGTH} characters`)
+      }
+      if (await getOrUndefined(db, 'user:' + name) != null) throw new UserExistsError(name)
+      const user: StoredUser = { name, created: now(), password: await hashPassword(password) }
+      await db.put('user:' + name, user)
+      log?.('created user %s', name)
+      return { name, created: user.created }
+    },
+
+    async get (name) {
+      const user: StoredUser | undefined = USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
+      return user == null ? undefined : { name: user.name, created: user.created }
+    },
+
+    async login (name, password, options = {}) {
+      await sleep(delayFor(String(name)), options.signal)
+      const user: StoredUser | undefined = typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
+      const ok = typeof password === 'string' && password.length <= C.MAX_PASSWORD_LENGTH &&
+        await checkPassword(password, user?.password ?? DUMMY_HASH) && user != null
+      if (!ok) {
+        const f = failures.get(String(name)) ?? { count: 0, last: 0 }
+        failures.set(String(name), { count: f.count + 1, last: now() })
+        if (failures.size > 100_000) failures.delete(failures.keys().next().value as string)
+        log?.('failed login for %s', name)
+        throw new BadCredentialsError()
+      }
+      failures.delete(name)
+      const token = TOKEN_PREFIX + randomBytes(C.TOKEN_BYTES).toString('base64url')
+      const stored: StoredToken = { user: name, created: now(), expires: now() + ttl }
+      await db.put(tokenKey(token), stored)
+      return { user: name, token, expires: stored.expires }
+    },
+
+    async verifyToken (token) {
+      if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX)) return undefined
+      const stored: StoredToken | undefined = await getOrUndefined(db, tokenKey(token))
+      if (stored == null) return undefined
+      if (stored.expires <= now()) {
+        await db.del(tokenKey(token)).catch(() => {})
+        return undefined
+      }
+      return { kind: 'user', name: stored.user }
+    },
+
+    async revoke (token) {
+      await db.del(tokenKey(token))
+    }
+  }
+}
