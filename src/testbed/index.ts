@@ -1,0 +1,170 @@
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createApiClient } from '../api/client.js'
+import { SETTINGS } from '../node/config-schema.js'
+import { TESTBED_QUERY_SELF_INTERVAL } from './constants.js'
+import { readToken, spawnDaemon, stopDaemon } from './process.js'
+import type { ApiClient } from '../api/client.js'
+import type { DaemonProcess } from './process.js'
+import type { ChildProcess } from 'node:child_process'
+
+export { DaemonStartError, PAIP_BIN, spawnDaemon, stopDaemon } from './process.js'
+
+export interface TestbedInit {
+  /** How many nodes, the bootstrap node included (at least 1). */
+  nodes: number
+  /** Where the node homes go (`<dir>/node0`, ...); default a new temp dir, removed on stop. */
+  dir?: string
+  /** Extra `paip daemon` flags for every node. */
+  args?: string[]
+  /** Extra environment for every node (`PAIP_*` settings). */
+  env?: Record<string, string>
+  /** Start the non-bootstrap nodes this many at a time (default 4). */
+  concurrency?: number
+  /** Every stderr line of every node. */
+  onLog?: (node: number, line: string) => void
+  signal?: AbortSignal
+}
+
+export interface TestbedNode {
+  readonly index: number
+  readonly home: string
+  readonly peerId: string
+  readonly url: string
+  /** Its libp2p addresses (with /p2p/<peer id>). */
+  readonly addresses: string[]
+  readonly token: string
+  /** The running process (undefined once stopped). */
+  readonly process: ChildProcess | undefined
+  /** A client with the node's admin token. */
+  readonly client: ApiClient
+  readonly running: boolean
+  /** The last lines of its stderr. */
+  log: () => string
+  /** SIGTERM and wait for a clean exit (SIGKILL after a deadline); resolves with the exit code. */
+  stop: () => Promise<number | null>
+  /** Sends a signal (e.g. 'SIGKILL') and waits for the process to end. */
+  kill: (signal?: NodeJS.Signals) => Promise<void>
+  /** Starts it again on the same home and the same ports (stopping it first if running). */
+  restart: () => Promise<void>
+}
+
+export interface Testbed {
+  readonly dir: string
+  readonly nodes: TestbedNode[]
+  readonly bootstrap: TestbedNode
+  /** Stops every node and removes the temp dir (if the testbed made it). */
+  stop: () => Promise<void>
+}
+
+/**
+ * Starts a bootstrap node and `nodes - 1` more as separate `paip daemon` processes on
+ * loopback, each with its own home and free ports, all bootstrapping from the first.
+ * On failure everything started is stopped again.
+ */
+export async function startTestbed (init: TestbedInit): Promise<Testbed> {
+  if (!Number.isInteger(init.nodes) || init.nodes < 1) throw new RangeError('nodes must be a positive integer')
+  const ownDir = init.dir == null
+  const dir = init.dir ?? await mkdtemp(join(tmpdir(), 'paip-testbed-'))
+  const env = childEnv(init.env)
+  const nodes: TestbedNode[] = []
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled(nodes.map(async n => n.stop()))
+    if (ownDir) await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    const bootstrap = await startTestbedNode(0, dir, [], env, init)
+    nodes.push(bootstrap)
+    const bootstrapAddr = bootstrap.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws')) ?? bootstrap.addresses[0]
+    const concurrency = init.concurrency ?? 4
+    for (let i = 1; i < init.nodes; i += concurrency) {
+      const batch = []
+      for (let j = i; j < Math.min(i + concurrency, init.nodes); j++) {
+        batch.push(startTestbedNode(j, dir, [bootstrapAddr], env, init).then(node => { nodes[j] = node }))
+      }
+      const results = await Promise.allSettled(batch)
+      const failed = results.find(r => r.status === 'rejected')
+      if (failed != null) throw (failed as PromiseRejectedResult).reason
+    }
+    return { dir, nodes, bootstrap, stop: stopAll }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
+
+async function startTestbedNode (index: number, dir: string, bootstrap: string[], env: Record<string, string | undefined>, init: TestbedInit): Promise<TestbedNode> {
+  const home = join(dir, `node${index}`)
+  await mkdir(home, { recursive: true })
+  let listen = '/ip4/127.0.0.1/tcp/0'
+  let apiPort = '0'
+  const argsFor = (): string[] => [
+    '--api-host', '127.0.0.1', '--api-port', apiPort, '--listen', listen,
+    ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []),
+    ...(init.args ?? [])
+  ]
+  const spawnIt = async (): Promise<DaemonProcess> => spawnDaemon({
+    home,
+    args: argsFor(),
+    env,
+    signal: init.signal,
+    onLog: init.onLog == null ? undefined : line => { init.onLog?.(index, line) }
+  })
+  let daemon: DaemonProcess | undefined = await spawnIt()
+  const first = daemon.started
+  // a restart keeps the same ports, so other nodes' bootstrap lists stay right
+  const tcp = first.addresses.map(a => multiaddr(a)).find(a => a.toString().includes('/tcp/') && !a.toString().includes('/ws'))
+  const tcpPort = tcp?.getComponents().find(c => c.name === 'tcp')?.value
+  if (tcpPort != null) listen = `/ip4/127.0.0.1/tcp/${tcpPort}`
+  apiPort = new URL(first.url).port
+  const token = await readToken(home)
+  const client = createApiClient({ url: first.url, token })
+  let lastLog = daemon.log
+
+  const node: TestbedNode = {
+    index,
+    home,
+    peerId: first.peerId,
+    url: first.url,
+    token,
+    client,
+    get addresses () { return daemon?.started.addresses ?? first.addresses },
+    get process () { return daemon?.child },
+    get running () { return daemon != null && daemon.child.exitCode == null && daemon.child.signalCode == null },
+    log: () => daemon?.log() ?? lastLog(),
+    async stop () {
+      if (daemon == null) return null
+      const current = daemon
+      lastLog = current.log
+      const { code } = await stopDaemon(current)
+      if (daemon === current) daemon = undefined
+      return code
+    },
+    async kill (signal = 'SIGKILL') {
+      if (daemon == null) return
+      const current = daemon
+      lastLog = current.log
+      current.child.kill(signal)
+      await current.exited
+      if (daemon === current) daemon = undefined
+    },
+    async restart () {
+      await node.stop()
+      daemon = await spawnIt()
+      lastLog = daemon.log
+    }
+  }
+  return node
+}
+
+/** The parent's environment without its `PAIP_*` settings, plus fast testbed defaults. */
+function childEnv (extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env }
+  for (const setting of SETTINGS) delete env[setting.env]
+  delete env.PAIP_HOME
+  delete env.PAIP_TOKEN
+  env.PAIP_QUERY_SELF_INTERVAL = String(TESTBED_QUERY_SELF_INTERVAL)
+  return { ...env, ...extra }
+}
