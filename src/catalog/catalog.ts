@@ -1,0 +1,239 @@
+import { parseBlobCid } from '../storage/index.js'
+import { Announcer } from './announce.js'
+import { parseTerms } from './entries.js'
+import { EntryExistsError, EntryNotFoundError } from './errors.js'
+import { chooseHolders, fetchEntryBlobs } from './fetch.js'
+import { entryKeys, nameKey } from './keys.js'
+import { decodeManifest, ingestFile, ingestPath, safeRelativePath, storeManifest } from './manifest.js'
+import { handleCatalogProtocols, unhandleCatalogProtocols } from './protocol.js'
+import { parseKind, validateMetadata } from './schema.js'
+import { searchGrid } from './search.js'
+import { CatalogStore } from './store.js'
+import type { BlobStore } from '../storage/index.js'
+import type { FetchProgress } from './fetch.js'
+import type { IngestResult, Manifest } from './manifest.js'
+import type { EntryKind } from './schema.js'
+import type { SearchOptions, SearchResult } from './search.js'
+import type { CatalogDb, CatalogEntry } from './store.js'
+import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
+
+export interface CatalogComponents {
+  /** A level database or sublevel for the catalog's records. */
+  db: CatalogDb
+  blobs: BlobStore
+  /** The node's libp2p host (content routing for the DHT, stream protocols). */
+  host: Libp2p
+  logger: ComponentLogger
+}
+
+export interface CatalogInit {
+  /** How often every key is provided again (ms, default 12 h; kad-dht also re-provides before expiry). */
+  reprovideInterval?: number
+  /** Deadline of providing one key (ms). */
+  provideTimeout?: number
+  /** Search deadlines (ms). */
+  findProvidersTimeout?: number
+  peerTimeout?: number
+  /** A fetch gives up on a peer silent this long (ms). */
+  fetchIdleTimeout?: number
+}
+
+/** What to add: a file or directory on this node, or one file's bytes as a stream (an upload). */
+export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string }
+
+export interface AddOptions extends AbortOptions {
+  /** Bytes stored so far. */
+  onProgress?: (bytes: number) => void
+}
+
+export interface FetchOptions extends AbortOptions {
+  onProgress?: (progress: FetchProgress) => void
+}
+
+export interface ResolvedEntry {
+  entry: CatalogEntry
+  manifest: Manifest
+  /** Each file with the path of its blob on disk (for jobs that read it in place). */
+  files: Array<{ path: string, size: number, cid: string, blobPath: string }>
+}
+
+export type RemoveListener = (entry: CatalogEntry) => void | Promise<void>
+
+export interface Catalog extends Startable {
+  add: (kind: EntryKind, source: AddSource, metadata: unknown, options?: AddOptions) => Promise<CatalogEntry>
+  list: (kind: EntryKind, filter?: { tag?: string }) => Promise<CatalogEntry[]>
+  /** An entry of this node by name or manifest CID; throws EntryNotFoundError. */
+  get: (kind: EntryKind, ref: string) => Promise<CatalogEntry>
+  /** An entry with its manifest and where each file lives on disk. */
+  resolve: (kind: EntryKind, ref: string, options?: AbortOptions) => Promise<ResolvedEntry>
+  /** Removes an entry: stops providing it, deletes blobs no other entry uses, tells listeners. */
+  remove: (kind: EntryKind, ref: string) => Promise<CatalogEntry>
+  search: (kind: EntryKind, terms: string[], options?: SearchOptions) => Promise<SearchResult[]>
+  /** Copies a public entry (by name or manifest CID) from the grid to this node and provides it. */
+  fetch: (kind: EntryKind, ref: string, options?: FetchOptions) => Promise<CatalogEntry>
+  /** Called after an entry is removed (e.g. to cancel queued jobs that need it). Returns an unsubscribe. */
+  onRemove: (listener: RemoveListener) => () => void
+}
+
+function isCid (ref: string): boolean {
+  try { parseBlobCid(ref); return true } catch { return false }
+}
+
+export function createCatalog (components: CatalogComponents, init: CatalogInit = {}): Catalog {
+  const { blobs, host } = components
+  const log = components.logger.forComponent('paip:catalog')
+  const store = new CatalogStore(components.db)
+  const announcer = new Announcer(host.contentRouting, store, log, init)
+  const listeners = new Set<RemoveListener>()
+  let started = false
+
+  async function find (kind: EntryKind, ref: string): Promise<CatalogEntry | undefined> {
+    if (isCid(ref)) {
+      return (await store.entriesUsing(parseBlobCid(ref).toString())).find(e => e.kind === kind && e.manifest === parseBlobCid(ref).toString())
+    }
+    return store.get(kind, ref)
+  }
+
+  async function get (kind: EntryKind, ref: string): Promise<CatalogEntry> {
+    const entry = await find(parseKind(kind), ref)
+    if (entry == null) throw new EntryNotFoundError(kind, ref)
+    return entry
+  }
+
+  /** Deletes blobs of a failed add that no entry uses. */
+  async function undo (cids: Iterable<string>): Promise<void> {
+    for (const cid of cids) {
+      if ((await store.users(cid)).length === 0) await blobs.delete(cid).catch(() => {})
+    }
+  }
+
+  async function register (entry: CatalogEntry, cids: string[]): Promise<CatalogEntry> {
+    await store.put(entry, cids)
+    log('added %s %s (%s)', entry.kind, entry.name, entry.manifest)
+    await announcer.provide(entryKeys(entry))
+    return entry
+  }
+
+  function entryOf (kind: EntryKind, metadata: ReturnType<typeof validateMetadata>, ingest: { manifest: Manifest, manifestCid: string }, extra: Partial<CatalogEntry> = {}): CatalogEntry {
+    return {
+      ...metadata,
+      kind,
+      public: metadata.public === true,
+      manifest: ingest.manifestCid,
+      size: ingest.manifest.size,
+      files: ingest.manifest.files.length,
+      addedAt: new Date().toISOString(),
+      ...extra
+    } as CatalogEntry
+  }
+
+  async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
+    const metadata = validateMetadata(parseKind(kind), input)
+    if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
+    const cids = new Set<string>()
+    try {
+      let result: IngestResult
+      if ('path' in source) {
+        result = await ingestPath(blobs, source.path, cids, options)
+      } else {
+        const file = await ingestFile(blobs, source.stream, safeRelativePath(source.filename), cids, options)
+        result = await storeManifest(blobs, [file], cids, options)
+      }
+      if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
+      return await register(entryOf(kind, metadata, { manifest: result.manifest, manifestCid: result.manifestCid.toString() }), result.cids)
+    } catch (err) {
+      await undo(cids)
+      throw err
+    }
+  }
+
+  async function remove (kind: EntryKind, ref: string): Promise<CatalogEntry> {
+    const entry = await get(kind, ref)
+    const removed = await store.remove(kind, entry.name)
+    if (removed == null) throw new EntryNotFoundError(kind, ref)
+    for (const cid of removed.orphans) await blobs.delete(cid)
+    await announcer.withdraw(entryKeys(entry))
+    log('removed %s %s', kind, entry.name)
+    for (const listener of listeners) {
+      try { await listener(entry) } catch (err: any) { log.error('remove listener failed: %s', err?.message ?? err) }
+    }
+    return entry
+  }
+
+  async function fetch (kind: EntryKind, ref: string, options: FetchOptions = {}): Promise<CatalogEntry> {
+    parseKind(kind)
+    const local = await find(kind, ref)
+    if (local != null) return local
+    const byCid = isCid(ref)
+    const results = await search(kind, byCid ? [] : [ref], {
+      signal: options.signal,
+      remoteOnly: true,
+      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined
+    })
+    const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
+    if (matching.length === 0) throw new EntryNotFoundError(kind, ref)
+    const { manifest, holders } = chooseHolders(ref, matching)
+    const { cids } = await fetchEntryBlobs(host, blobs, manifest, holders.map(h => h.node.peerId), log, {
+      signal: options.signal,
+      idleTimeout: init.fetchIdleTimeout,
+      onProgress: options.onProgress
+    })
+    const { kind: _k, manifest: _m, size, files, addedAt: _a, fetchedFrom: _f, ...metadata } = holders[0].entry
+    const checked = validateMetadata(kind, metadata)
+    const existing = await store.get(kind, checked.name)
+    if (existing != null) {
+      if (existing.manifest === manifest) return existing
+      throw new EntryExistsError(kind, checked.name)
+    }
+    return register({ ...entryOf(kind, checked, { manifest: { version: 1, blockSize: 0, size, files: [] }, manifestCid: manifest }), files, fetchedFrom: holders[0].node.peerId }, cids)
+  }
+
+  async function search (kind: EntryKind, terms: string[], options: SearchOptions = {}): Promise<SearchResult[]> {
+    const parsed = terms.length === 0 && (options.manifests?.length ?? 0) > 0 ? [] : parseTerms(terms)
+    return searchGrid(host, store, parseKind(kind), parsed, log, {
+      findProvidersTimeout: init.findProvidersTimeout,
+      peerTimeout: init.peerTimeout,
+      ...options
+    })
+  }
+
+  return {
+    async start () {
+      if (started) return
+      await handleCatalogProtocols(host, store, blobs)
+      announcer.start()
+      started = true
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      await announcer.stop()
+      await unhandleCatalogProtocols(host).catch(() => {})
+    },
+    add,
+    async list (kind, filter = {}) {
+      const out: CatalogEntry[] = []
+      for await (const entry of store.list(parseKind(kind))) {
+        if (filter.tag == null || entry.tags.includes(filter.tag.toLowerCase())) out.push(entry)
+      }
+      return out
+    },
+    get,
+    async resolve (kind, ref, options = {}) {
+      const entry = await get(kind, ref)
+      const bytes: Uint8Array[] = []
+      for await (const chunk of blobs.get(entry.manifest, options)) bytes.push(chunk)
+      const manifest = decodeManifest(Buffer.concat(bytes))
+      return { entry, manifest, files: manifest.files.map(f => ({ ...f, blobPath: blobs.path(f.cid) })) }
+    },
+    remove,
+    search,
+    fetch,
+    onRemove (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    }
+  }
+}
+
+export { nameKey }

@@ -1,0 +1,46 @@
+const second = 1000
+const minute = 60 * second
+const hour = 60 * minute
+
+export const CATALOG_PROTOCOL = '/paip/catalog/1.0.0'
+export const FETCH_PROTOCOL = '/paip/fetch/1.0.0'
+
+/** Most tags one entry may carry, and most terms one search may ask for. */
+export const MAX_TAGS = 32
+export const MAX_QUERY_TERMS = 32
+/** Longest tag or name (characters). */
+export const MAX_TAG_LENGTH = 64
+export const MAX_NAME_LENGTH = 128
+export const MAX_DESCRIPTION_LENGTH = 4096
+
+/** Most files in one dataset or model, and deepest directory nesting walked. */
+export const MAX_FILES = 100_000
+export const MAX_DEPTH = 64
+/** Biggest manifest accepted from a peer (bytes). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
+/** Files are verified in blocks of this size while they are fetched. */
+export const BLOCK_BYTES = 1024 * 1024
+/** Size of the binary frames a fetch streams. */
+export const FETCH_CHUNK_BYTES = 256 * 1024
+
+/** How long a search waits for provider records per term, and for each node's answer. */
+export const FIND_PROVIDERS_TIMEOUT = 5 * second
+export const PEER_QUERY_TIMEOUT = 3 * second
+/** Most providers asked per search. */
+export const MAX_SEARCH_PEERS = 200
+/** A fetch gives up on a peer that sends nothing for this long. */
+export const FETCH_IDLE_TIMEOUT = 30 * second
+/** Deadline of one serving fetch stream (a whole file). */
+export const FETCH_SERVE_TIMEOUT = 2 * hour
+/** Deadline of announcing one key. */
+export const PROVIDE_TIMEOUT = 60 * second
+
+/** Every catalog key is provided again this often (well inside the 48 h record validity). */
+export const REPROVIDE_INTERVAL = 12 * hour
+/** Most entries one catalog listing answers with. */
+export const MAX_LISTED_ENTRIES = 1000
+
+/** Prefix of the strings hashed into DHT keys (`paip:dataset-tag:#mnist`). */
+export const KEY_PREFIX = 'paip'
+export { minute }

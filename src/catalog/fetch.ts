@@ -1,0 +1,119 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { BlobCorruptError } from '../storage/index.js'
+import { MAX_MANIFEST_BYTES } from './constants.js'
+import { EntryNotFoundError, EntryPrivateError, FetchFailedError, AmbiguousRefError } from './errors.js'
+import { decodeManifest } from './manifest.js'
+import { fetchBlobFrom } from './protocol.js'
+import type { BlobStore } from '../storage/index.js'
+import type { Manifest } from './manifest.js'
+import type { BlobTarget } from './protocol.js'
+import type { SearchResult } from './search.js'
+import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
+
+/** Progress of a fetch, for a progress bar: bytes received out of the total. */
+export interface FetchProgress {
+  /** `manifest` while the file list is fetched, `file` for each file, `done` at the end. */
+  phase: 'manifest' | 'file' | 'done'
+  file?: string
+  /** Bytes of files held so far (including files already present and resumed bytes). */
+  bytes: number
+  total: number
+  /** The peer bytes are coming from. */
+  peer?: string
+}
+
+export interface FetchBlobsOptions {
+  signal?: AbortSignal
+  idleTimeout?: number
+  onProgress?: (progress: FetchProgress) => void
+}
+
+/** Picks the holders of one entry among search results: the public ones, or explains why none. */
+export function chooseHolders (ref: string, results: SearchResult[]): { manifest: string, holders: SearchResult[] } {
+  const remote = results.filter(r => !r.node.self)
+  const manifests = [...new Set(remote.map(r => r.entry.manifest))]
+  if (manifests.length === 0) throw new EntryNotFoundError(results[0]?.entry.kind ?? 'entry', ref)
+  if (manifests.length > 1) throw new AmbiguousRefError(ref, manifests)
+  const holders = remote.filter(r => r.entry.public)
+  if (holders.length === 0) throw new EntryPrivateError(ref)
+  return { manifest: manifests[0], holders }
+}
+
+/** Fetches one blob from the first holder that serves it right, resuming across holders. */
+async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, peers: PeerId[], log: Logger, options: FetchBlobsOptions & { onBytes?: (n: number, peer: string) => void }): Promise<void> {
+  if (await blobs.has(target.cid)) return
+  const failures: string[] = []
+  let corrupt = 0
+  for (const peer of peers) {
+    options.signal?.throwIfAborted()
+    const partial = await blobs.partial(target.cid)
+    try {
+      await fetchBlobFrom(host, peer, target, partial, { signal: options.signal, idleTimeout: options.idleTimeout, onBytes: n => options.onBytes?.(n, peer.toString()) })
+      await partial.commit(options)
+      return
+    } catch (err: any) {
+      await partial.close().catch(() => {})
+      if (options.signal?.aborted === true) throw err
+      if (err?.name === 'BlobCorruptError') corrupt++
+      failures.push(`${peer.toString()}: ${err?.message ?? err}`)
+      log('fetch of %s from %p failed, trying the next holder: %s', target.cid, peer, err?.message ?? err)
+    }
+  }
+  if (corrupt > 0 && corrupt === failures.length) {
+    throw new BlobCorruptError(`every holder sent bytes not matching ${target.cid}`, { failures })
+  }
+  throw new FetchFailedError(`could not fetch ${target.cid} from any of ${peers.length} holder(s)`, failures)
+}
+
+async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of source) { parts.push(chunk); size += chunk.byteLength }
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const part of parts) { out.set(part, at); at += part.byteLength }
+  return out
+}
+
+/**
+ * Copies every blob of an entry (manifest, block lists, files) from its holders into the
+ * blob store, verifying each block and each file, resuming from partial files. Answers the
+ * manifest and the CIDs of every blob the entry uses.
+ */
+export async function fetchEntryBlobs (host: Libp2p, blobs: BlobStore, manifestCid: string, holders: string[], log: Logger, options: FetchBlobsOptions = {}): Promise<{ manifest: Manifest, cids: string[] }> {
+  const peers = holders.map(h => peerIdFromString(h))
+  options.onProgress?.({ phase: 'manifest', bytes: 0, total: 0 })
+  await fetchOne(host, blobs, { cid: manifestCid, maxSize: MAX_MANIFEST_BYTES, blockSize: MAX_MANIFEST_BYTES }, peers, log, options)
+  const manifest = decodeManifest(await readAll(blobs.get(manifestCid, { signal: options.signal })))
+  const cids = new Set<string>([manifestCid])
+  const total = manifest.size
+  let bytes = 0
+  for (const file of manifest.files) {
+    cids.add(file.cid)
+    if (await blobs.has(file.cid)) {
+      bytes += file.size
+      options.onProgress?.({ phase: 'file', file: file.path, bytes, total })
+      continue
+    }
+    let digests: Uint8Array | undefined
+    if (file.blocks != null) {
+      cids.add(file.blocks)
+      const count = Math.ceil(file.size / manifest.blockSize)
+      await fetchOne(host, blobs, { cid: file.blocks, size: count * 32, blockSize: Math.max(count * 32, 1) }, peers, log, options)
+      digests = await readAll(blobs.get(file.blocks, { signal: options.signal }))
+    }
+    const partial = await blobs.partial(file.cid)
+    bytes += partial.size
+    await partial.close()
+    options.onProgress?.({ phase: 'file', file: file.path, bytes, total })
+    await fetchOne(host, blobs, { cid: file.cid, size: file.size, blockSize: manifest.blockSize, digests }, peers, log, {
+      ...options,
+      onBytes: (n, peer) => {
+        bytes += n
+        options.onProgress?.({ phase: 'file', file: file.path, bytes, total, peer })
+      }
+    })
+  }
+  options.onProgress?.({ phase: 'done', bytes: total, total })
+  return { manifest, cids: [...cids] }
+}

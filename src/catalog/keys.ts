@@ -1,0 +1,31 @@
+import { cidOfBytes, parseBlobCid } from '../storage/index.js'
+import { KEY_PREFIX } from './constants.js'
+import type { CatalogEntry } from './store.js'
+import type { EntryKind } from './schema.js'
+import type { CID } from 'multiformats/cid'
+
+const encoder = new TextEncoder()
+
+/** The DHT key under which the holders of a tag are provided: CID of `paip:dataset-tag:#mnist`. */
+export function tagKey (kind: EntryKind, tag: string): CID {
+  return cidOfBytes(encoder.encode(`${KEY_PREFIX}:${kind}-tag:${tag}`))
+}
+
+/** The DHT key for a name: CID of `paip:dataset-name:mnist` (names compared in lower case). */
+export function nameKey (kind: EntryKind, name: string): CID {
+  return cidOfBytes(encoder.encode(`${KEY_PREFIX}:${kind}-name:${name.toLowerCase()}`))
+}
+
+/** A search term: a tag (`#mnist`) or a name. */
+export function termKey (kind: EntryKind, term: string): CID {
+  return term.startsWith('#') ? tagKey(kind, term) : nameKey(kind, term)
+}
+
+/** Every key an entry is provided under: its tags, its name and its manifest CID. */
+export function entryKeys (entry: CatalogEntry): CID[] {
+  return [
+    ...entry.tags.map(tag => tagKey(entry.kind, tag)),
+    nameKey(entry.kind, entry.name),
+    parseBlobCid(entry.manifest)
+  ]
+}

@@ -1,0 +1,112 @@
+import { parseBlobCid } from '../storage/index.js'
+import { FIND_PROVIDERS_TIMEOUT, MAX_SEARCH_PEERS, PEER_QUERY_TIMEOUT } from './constants.js'
+import { matchedTerms } from './entries.js'
+import { termKey } from './keys.js'
+import { localMatches, queryPeer } from './protocol.js'
+import type { CatalogQuery } from './entries.js'
+import type { EntryKind } from './schema.js'
+import type { CatalogEntry, CatalogStore } from './store.js'
+import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** A node holding a match: its peer ID (the node ID) and the addresses to reach it at. */
+export interface NodeInfo {
+  peerId: string
+  addresses: string[]
+  /** True for the node that ran the search. */
+  self: boolean
+}
+
+export interface SearchResult {
+  entry: CatalogEntry
+  node: NodeInfo
+  /** The query terms the entry matches. */
+  matched: string[]
+  /** True when it matches every term. */
+  all: boolean
+}
+
+export interface SearchOptions {
+  signal?: AbortSignal
+  findProvidersTimeout?: number
+  peerTimeout?: number
+  /** Leave out this node's own entries. */
+  remoteOnly?: boolean
+  /** Also ask for entries with these manifest CIDs. */
+  manifests?: string[]
+}
+
+/** Collects the providers of one key until the lookup ends or its deadline passes. */
+async function providersOf (host: Libp2p, key: CID, signal: AbortSignal, log: Logger): Promise<Map<string, PeerId>> {
+  const found = new Map<string, PeerId>()
+  try {
+    for await (const provider of host.contentRouting.findProviders(key, { signal })) {
+      found.set(provider.id.toString(), provider.id)
+      if (provider.multiaddrs.length > 0) {
+        await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+      }
+      if (found.size >= MAX_SEARCH_PEERS) break
+    }
+  } catch (err: any) {
+    if (!signal.aborted) log('find providers of %s failed: %s', key, err?.message ?? err)
+  }
+  return found
+}
+
+async function addressesOf (host: Libp2p, peer: PeerId): Promise<string[]> {
+  const suffix = `/p2p/${peer.toString()}`
+  const fromConnections = host.getConnections(peer).map(c => c.remoteAddr.toString())
+  let fromStore: string[] = []
+  try {
+    fromStore = (await host.peerStore.get(peer)).addresses.map(a => a.multiaddr.toString())
+  } catch {}
+  return [...new Set([...fromConnections, ...fromStore])].map(a => a.endsWith(suffix) ? a : `${a}${suffix}`)
+}
+
+/** Nodes with every term first, then by how many they match, then by name and node. */
+export function rank (results: SearchResult[]): SearchResult[] {
+  return results.sort((a, b) =>
+    Number(b.all) - Number(a.all) ||
+    b.matched.length - a.matched.length ||
+    a.entry.name.localeCompare(b.entry.name) ||
+    a.node.peerId.localeCompare(b.node.peerId))
+}
+
+/**
+ * Searches the grid: finds the providers of every term on the DHT, asks each of them (with a
+ * deadline) for its current matching entries, drops the ones that do not answer, and ranks.
+ */
+export async function searchGrid (host: Libp2p, store: CatalogStore, kind: EntryKind, terms: string[], log: Logger, options: SearchOptions = {}): Promise<SearchResult[]> {
+  const query: CatalogQuery = { kind, terms, manifests: options.manifests ?? [] }
+  const self = host.peerId.toString()
+  const lookup = AbortSignal.timeout(options.findProvidersTimeout ?? FIND_PROVIDERS_TIMEOUT)
+  const findSignal = options.signal == null ? lookup : AbortSignal.any([options.signal, lookup])
+  const keys = [...terms.map(t => termKey(kind, t)), ...(options.manifests ?? []).map(m => parseBlobCid(m))]
+  const perKey = await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log)))
+  const peers = new Map<string, PeerId>()
+  for (const found of perKey) for (const [id, peer] of found) if (id !== self) peers.set(id, peer)
+  options.signal?.throwIfAborted()
+
+  const results: SearchResult[] = []
+  const add = (entry: CatalogEntry, node: NodeInfo): void => {
+    const matched = matchedTerms(entry, terms)
+    if (matched.length === 0 && !(options.manifests ?? []).includes(entry.manifest)) return
+    results.push({ entry, node, matched, all: matched.length === terms.length })
+  }
+
+  if (options.remoteOnly !== true) {
+    const addresses = host.getMultiaddrs().map(a => a.toString())
+    for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true })
+  }
+  await Promise.all([...peers.values()].slice(0, MAX_SEARCH_PEERS).map(async peer => {
+    try {
+      const entries = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
+      const node = { peerId: peer.toString(), addresses: await addressesOf(host, peer), self: false }
+      for (const entry of entries) if (entry.kind === kind) add(entry, node)
+    } catch (err: any) {
+      log('dropping %p from search results: %s', peer, err?.message ?? err)
+    }
+  }))
+  options.signal?.throwIfAborted()
+  return rank(results)
+}
