@@ -1,0 +1,79 @@
+import { readFile, stat } from 'node:fs/promises'
+import { validateProtocol } from '../protocol/index.js'
+import { InvalidProtocolFilesError, PathNotFoundError } from './errors.js'
+import { headOf } from './history.js'
+import { assertInside, toAbsolute, toRepoPath, walkProtocolFiles } from './paths.js'
+import { cidOf } from './store.js'
+import type { RepoContext } from './context.js'
+import type { RefusedFile } from './errors.js'
+import type { Op } from './store.js'
+import type { AbortOptions, AddResult } from './types.js'
+
+/**
+ * Validates and stages files and directories (relative to `cwd`): all of them, or none when
+ * any is refused (an `InvalidProtocolFilesError` listing every problem of every file).
+ */
+export async function add (ctx: RepoContext, args: string[], cwd: string, options: AbortOptions = {}): Promise<AddResult> {
+  const paths = await expand(ctx, args, cwd, options.signal)
+  const refused: RefusedFile[] = []
+  const accepted: Array<{ path: string, bytes: Uint8Array }> = []
+  const result: AddResult = { staged: [], unchanged: [], warnings: [] }
+
+  for (const path of paths) {
+    options.signal?.throwIfAborted()
+    const abs = toAbsolute(ctx.root, path)
+    const info = await stat(abs)
+    if (info.size > ctx.maxFileBytes) {
+      refused.push({ path, errors: [{ path: '', message: `file is ${info.size} bytes, over the ${ctx.maxFileBytes}-byte limit`, rule: 'too-large' }] })
+      continue
+    }
+    const bytes = new Uint8Array(await readFile(abs))
+    const validation = validateProtocol(bytes, { file: path, maxBytes: ctx.maxFileBytes })
+    if (!validation.ok) {
+      refused.push({ path, errors: validation.errors.map(e => ({ path: e.path, message: e.message, line: e.line, column: e.column, rule: e.rule })) })
+      continue
+    }
+    if (validation.warnings.length > 0) result.warnings.push({ path, warnings: validation.warnings })
+    accepted.push({ path, bytes })
+  }
+  if (refused.length > 0) throw new InvalidProtocolFilesError(refused)
+
+  const { store } = ctx
+  const ops: Op[] = []
+  const time = ctx.now().toISOString()
+  for (const { path, bytes } of accepted) {
+    const content = cidOf(bytes)
+    const head = await headOf(store, path)
+    if (head?.content === content) {
+      result.unchanged.push(path)
+      ops.push({ type: 'del', sublevel: store.staged, key: path })
+      continue
+    }
+    if (!await store.hasObject(content)) ops.push({ type: 'put', sublevel: store.objects, key: content, value: bytes })
+    ops.push({ type: 'put', sublevel: store.staged, key: path, value: { content, size: bytes.byteLength, time } })
+    result.staged.push({ path, content, size: bytes.byteLength, change: head == null ? 'new' : 'modified' })
+  }
+  await store.write(ops)
+  return result
+}
+
+/** Each argument as repository paths: a file itself, a directory's protocol files. */
+async function expand (ctx: RepoContext, args: string[], cwd: string, signal?: AbortSignal): Promise<string[]> {
+  const paths = new Set<string>()
+  for (const arg of args) {
+    const path = toRepoPath(ctx.root, cwd, arg)
+    const abs = path === '' ? ctx.root : toAbsolute(ctx.root, path)
+    await assertInside(ctx.root, abs, arg)
+    const info = await stat(abs).catch(() => undefined)
+    if (info == null) throw new PathNotFoundError(arg)
+    if (info.isDirectory()) {
+      for (const file of await walkProtocolFiles(ctx.root, path, signal)) paths.add(file)
+    } else if (info.isFile()) {
+      if (path === '') throw new PathNotFoundError(arg)
+      paths.add(path)
+    } else {
+      throw new PathNotFoundError(arg)
+    }
+  }
+  return [...paths]
+}

@@ -1,0 +1,91 @@
+import { JSON_CODEC, MIN_PREFIX_CHARS } from './constants.js'
+import { AmbiguousVersionError, RepositoryCorruptError, UnknownVersionError } from './errors.js'
+import { decodeVersion } from './records.js'
+import { parseCid } from './store.js'
+import type { Version } from './records.js'
+import type { RepoStore } from './store.js'
+
+/** Reads and verifies the version `cid` (hash, shape, and that it is indexed for its path). */
+export async function readVersion (store: RepoStore, cid: string): Promise<Version> {
+  const bytes = await store.getObject(cid)
+  const version = decodeVersion(cid, bytes)
+  if (typeof version === 'string') throw new RepositoryCorruptError(`version ${cid}: ${version}`, { cid })
+  return version
+}
+
+/** The head version of `path`, or undefined when it was never committed. */
+export async function headOf (store: RepoStore, path: string): Promise<Version | undefined> {
+  const cid = await store.get(store.heads, path)
+  if (cid == null) return undefined
+  const head = await readVersion(store, cid)
+  if (head.path !== path) throw new RepositoryCorruptError(`head of ${path} names a version of ${head.path}`, { path, cid })
+  return head
+}
+
+/** The versions from `start` back to the first (newest first), checking the chain. */
+export async function * walkHistory (store: RepoStore, start: Version, signal?: AbortSignal): AsyncGenerator<Version> {
+  let version: Version | undefined = start
+  while (version != null) {
+    signal?.throwIfAborted()
+    yield version
+    if (version.parent == null) return
+    const parent = await readVersion(store, version.parent)
+    if (parent.path !== version.path || parent.seq !== version.seq - 1) {
+      throw new RepositoryCorruptError(`version ${version.cid} has a parent that breaks its chain`, { cid: version.cid })
+    }
+    version = parent
+  }
+}
+
+/** What a reference names: one version, or a set of versions by path (a tag, HEAD). */
+export type Resolved =
+  | { kind: 'version', version: Version }
+  | { kind: 'set', name: string, versions: Map<string, Version> }
+
+/**
+ * Resolves a reference: a tag name, `HEAD` (every head), `<path>@<N>` (the N-th version of a
+ * file, `@-1` the previous head...), a full version CID or a unique prefix of one.
+ */
+export async function resolveRef (store: RepoStore, ref: string, signal?: AbortSignal): Promise<Resolved> {
+  const tag = await store.get(store.tags, ref)
+  if (tag != null) {
+    const versions = new Map<string, Version>()
+    for (const [path, cid] of Object.entries(tag.versions)) versions.set(path, await readVersion(store, cid))
+    return { kind: 'set', name: ref, versions }
+  }
+  if (ref === 'HEAD') {
+    const versions = new Map<string, Version>()
+    for (const [path, cid] of await store.entries(store.heads)) versions.set(path, await readVersion(store, cid))
+    return { kind: 'set', name: ref, versions }
+  }
+  const at = ref.lastIndexOf('@')
+  if (at > 0 && /^-?\d+$/.test(ref.slice(at + 1))) {
+    return { kind: 'version', version: await nthVersion(store, ref.slice(0, at), Number(ref.slice(at + 1)), ref, signal) }
+  }
+  return { kind: 'version', version: await readVersion(store, await resolveVersionCid(store, ref)) }
+}
+
+/** The full CID of a version given by its CID or a unique prefix. */
+export async function resolveVersionCid (store: RepoStore, ref: string): Promise<string> {
+  if (parseCid(ref, JSON_CODEC) != null) {
+    if (await store.get(store.versions, ref) == null) throw new UnknownVersionError(ref)
+    return ref
+  }
+  if (ref.length < MIN_PREFIX_CHARS || !/^[a-z2-7]+$/.test(ref)) throw new UnknownVersionError(ref)
+  const matches = await store.entries(store.versions, ref)
+  if (matches.length === 0) throw new UnknownVersionError(ref)
+  if (matches.length > 1) throw new AmbiguousVersionError(ref, matches.slice(0, 10).map(([cid]) => cid))
+  return matches[0][0]
+}
+
+async function nthVersion (store: RepoStore, path: string, n: number, ref: string, signal?: AbortSignal): Promise<Version> {
+  const cid = await store.get(store.heads, path)
+  if (cid == null) throw new UnknownVersionError(ref)
+  const head = await readVersion(store, cid)
+  const seq = n > 0 ? n : head.seq + n
+  if (seq < 1 || seq > head.seq) throw new UnknownVersionError(ref)
+  for await (const version of walkHistory(store, head, signal)) {
+    if (version.seq === seq) return version
+  }
+  throw new UnknownVersionError(ref)
+}

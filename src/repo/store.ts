@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto'
+import { Level } from 'level'
+import { CID } from 'multiformats/cid'
+import { create as createDigest } from 'multiformats/hashes/digest'
+import { JSON_CODEC, RAW_CODEC, SHA2_256 } from './constants.js'
+import { RepositoryBusyError, RepositoryCorruptError } from './errors.js'
+import type { AbstractSublevel } from 'abstract-level'
+
+type Db = Level<string, any>
+type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>
+
+/** What `add` recorded for a path: the content (stored already) to commit. */
+export interface StagedEntry {
+  content: string
+  size: number
+  time: string
+}
+
+/** A tag: the versions it names, by path. */
+export interface TagEntry {
+  versions: Record<string, string>
+  time: string
+  author: string
+}
+
+/** One change in an atomic write. */
+export type Op =
+  | { type: 'put', sublevel: Sub<any>, key: string, value: any }
+  | { type: 'del', sublevel: Sub<any>, key: string }
+
+/**
+ * The repository's level database: `objects` (CID → bytes, contents and version records),
+ * `staged` (path → entry), `heads` (path → version CID), `versions` (version CID → path, to
+ * resolve prefixes), `tags` (name → versions). Reads of objects verify their hash.
+ */
+export class RepoStore {
+  readonly db: Db
+  readonly objects: Sub<Uint8Array>
+  readonly staged: Sub<StagedEntry>
+  readonly heads: Sub<string>
+  readonly versions: Sub<string>
+  readonly tags: Sub<TagEntry>
+
+  private constructor (db: Db) {
+    this.db = db
+    this.objects = db.sublevel<string, Uint8Array>('objects', { valueEncoding: 'view' }) as unknown as Sub<Uint8Array>
+    this.staged = db.sublevel<string, StagedEntry>('staged', { valueEncoding: 'json' }) as unknown as Sub<StagedEntry>
+    this.heads = db.sublevel<string, string>('heads', { valueEncoding: 'utf8' }) as unknown as Sub<string>
+    this.versions = db.sublevel<string, string>('versions', { valueEncoding: 'utf8' }) as unknown as Sub<string>
+    this.tags = db.sublevel<string, TagEntry>('tags', { valueEncoding: 'json' }) as unknown as Sub<TagEntry>
+  }
+
+  /** Opens the database at `path`; an unreadable one is a `RepositoryCorruptError`. */
+  static async open (path: string, dir: string, createIfMissing: boolean): Promise<RepoStore> {
+    const db: Db = new Level<string, any>(path, { valueEncoding: 'json', createIfMissing, errorIfExists: false })
+    try {
+      await db.open()
+    } catch (err: any) {
+      const cause = err.cause ?? err
+      if (cause?.code === 'LEVEL_LOCKED' || /\block\b/i.test(String(cause?.message))) throw new RepositoryBusyError(dir)
+      throw new RepositoryCorruptError(`cannot open its database (${String(cause?.message ?? err.message).split('\n')[0]})`, { dir }, { cause: err })
+    }
+    return new RepoStore(db)
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+
+  /** Applies every change at once (all or nothing, synced to disk). */
+  async write (ops: Op[]): Promise<void> {
+    if (ops.length === 0) return
+    await this.guard(async () => { await this.db.batch(ops as any, { sync: true } as any) })
+  }
+
+  /** Reads `key` of a sublevel; undefined when absent; a database failure is "corrupt". */
+  async get<V> (sub: Sub<V>, key: string): Promise<V | undefined> {
+    return await this.guard(async () => await sub.get(key) ?? undefined)
+  }
+
+  /** Every entry of a sublevel whose key starts with `prefix`. */
+  async entries<V> (sub: Sub<V>, prefix = ''): Promise<Array<[string, V]>> {
+    return await this.guard(async () => {
+      const range = prefix === '' ? {} : { gte: prefix, lt: `${prefix}\uffff` }
+      return await sub.iterator(range).all()
+    })
+  }
+
+  /** The bytes of the object `cid`, verified; missing or mismatching is a `RepositoryCorruptError`. */
+  async getObject (cid: string): Promise<Uint8Array> {
+    const bytes = await this.get(this.objects, cid)
+    if (bytes == null) throw new RepositoryCorruptError(`object ${cid} is missing`, { cid })
+    verify(cid, bytes)
+    return bytes
+  }
+
+  /** Many objects at once, each verified. */
+  async getObjects (cids: string[]): Promise<Uint8Array[]> {
+    const values = await this.guard(async () => await this.objects.getMany(cids))
+    return values.map((bytes, i) => {
+      if (bytes == null) throw new RepositoryCorruptError(`object ${cids[i]} is missing`, { cid: cids[i] })
+      verify(cids[i], bytes)
+      return bytes
+    })
+  }
+
+  async hasObject (cid: string): Promise<boolean> {
+    return await this.guard(async () => await this.objects.has(cid))
+  }
+
+  private async guard<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err: any) {
+      if (err instanceof RepositoryCorruptError) throw err
+      const cause = err.cause ?? err
+      if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(String(cause?.message))) {
+        throw new RepositoryCorruptError(`database read failed (${String(cause?.message).split('\n')[0]})`, undefined, { cause: err })
+      }
+      throw err
+    }
+  }
+}
+
+/** The CID (v1, sha2-256) of `bytes` with the given codec (raw by default). */
+export function cidOf (bytes: Uint8Array, codec = RAW_CODEC): string {
+  const digest = createHash('sha256').update(bytes).digest()
+  return CID.createV1(codec, createDigest(SHA2_256, new Uint8Array(digest))).toString()
+}
+
+/** Parses a CID string and checks it is v1, sha2-256, with the codec expected; undefined if not. */
+export function parseCid (value: unknown, codec: number): CID | undefined {
+  if (typeof value !== 'string' || value.length > 200) return undefined
+  try {
+    const cid = CID.parse(value)
+    if (cid.version !== 1 || cid.code !== codec || cid.multihash.code !== SHA2_256) return undefined
+    if (cid.toString() !== value) return undefined
+    return cid
+  } catch {
+    return undefined
+  }
+}
+
+/** Throws a `RepositoryCorruptError` unless `bytes` hash to `cid`. */
+export function verify (cid: string, bytes: Uint8Array): void {
+  const parsed = parseCid(cid, RAW_CODEC) ?? parseCid(cid, JSON_CODEC)
+  if (parsed == null) throw new RepositoryCorruptError(`bad object key ${cid.slice(0, 100)}`, { cid })
+  const digest = createHash('sha256').update(bytes).digest()
+  if (!equal(parsed.multihash.digest, digest)) throw new RepositoryCorruptError(`object ${cid} does not match its hash`, { cid })
+}
+
+export function equal (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}
