@@ -7,6 +7,7 @@ import { createHost } from '../net/host.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
+import { DIAL_TIMEOUT } from './constants.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
 import { loadIdentity } from './identity.js'
@@ -14,6 +15,7 @@ import { lockHome } from './lock.js'
 import { COMPONENTS, CORE_RECORDS } from './registry.js'
 import { loadAdminToken } from './token.js'
 import type { ApiRoute, ApiServer } from '../api/server.js'
+import type { Host } from '../net/host.js'
 import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
 import type { NodeConfig } from './config-schema.js'
 import type { ComponentLogger, Startable } from '@libp2p/interface'
@@ -159,6 +161,7 @@ export function createNode (init: NodeInit): Node {
     await writeFile(homePath(home, 'api'), url + '\n')
     undo.push({ what: 'api file', run: async () => { await unlink(homePath(home, 'api')).catch(() => {}) } })
     log('HTTP API on %s', url)
+    void checkBootstrap(host, bootstrap, warn, shutdown.signal)
   }
 
   async function stop (): Promise<void> {
@@ -225,6 +228,18 @@ export function usableBootstrap (list: string[], warn: (message: string) => void
   return usable
 }
 
+/** Tells the operator about bootstrap peers that cannot be reached (the node runs on regardless). */
+async function checkBootstrap (host: Host, list: string[], warn: (message: string) => void, signal: AbortSignal): Promise<void> {
+  await Promise.all(list.map(async address => {
+    try {
+      await host.dial(multiaddr(address), { signal: AbortSignal.any([signal, AbortSignal.timeout(DIAL_TIMEOUT)]) })
+    } catch (err: any) {
+      if (signal.aborted) return
+      warn(`bootstrap peer ${address} could not be reached (${String(err.message ?? err).split('\n')[0]}): running without it`)
+    }
+  }))
+}
+
 function mergeRecords (list: RecordNamespaces[]): { validators: Validators, selectors: Selectors } {
   const validators: Validators = {}
   const selectors: Selectors = {}
@@ -251,6 +266,9 @@ function portError (err: any, what: string, host?: string, port?: number): PortI
       }
     }
   }
+  // libp2p reports failed listen addresses in its message only
+  const match = /EADDRINUSE: address already in use (\S+):(\d+)/.exec(String(err?.message))
+  if (match != null) return new PortInUseError(match[1], Number(match[2]), what, { cause: err })
   return undefined
 }
 
