@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { register as registerNode } from './node/index.js'
 import { register as registerConfig } from './config/index.js'
+import { register as registerRepo } from './repo/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -12,4 +13,5 @@ export function registerCommands (program: Command, action: Action): void {
   void action
   registerNode(program, action)
   registerConfig(program, action)
+  registerRepo(program, action)
 }
