@@ -44,6 +44,7 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, pee
   if (await blobs.has(target.cid)) return
   const failures: string[] = []
   let corrupt = 0
+  let refused = 0
   for (const peer of peers) {
     options.signal?.throwIfAborted()
     const partial = await blobs.partial(target.cid)
@@ -55,6 +56,7 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, pee
       await partial.close().catch(() => {})
       if (options.signal?.aborted === true) throw err
       if (err?.name === 'BlobCorruptError') corrupt++
+      if (err?.name === 'EntryPrivateError') refused++
       failures.push(`${peer.toString()}: ${err?.message ?? err}`)
       log('fetch of %s from %p failed, trying the next holder: %s', target.cid, peer, err?.message ?? err)
     }
@@ -62,6 +64,7 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, pee
   if (corrupt > 0 && corrupt === failures.length) {
     throw new BlobCorruptError(`every holder sent bytes not matching ${target.cid}`, { failures })
   }
+  if (refused > 0 && refused === failures.length) throw new EntryPrivateError(target.cid)
   throw new FetchFailedError(`could not fetch ${target.cid} from any of ${peers.length} holder(s)`, failures)
 }
 
