@@ -1,0 +1,109 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { taskEnv } from './env.js'
+import { runScript } from './process.js'
+import { createRedactor } from './redact.js'
+import { renderTemplate } from './render.js'
+import type { LogBook } from './logs.js'
+import type { RunnableProtocol } from './protocol.js'
+import type { JobState, LocalContent, StoredJob } from './types.js'
+
+/** Why a run was stopped from outside: the state and reason it ends with. */
+export class StopReason {
+  constructor (readonly state: JobState | 'interrupted', readonly reason: string) {}
+}
+
+export interface ExecuteInit {
+  job: StoredJob
+  protocol: RunnableProtocol
+  parameters: Record<string, string>
+  secrets: Record<string, string>
+  dataset?: LocalContent
+  model?: LocalContent
+  workDir: string
+  outputDir: string
+  logs: LogBook
+  maxLogBytes: number
+  timeLimit: number
+  baseEnv: Record<string, string | undefined>
+  /** Aborted with a StopReason to stop the job. */
+  signal: AbortSignal
+  /** Called when the first command starts. */
+  onStarted?: () => void
+}
+
+export interface ExecuteResult {
+  state: JobState | 'interrupted'
+  reason?: string
+  exitCode?: number
+}
+
+/**
+ * Runs every task role's commands (joined with ` && ` as OpenPAI does), `instances` times,
+ * one after the other, in the job's working directory, with the time limit and the log cap.
+ * Commands are rendered with the parameters and secrets first; what they print goes to the
+ * log with every secret value replaced by `***`.
+ */
+export async function executeJob (init: ExecuteInit): Promise<ExecuteResult> {
+  await fs.rm(path.dirname(init.workDir), { recursive: true, force: true })
+  await fs.mkdir(init.workDir, { recursive: true })
+  await fs.mkdir(init.outputDir, { recursive: true })
+
+  const controller = new AbortController()
+  const stopFromOutside = (): void => { controller.abort(init.signal.reason) }
+  init.signal.addEventListener('abort', stopFromOutside, { once: true })
+  if (init.signal.aborted) stopFromOutside()
+  const timer = setTimeout(() => {
+    controller.abort(new StopReason('failed', `time limit of ${Math.round(init.timeLimit / 1000)} s reached`))
+  }, init.timeLimit)
+
+  const redactor = createRedactor(Object.values(init.secrets))
+  let logged = 0
+  let writes: Promise<void> = Promise.resolve()
+  const write = (bytes: Uint8Array): void => {
+    if (bytes.byteLength === 0) return
+    writes = writes.then(async () => { await init.logs.append(init.job.id, bytes) })
+  }
+  const onOutput = (chunk: Uint8Array): void => {
+    if (controller.signal.aborted && logged >= init.maxLogBytes) return
+    const room = init.maxLogBytes - logged
+    const take = chunk.byteLength > room ? chunk.subarray(0, room) : chunk
+    logged += take.byteLength
+    write(redactor.push(take))
+    if (chunk.byteLength > room && !controller.signal.aborted) {
+      controller.abort(new StopReason('failed', `output limit reached: printed more than ${init.maxLogBytes} bytes`))
+    }
+  }
+
+  try {
+    let started = false
+    for (const role of init.protocol.taskRoles) {
+      for (let index = 0; index < role.instances; index++) {
+        const script = renderTemplate(role.commands.join(' && '), {
+          $parameters: init.parameters,
+          $secrets: init.secrets,
+          $data: role.data,
+          $output: role.output,
+          $script: role.script
+        }).trim()
+        const env = taskEnv({ ...init, role, index, base: init.baseEnv })
+        if (!started) { started = true; init.onStarted?.() }
+        const result = await runScript({ script, cwd: init.workDir, env, onOutput, signal: controller.signal })
+        if (result.stopped != null || controller.signal.aborted) {
+          const stop = controller.signal.reason
+          return stop instanceof StopReason ? { state: stop.state, reason: stop.reason } : { state: 'failed', reason: String(stop) }
+        }
+        if (result.exitCode !== 0) {
+          const how = result.exitCode == null ? `killed by ${result.exitSignal ?? 'a signal'}` : `exited with code ${result.exitCode}`
+          return { state: 'failed', reason: `task role ${role.name} instance ${index} ${how}`, exitCode: result.exitCode ?? undefined }
+        }
+      }
+    }
+    return { state: 'succeeded', exitCode: 0 }
+  } finally {
+    clearTimeout(timer)
+    init.signal.removeEventListener('abort', stopFromOutside)
+    write(redactor.flush())
+    await writes.catch(() => {})
+  }
+}

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process'
+import { PIPE_DRAIN_TIMEOUT } from './constants.js'
+
+/**
+ * The process runtime: runs one script with `/bin/sh -c` in its own process group
+ * (`detached`), so stopping it (time limit, output cap, cancel) or its normal end kills every
+ * process it forked, with `kill(-pid, SIGKILL)`.
+ */
+
+export interface RunScriptInit {
+  script: string
+  cwd: string
+  env: Record<string, string>
+  /** Each chunk of stdout or stderr, in order of arrival. */
+  onOutput: (chunk: Uint8Array) => void
+  /** Aborting kills the process group; the abort reason is returned as `stopped`. */
+  signal: AbortSignal
+}
+
+export interface ScriptResult {
+  exitCode: number | null
+  /** The signal that ended the shell, if any. */
+  exitSignal: string | null
+  /** The abort reason, when it was stopped from outside. */
+  stopped?: unknown
+}
+
+export function killGroup (pid: number | undefined): void {
+  if (pid == null) return
+  try { process.kill(-pid, 'SIGKILL') } catch { /* already gone */ }
+}
+
+export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
+  if (init.signal.aborted) return { exitCode: null, exitSignal: null, stopped: init.signal.reason }
+  const child = spawn('/bin/sh', ['-c', init.script], {
+    cwd: init.cwd,
+    env: init.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const pid = child.pid
+  let stopped: unknown
+  const onAbort = (): void => {
+    stopped = init.signal.reason
+    killGroup(pid)
+  }
+  init.signal.addEventListener('abort', onAbort, { once: true })
+  child.stdout.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
+  child.stderr.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
+
+  try {
+    const result = await new Promise<ScriptResult>((resolve) => {
+      child.once('error', (err) => {
+        init.onOutput(Buffer.from(`paip: could not start /bin/sh: ${err.message}\n`))
+        resolve({ exitCode: 127, exitSignal: null })
+      })
+      child.once('exit', (code, sig) => { resolve({ exitCode: code, exitSignal: sig }) })
+    })
+    // the shell is gone: whatever it left running in its group goes too
+    killGroup(pid)
+    await drained(child.stdout, child.stderr)
+    return stopped === undefined ? result : { ...result, stopped }
+  } finally {
+    init.signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Waits for both pipes to close, but not forever (a process outside the group may hold them). */
+async function drained (...streams: NodeJS.ReadableStream[]): Promise<void> {
+  await Promise.all(streams.map(async stream => {
+    const s = stream as NodeJS.ReadableStream & { closed?: boolean, destroy: () => void }
+    if (s.closed === true) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => { s.destroy(); resolve() }, PIPE_DRAIN_TIMEOUT)
+      s.once('close', () => { clearTimeout(timer); resolve() })
+    })
+  }))
+}

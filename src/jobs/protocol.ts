@@ -1,0 +1,116 @@
+import { load } from 'js-yaml'
+import { JobProtocolInvalidError } from './errors.js'
+import type { ValidationResult } from '../protocol/index.js'
+
+type Validate = (input: string, options: { file?: string }) => ValidationResult
+
+let validator: Promise<Validate> | undefined
+
+/**
+ * The protocol component's validator, loaded on first use; if that module cannot load, a
+ * YAML-only check stands in (the runner's own structural checks below still apply).
+ */
+async function getValidator (): Promise<Validate> {
+  validator ??= import('../protocol/index.js')
+    .then(mod => mod.validateProtocol as Validate)
+    .catch(() => (input: string) => {
+      try {
+        return { ok: true, errors: [], warnings: [], protocol: load(input) as Record<string, unknown> }
+      } catch (err: any) {
+        return { ok: false, errors: [{ severity: 'error' as const, path: '', message: err?.message ?? String(err), rule: 'yaml-syntax' }], warnings: [] }
+      }
+    })
+  return await validator
+}
+
+/** The parts of an OpenPAI v2 protocol the runner uses. */
+export interface TaskRole {
+  name: string
+  instances: number
+  commands: string[]
+  dockerImage?: string
+  resourcePerInstance?: Record<string, unknown>
+  taskRetryCount: number
+  /** Prerequisite objects the role selects, for `$data`, `$output`, `$script`. */
+  data?: unknown
+  output?: unknown
+  script?: unknown
+}
+
+export interface RunnableProtocol {
+  name: string
+  taskRoles: TaskRole[]
+  parameters: Record<string, string>
+  secrets: Record<string, string>
+  jobRetryCount: number
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function stringMap (value: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!isObject(value)) return out
+  for (const [k, v] of Object.entries(value)) {
+    if (v != null) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v)
+  }
+  return out
+}
+
+function count (value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback
+}
+
+/**
+ * Validates a protocol (with the protocol component's validator) and extracts what the runner
+ * needs. Throws JobProtocolInvalidError listing the problems.
+ */
+export async function parseRunnable (text: string): Promise<RunnableProtocol> {
+  const validateProtocol = await getValidator()
+  const result = validateProtocol(text, { file: 'job protocol' })
+  if (!result.ok || !isObject(result.protocol)) {
+    const problems = result.errors.length > 0 ? result.errors : [{ severity: 'error', path: '', message: 'not a protocol document' }]
+    throw new JobProtocolInvalidError(`invalid protocol: ${problems.map(p => `${p.path === '' ? '' : p.path + ': '}${p.message}`).join('; ')}`, { errors: problems })
+  }
+  const doc = result.protocol
+  const problems: string[] = []
+  if (doc.type != null && doc.type !== 'job') problems.push('/type: only `job` protocols can run')
+  if (typeof doc.name !== 'string' || doc.name === '') problems.push('/name: missing')
+  const prerequisites = Array.isArray(doc.prerequisites) ? doc.prerequisites.filter(isObject) : []
+  const named = (kind: string, name: unknown): unknown => prerequisites.find(p => p.type === kind && p.name === name)
+  const roles: TaskRole[] = []
+  if (!isObject(doc.taskRoles) || Object.keys(doc.taskRoles).length === 0) {
+    problems.push('/taskRoles: a job needs at least one task role')
+  } else {
+    for (const [name, role] of Object.entries(doc.taskRoles)) {
+      if (!isObject(role)) { problems.push(`/taskRoles/${name}: not an object`); continue }
+      const commands = role.commands
+      if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string')) {
+        problems.push(`/taskRoles/${name}/commands: a list of command strings is required`)
+        continue
+      }
+      roles.push({
+        name,
+        instances: count(role.instances, 1),
+        commands,
+        dockerImage: typeof role.dockerImage === 'string' ? role.dockerImage : undefined,
+        resourcePerInstance: isObject(role.resourcePerInstance) ? role.resourcePerInstance : undefined,
+        taskRetryCount: count(role.taskRetryCount, 0),
+        data: named('data', role.data),
+        output: named('output', role.output),
+        script: named('script', role.script)
+      })
+    }
+  }
+  if (problems.length > 0) {
+    throw new JobProtocolInvalidError(`invalid protocol: ${problems.join('; ')}`, { errors: problems.map(message => ({ severity: 'error', path: message.split(':')[0], message })) })
+  }
+  return {
+    name: doc.name as string,
+    taskRoles: roles,
+    parameters: stringMap(doc.parameters),
+    secrets: stringMap(doc.secrets),
+    jobRetryCount: count(doc.jobRetryCount, 0)
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Level } from 'level'
+import { createBlobStore } from '../../src/storage/blobs.js'
+import type { ContentResolver, LocalContent } from '../../src/jobs/types.js'
+import type { BlobStore } from '../../src/storage/blobs.js'
+
+/** A temp directory removed by `cleanup`. */
+export async function tempDir (prefix = 'paip-jobs-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix))
+}
+
+export interface Bench {
+  dir: string
+  db: Level<string, any>
+  blobs: BlobStore
+  /** Reopens the database (after a simulated crash). */
+  reopen: () => Promise<Level<string, any>>
+  cleanup: () => Promise<void>
+}
+
+export async function workspace (): Promise<Bench> {
+  const dir = await tempDir()
+  const bench: Bench = {
+    dir,
+    db: new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' }),
+    blobs: createBlobStore({ dir: path.join(dir, 'blobs') }),
+    async reopen () {
+      await bench.db.close()
+      bench.db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
+      await bench.db.open()
+      return bench.db
+    },
+    async cleanup () {
+      await bench.db.close().catch(() => {})
+      await fs.rm(dir, { recursive: true, force: true })
+    }
+  }
+  await bench.db.open()
+  return bench
+}
+
+/** A dataset held in a local directory, found by its name, ID, CID or one of its tags. */
+export async function localDataset (dir: string, name: string, tags: string[], files: Record<string, string> = { 'data.txt': 'hello\n' }, cid = `bafk${name.toLowerCase()}`): Promise<LocalContent> {
+  const root = path.join(dir, 'datasets', name)
+  await fs.mkdir(root, { recursive: true })
+  for (const [file, text] of Object.entries(files)) await fs.writeFile(path.join(root, file), text)
+  return { id: `id-${name}`, name, cid, tags, dir: root }
+}
+
+export function resolverOf (items: LocalContent[], holders: (ref: string) => string[] = () => []): ContentResolver {
+  return {
+    async resolve (ref) {
+      return items.find(d => d.name === ref || d.id === ref || d.cid === ref || d.tags.some(t => `#${t}` === ref || t === ref))
+    },
+    async findHolders (ref) { return holders(ref) }
+  }
+}
+
+/** An OpenPAI v2 job protocol with one task role running `commands`. */
+export function protocolYaml (commands: string[], extra: { name?: string, instances?: number, parameters?: Record<string, string>, secrets?: Record<string, string>, jobRetryCount?: number } = {}): string {
+  const lines = [
+    'protocolVersion: 2',
+    `name: ${extra.name ?? 'test_job'}`,
+    'type: job',
+    'prerequisites:',
+    '  - name: image',
+    '    type: dockerimage',
+    '    uri: alpine:3',
+    ...(extra.jobRetryCount == null ? [] : [`jobRetryCount: ${extra.jobRetryCount}`]),
+    ...(extra.parameters == null ? [] : ['parameters:', ...Object.entries(extra.parameters).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)]),
+    ...(extra.secrets == null ? [] : ['secrets:', ...Object.entries(extra.secrets).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)]),
+    'taskRoles:',
+    '  main:',
+    `    instances: ${extra.instances ?? 1}`,
+    '    dockerImage: image',
+    '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
+    '    commands:',
+    ...commands.map(c => `      - ${JSON.stringify(c)}`)
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export async function collect (source: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of source) chunks.push(chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** True while a process with this pid exists. */
+export function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
