@@ -42,6 +42,8 @@ export interface CatalogInit {
 export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string }
 
 export interface AddOptions extends AbortOptions {
+  /** Refuse (storing nothing) a streamed file over this many bytes. */
+  maxBytes?: number
   /** Bytes stored so far. */
   onProgress?: (bytes: number) => void
 }

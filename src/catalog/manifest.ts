@@ -131,11 +131,12 @@ export function blockHasher (blockSize = BLOCK_BYTES): { pass: (source: AsyncIte
 }
 
 /** Stores one stream as a file of an entry (with its block list when over one block). */
-export async function ingestFile (blobs: BlobStore, source: AsyncIterable<Uint8Array>, rel: string, cids: Set<string>, options: IngestOptions & { progressBase?: number } = {}): Promise<ManifestFile> {
+export async function ingestFile (blobs: BlobStore, source: AsyncIterable<Uint8Array>, rel: string, cids: Set<string>, options: IngestOptions & { progressBase?: number, maxBytes?: number } = {}): Promise<ManifestFile> {
   const hasher = blockHasher()
   const base = options.progressBase ?? 0
   const { cid, size } = await blobs.put(hasher.pass(source), {
     signal: options.signal,
+    maxBytes: options.maxBytes,
     onProgress: bytes => options.onProgress?.(base + bytes)
   })
   cids.add(cid.toString())

@@ -1,0 +1,169 @@
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { parseKind } from '../../catalog/index.js'
+import { InvalidArgumentError, PaipError } from '../../errors.js'
+import { MAX_RAW_BODY_BYTES } from '../constants.js'
+import { errorResponse } from '../server.js'
+import type { Catalog, CatalogEntry, EntryKind, SearchResult } from '../../catalog/index.js'
+import type { ApiDeps, ApiRoute } from '../server.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+
+/** The node runs no catalog (not wired into this daemon). */
+export class CatalogUnavailableError extends PaipError {
+  static name = 'CatalogUnavailableError'
+  name = 'CatalogUnavailableError'
+  constructor () { super('this node runs no catalog', 'unavailable') }
+}
+
+/** The node's catalog, from the components (`components.catalog`). */
+export function catalogOf (deps: ApiDeps): Catalog {
+  const catalog = (deps.components as unknown as { catalog?: Catalog }).catalog
+  if (catalog == null) throw new CatalogUnavailableError()
+  return catalog
+}
+
+const second = 1000
+/** Deadline of a search started over HTTP. */
+export const SEARCH_TIMEOUT = 15 * second
+
+const refParams = {
+  type: 'object',
+  required: ['ref'],
+  properties: { ref: { type: 'string', minLength: 1, maxLength: 256 } }
+} as const
+
+const searchBody = {
+  type: 'object',
+  required: ['query'],
+  additionalProperties: false,
+  properties: {
+    // the cap on terms is the catalog's (a clear InvalidQueryError), this only stops abuse
+    query: { type: 'array', maxItems: 10_000, items: { type: 'string', maxLength: 256 } },
+    timeout: { type: 'integer', minimum: 100, maximum: 120_000 }
+  }
+} as const
+
+const fetchBody = {
+  type: 'object',
+  required: ['ref'],
+  additionalProperties: false,
+  properties: { ref: { type: 'string', minLength: 1, maxLength: 256 } }
+} as const
+
+/** A search answer for programs: the entry, the node and how it matched. */
+export function searchAnswer (results: SearchResult[]): { results: SearchResult[] } {
+  return { results }
+}
+
+function parseMetadataParam (value: unknown): unknown {
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError('an upload needs the metadata as JSON in the `metadata` query parameter')
+  try { return JSON.parse(value) } catch { throw new InvalidArgumentError('the `metadata` query parameter is not JSON') }
+}
+
+/** Aborted when the client goes away (mid-upload or before the answer), the node stops, or the deadline passes. */
+function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
+  const closed = new AbortController()
+  const gone = (): void => { closed.abort(new Error('the client went away')) }
+  request.raw.once('close', () => { if (!request.raw.complete) gone() })
+  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
+  const signals = [closed.signal, deps.components.shutdownSignal]
+  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
+  return AbortSignal.any(signals)
+}
+
+/**
+ * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
+ * list, show, add (a path on the node as JSON, or a streamed upload), remove, search, fetch.
+ */
+export function catalogRoutes (kind: EntryKind): ApiRoute {
+  parseKind(kind)
+  const base = `/api/v1/${kind}s`
+  return (app, deps) => {
+    const { access } = deps
+
+    app.get(base, { onRequest: access.readAccess }, async request => {
+      const tag = (request.query as Record<string, string | undefined>).tag
+      return { [`${kind}s`]: await catalogOf(deps).list(kind, { tag }) }
+    })
+
+    app.get(`${base}/:ref`, { onRequest: access.readAccess, schema: { params: refParams } }, async request => {
+      const { ref } = request.params as { ref: string }
+      const resolved = await catalogOf(deps).resolve(kind, ref)
+      return { ...resolved.entry, manifestFiles: resolved.manifest.files }
+    })
+
+    app.post(base, { onRequest: access.requireWrite, bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
+      const catalog = catalogOf(deps)
+      const signal = signalFor(deps, request, reply)
+      const type = String(request.headers['content-type'] ?? '')
+      let entry: CatalogEntry
+      if (type.startsWith('application/octet-stream')) {
+        const query = request.query as Record<string, string | undefined>
+        const metadata = parseMetadataParam(query.metadata)
+        const filename = query.filename ?? (metadata as any)?.name
+        if (typeof filename !== 'string' || filename === '') throw new InvalidArgumentError('an upload needs a `filename` query parameter')
+        entry = await catalog.add(kind, { stream: request.body as Readable, filename: path.basename(filename) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES })
+      } else {
+        // a path on the node's own disk: only its admin may name one
+        await access.requireAdmin(request, reply)
+        const body = request.body as { path?: unknown, metadata?: unknown }
+        if (body == null || typeof body.path !== 'string' || body.metadata == null || typeof body.metadata !== 'object') {
+          throw new InvalidArgumentError('expected {"path": "<file or directory on the node>", "metadata": {...}} or an application/octet-stream upload')
+        }
+        entry = await catalog.add(kind, { path: body.path }, body.metadata, { signal })
+      }
+      void reply.status(201)
+      return entry
+    })
+
+    app.delete(`${base}/:ref`, { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
+      const { ref } = request.params as { ref: string }
+      return catalogOf(deps).remove(kind, ref)
+    })
+
+    app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
+      const body = request.body as { query: string[], timeout?: number }
+      const signal = signalFor(deps, request, reply, body.timeout ?? SEARCH_TIMEOUT)
+      return searchAnswer(await catalogOf(deps).search(kind, body.query, { signal }))
+    })
+
+    app.post(`${base}/fetch`, { onRequest: access.requireWrite, schema: { body: fetchBody } }, async (request, reply) => {
+      const { ref } = request.body as { ref: string }
+      const catalog = catalogOf(deps)
+      const signal = signalFor(deps, request, reply)
+      if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+        return catalog.fetch(kind, ref, { signal })
+      }
+      return streamFetch(reply, catalog, kind, ref, signal)
+    })
+  }
+}
+
+/** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
+function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal): FastifyReply {
+  const out = new PassThrough()
+  let last = 0
+  const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
+  void (async () => {
+    try {
+      const entry = await catalog.fetch(kind, ref, {
+        signal,
+        onProgress: progress => {
+          const now = Date.now()
+          if (progress.phase === 'file' && now - last < 100) return
+          last = now
+          line({ progress })
+        }
+      })
+      line({ entry })
+    } catch (err) {
+      line(errorResponse(err).body)
+    } finally {
+      out.end()
+    }
+  })()
+  return reply.type('application/x-ndjson').send(out)
+}
+
+export const datasetRoutes: ApiRoute = catalogRoutes('dataset')
