@@ -11,6 +11,7 @@ import type { DaemonProcess } from './process.js'
 import type { ChildProcess } from 'node:child_process'
 
 export { DaemonStartError, PAIP_BIN, spawnDaemon, stopDaemon } from './process.js'
+export type { DaemonProcess, DaemonStarted, SpawnDaemonOptions } from './process.js'
 
 export interface TestbedInit {
   /** How many nodes, the bootstrap node included (at least 1). */
