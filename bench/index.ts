@@ -1,0 +1,50 @@
+import type { Bench, Figure } from './types.js'
+
+/**
+ * Every benchmark, by name: `npm run bench` runs them all, `npm run bench -- node` only some.
+ * ADD A BENCH: write `bench/<name>.ts` exporting `run: Bench` and add one line here.
+ */
+const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
+  node: async () => import('./node.js')
+}
+
+async function main (): Promise<number> {
+  const wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
+  const unknown = wanted.filter(name => BENCHES[name] == null)
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}\n`)
+    return 2
+  }
+  const controller = new AbortController()
+  process.once('SIGINT', () => { controller.abort() })
+  let failed = false
+  for (const [name, load] of Object.entries(BENCHES)) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue
+    process.stdout.write(`\n== ${name}\n`)
+    try {
+      const { run } = await load()
+      const figures = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) } })
+      for (const figure of figures) process.stdout.write(format(figure) + '\n')
+    } catch (err: any) {
+      failed = true
+      process.stdout.write(`   FAILED: ${err.stack ?? err}\n`)
+    }
+  }
+  return failed ? 1 : 0
+}
+
+function format (figure: Figure): string {
+  const value = `${round(figure.value)} ${figure.unit}`
+  let verdict = ''
+  if (figure.target != null) {
+    const ok = figure.higherIsBetter === true ? figure.value >= figure.target : figure.value <= figure.target
+    verdict = `  target ${figure.higherIsBetter === true ? '>=' : '<='} ${figure.target} ${figure.unit}  ${ok ? 'ok' : 'MISSED'}`
+  }
+  return `   ${figure.name.padEnd(44)} ${value.padStart(14)}${verdict}${figure.note == null ? '' : `  (${figure.note})`}`
+}
+
+function round (n: number): string {
+  return Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(Math.abs(n) >= 10 ? 1 : 2)
+}
+
+process.exitCode = await main()
