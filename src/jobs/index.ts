@@ -1,25 +1,33 @@
 import { paipLogger } from '../logger.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
+import { createDispatcher } from './dispatch.js'
 import { JobNotFoundError } from './errors.js'
 import { createLocalJobs } from './queue.js'
+import { localError, mapRemote } from './remote-errors.js'
+import { jobsClient, serveJobs, unserveJobs } from './wire.js'
 import type { JobAccessInit, UserRoles } from './access.js'
+import type { Dispatched, RunRequest } from './dispatch.js'
 import type { Accepted, LocalJobs } from './queue.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
+import type { Offer } from './wire.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
 export * from './types.js'
 export * from './errors.js'
-export * as JOB_DEFAULTS from './constants.js'
 export { JOBS_PROTOCOL, JOB_DATA_PROTOCOL, EVAL_NAMESPACE } from './constants.js'
+export { jobCid } from './dispatch.js'
+export { createAccessCheck, RUN_ROLE } from './access.js'
 export type { JobAccessInit, UserRoles } from './access.js'
 export type { Accepted } from './queue.js'
+export type { Dispatched, RunRequest } from './dispatch.js'
+export type { Offer } from './wire.js'
 export type { JobsDb } from './store.js'
 
 export interface JobsComponents {
-  /** A sublevel of the node's database for jobs (e.g. `db.sublevel('jobs')`). */
+  /** A sublevel of the node's database for jobs (e.g. `sublevel(db, 'jobs')`). */
   db: JobsDb
   /** Where job outputs are stored. */
   blobs: BlobStore
@@ -52,6 +60,10 @@ export interface JobsInit {
   allow?: JobAccessInit
   /** The node's environment: only PATH, LANG and TZ reach jobs. */
   env?: Record<string, string | undefined>
+  /** How long dispatch waits for candidates' offers (ms). */
+  offerTimeout?: number
+  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
+  serve?: boolean
 }
 
 export interface ListOptions extends AbortOptions {
@@ -64,13 +76,23 @@ export interface LogOptions extends AbortOptions {
   offset?: number
 }
 
+/** A job's status plus where it runs, as `list` shows it. */
+export type ListedJob = Job & { unreachable?: boolean }
+
 export interface Jobs extends Startable {
   /** This node's peer ID. */
   readonly self: string
   /** Accepts a job to run on this node (checks, persists, then answers). */
   submit: (submission: JobSubmission, submitter: Submitter, options?: AbortOptions) => Promise<Accepted>
+  /** Picks a node (one holding the dataset with a free slot, or `req.node`) and submits there. */
+  run: (req: RunRequest, options?: AbortOptions) => Promise<Dispatched>
+  /** Offers of the nodes holding a dataset (and this node). */
+  offers: (dataset?: string, model?: string, options?: AbortOptions) => Promise<Offer[]>
+  /** Where a job runs (a peer ID); JobNotFoundError when no node could be found. */
+  locate: (id: string, options?: AbortOptions) => Promise<string>
   status: (id: string, options?: AbortOptions) => Promise<Job>
-  list: (options?: ListOptions) => Promise<Job[]>
+  /** This node's jobs and the jobs it sent elsewhere (their latest status), newest first. */
+  list: (options?: ListOptions) => Promise<ListedJob[]>
   cancel: (id: string, by?: Submitter, options?: AbortOptions) => Promise<Job>
   logs: (id: string, options?: LogOptions) => AsyncGenerator<Uint8Array>
   results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
@@ -87,7 +109,8 @@ export interface Jobs extends Startable {
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const logger = components.logger ?? paipLogger()
   const log = logger.forComponent('paip:jobs')
-  const self = components.libp2p?.peerId.toString() ?? components.peerId
+  const libp2p = components.libp2p
+  const self = libp2p?.peerId.toString() ?? components.peerId
   if (self == null) throw new Error('createJobs needs libp2p or peerId')
   const canRun = createAccessCheck(self, init.allow, components.users)
   const local = createLocalJobs({
@@ -106,6 +129,28 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     env: init.env ?? {},
     log
   })
+  const client = libp2p == null ? undefined : jobsClient(libp2p)
+  const dispatcher = createDispatcher({
+    self,
+    local,
+    client,
+    libp2p,
+    db: components.db,
+    datasets: components.datasets,
+    models: components.models,
+    log,
+    offerTimeout: init.offerTimeout ?? C.OFFER_TIMEOUT
+  })
+  const serve = libp2p != null && init.serve !== false
+  let serving = false
+
+  /** Runs `here` when this node runs the job, else `there` with the peer that does. */
+  async function route<T> (id: string, options: AbortOptions | undefined, here: () => Promise<T>, there: (peer: string) => Promise<T>): Promise<T> {
+    const peer = await dispatcher.locate(id, options)
+    if (peer === self) return await here()
+    if (client == null) throw new JobNotFoundError(id)
+    return await mapRemote(there(peer))
+  }
 
   async function localJob (id: string): Promise<Job> {
     const job = await local.get(id)
@@ -116,21 +161,70 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   return {
     self,
     events: local.events,
-    async start () { await local.start() },
-    async stop () { await local.stop() },
-    submit: local.accept,
-    async status (id) { return await localJob(id) },
-    async list (options = {}) { return await local.list({ state: options.state, limit: options.limit }) },
-    async cancel (id, by) { return await local.cancel(id, by?.user ?? by?.peer ?? self) },
-    async * logs (id, options = {}) {
-      await localJob(id)
-      yield * local.logs(id, options)
+    async start () {
+      await local.start()
+      if (serve && libp2p != null) {
+        await serveJobs({ libp2p, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
+        serving = true
+      }
     },
-    async results (id) { return (await localJob(id)).outputs },
+    async stop () {
+      if (serving && libp2p != null) { await unserveJobs(libp2p).catch(() => {}); serving = false }
+      await local.stop()
+    },
+    submit: local.accept,
+    async run (req, options) { return await dispatcher.dispatch(req, options) },
+    async offers (dataset, model, options) { return await dispatcher.offers(dataset, model, options) },
+    locate: dispatcher.locate,
+    async status (id, options) {
+      return await route(id, options, async () => await localJob(id), async peer => await (client as any).status(peer, id, options))
+    },
+    async list (options = {}) {
+      const limit = Math.min(options.limit ?? C.LIST_LIMIT, C.LIST_LIMIT)
+      const mine: ListedJob[] = await local.list({ state: options.state, limit })
+      if (client == null) return mine
+      const sent = await dispatcher.sent(limit)
+      const remote = await Promise.all(sent.map(async ({ id, peer }): Promise<ListedJob | undefined> => {
+        try {
+          return await client.status(peer, id, { signal: AbortSignal.timeout(init.offerTimeout ?? C.OFFER_TIMEOUT) })
+        } catch {
+          return undefined
+        }
+      }))
+      const all = [...mine, ...remote.filter((j): j is ListedJob => j != null && (options.state == null || j.state === options.state))]
+      return all.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
+    },
+    async cancel (id, by, options) {
+      return await route(id, options,
+        async () => await local.cancel(id, by?.user ?? by?.peer ?? self),
+        async peer => await (client as any).cancel(peer, id, by?.user, options))
+    },
+    async * logs (id, options = {}) {
+      const peer = await dispatcher.locate(id, options)
+      if (peer === self) {
+        yield * local.logs(id, options)
+        return
+      }
+      if (client == null) throw new JobNotFoundError(id)
+      try {
+        yield * client.logs(peer, id, options)
+      } catch (err) {
+        throw localError(err)
+      }
+    },
+    async results (id, options) {
+      return (await this.status(id, options)).outputs
+    },
     async * output (id, cid, options) {
-      const job = await localJob(id)
-      if (!job.outputs.some(o => o.cid === cid)) throw new JobNotFoundError(`${id} output ${cid}`)
-      yield * components.blobs.get(cid, options)
+      const peer = await dispatcher.locate(id, options)
+      if (peer === self) {
+        const job = await localJob(id)
+        if (!job.outputs.some(o => o.cid === cid)) throw new JobNotFoundError(`${id} output ${cid}`)
+        yield * components.blobs.get(cid, options)
+        return
+      }
+      if (client == null) throw new JobNotFoundError(id)
+      yield * client.output(peer, id, cid, options)
     },
     load: local.load,
     contentDeleted: local.contentDeleted

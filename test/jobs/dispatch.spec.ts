@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { createJobs } from '../../src/jobs/index.js'
+import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { collect, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
+import type { Jobs, JobsInit, LocalContent } from '../../src/jobs/index.js'
+import type { Host } from '../../src/net/host.js'
+import type { Bench } from './fixtures.js'
+
+describe('jobs dispatch between nodes', function () {
+  this.timeout(60_000)
+  let hosts: Host[] = []
+  let spaces: Bench[] = []
+  let nodes: Jobs[] = []
+  let mnist: LocalContent
+
+  /** A, B and C on loopback; C holds #MNIST; B and C let A (only) run jobs. */
+  before(async () => {
+    hosts = await startHosts(3)
+    spaces = await Promise.all(hosts.map(async () => await workspace()))
+    mnist = await localDataset(spaces[2].dir, 'mnist', ['MNIST'], { 'train.csv': '7,8,9\n' })
+    const holders = (ref: string): string[] => ref === '#MNIST' || ref === 'mnist' ? [hosts[2].peerId.toString()] : []
+    nodes = hosts.map((host, i) => {
+      const init: JobsInit = { dir: path.join(spaces[i].dir, 'jobs'), slots: 2, env: { PATH: process.env.PATH }, offerTimeout: 3000 }
+      if (i > 0) init.allow = { peers: [hosts[0].peerId.toString()] }
+      return createJobs({
+        db: spaces[i].db.sublevel('jobs') as any,
+        blobs: spaces[i].blobs,
+        datasets: resolverOf(i === 2 ? [mnist] : [], holders),
+        libp2p: host
+      }, init)
+    })
+    await Promise.all(nodes.map(async n => { await n.start() }))
+  })
+
+  after(async () => {
+    await Promise.allSettled(nodes.map(async n => { await n.stop() }))
+    await stopHosts(hosts)
+    await Promise.allSettled(spaces.map(async s => { await s.cleanup() }))
+  })
+
+  it('sends a job from A to C, which holds #MNIST, and A reads its logs and results', async () => {
+    const [a, , c] = nodes
+    const protocol = protocolYaml(['echo "on $PAIP_NODE_ID"', 'wc -l < "$PAIP_DATASET_DIR/train.csv" > "$PAIP_OUTPUT_DIR/count.txt"'])
+    const sent = await a.run({ id: 'remote-1', protocol, dataset: '#MNIST', user: 'alice' })
+    assert.equal(sent.node, hosts[2].peerId.toString())
+    assert.match(sent.reason, /holds #MNIST/)
+    assert.equal(sent.duplicate, false)
+    await waitFor(async () => (await a.status('remote-1')).state === 'succeeded', 20_000, 'the job to succeed on C')
+    const job = await c.status('remote-1')
+    assert.equal(job.submitter.peer, hosts[0].peerId.toString())
+    assert.equal(job.submitter.user, 'alice')
+    const log = await collect(a.logs('remote-1'))
+    assert.match(log, new RegExp(`on ${hosts[2].peerId.toString()}`))
+    const outputs = await a.results('remote-1')
+    assert.deepEqual(outputs.map(o => o.path), ['count.txt'])
+    assert.equal((await collect(a.output('remote-1', outputs[0].cid))).trim(), '1')
+    const listed = await a.list()
+    assert.ok(listed.some(j => j.id === 'remote-1' && j.node === hosts[2].peerId.toString()))
+    // a retry with the same ID after a lost answer starts nothing new
+    const again = await a.run({ id: 'remote-1', protocol, dataset: '#MNIST', user: 'alice' })
+    assert.equal(again.duplicate, true)
+    assert.equal(again.job.state, 'succeeded')
+  })
+
+  it('follows the logs of a remote job live and cancels it mid-run', async () => {
+    const [a, , c] = nodes
+    const protocol = protocolYaml(['i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done'])
+    await a.run({ id: 'remote-2', protocol, dataset: '#MNIST' })
+    const seen: string[] = []
+    const follow = (async () => {
+      for await (const chunk of a.logs('remote-2', { follow: true, signal: AbortSignal.timeout(20_000) })) seen.push(Buffer.from(chunk).toString())
+    })()
+    await waitFor(() => seen.join('').includes('tick 3'), 10_000, 'live log lines')
+    const cancelled = await a.cancel('remote-2')
+    assert.equal(cancelled.state, 'cancelled')
+    await follow // the follow ends when the job does
+    assert.equal((await c.status('remote-2')).state, 'cancelled')
+  })
+
+  it('refuses a job from a peer not allowed to run jobs', async () => {
+    const [, b] = nodes
+    await assert.rejects(b.run({ id: 'from-b', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'JobNotAllowedError' })
+  })
+
+  it('refuses a job naming a dataset the chosen node does not hold, and finds no holder of an unknown one', async () => {
+    const [a] = nodes
+    await assert.rejects(a.run({ id: 'wrong-node', protocol: protocolYaml(['true']), dataset: '#MNIST', node: hosts[1].peerId.toString() }), { name: 'DatasetNotHeldError' })
+    await assert.rejects(a.run({ id: 'nobody', protocol: protocolYaml(['true']), dataset: '#IMAGENET' }), { name: 'NoCandidateError' })
+  })
+
+  it('refuses an invalid protocol sent over the wire', async () => {
+    const [a] = nodes
+    await assert.rejects(a.run({ id: 'bad-remote', protocol: 'taskRoles: [', dataset: '#MNIST' }), { name: 'JobProtocolInvalidError' })
+  })
+})
