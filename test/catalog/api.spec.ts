@@ -2,34 +2,12 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createAuthenticator } from '../../src/api/auth.js'
 import { createApiClient } from '../../src/api/client.js'
-import { datasetRoutes } from '../../src/api/routes/datasets.js'
-import { gridSearchRoutes } from '../../src/api/routes/grid-search.js'
-import { modelRoutes } from '../../src/api/routes/models.js'
-import { createApiServer } from '../../src/api/server.js'
-import { paipLogger } from '../../src/logger.js'
 import { waitFor } from '../fixtures/hosts.js'
-import { bytesOf, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
+import { TOKEN, bytesOf, serve, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
 import type { CatalogNode } from './helpers.js'
 import type { ApiClient } from '../../src/api/client.js'
 import type { ApiServer } from '../../src/api/server.js'
-
-const TOKEN = 'test-admin-token'
-
-/** The catalog's HTTP routes on a real fastify server, as the daemon serves them. */
-async function serve (node: CatalogNode, shutdown: AbortSignal): Promise<{ server: ApiServer, url: string }> {
-  const components = {
-    logger: paipLogger(),
-    authenticator: createAuthenticator({ adminToken: TOKEN }),
-    host: node.host,
-    catalog: node.catalog,
-    shutdownSignal: shutdown
-  }
-  const server = await createApiServer(components as any, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
-  const url = await server.listen({ host: '127.0.0.1', port: 0 })
-  return { server, url }
-}
 
 describe('catalog: HTTP routes', function () {
   this.timeout(60_000)

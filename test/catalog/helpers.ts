@@ -2,10 +2,16 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
+import { createAuthenticator } from '../../src/api/auth.js'
+import { datasetRoutes } from '../../src/api/routes/datasets.js'
+import { gridSearchRoutes } from '../../src/api/routes/grid-search.js'
+import { modelRoutes } from '../../src/api/routes/models.js'
+import { createApiServer } from '../../src/api/server.js'
 import { createCatalog } from '../../src/catalog/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { createBlobStore } from '../../src/storage/index.js'
 import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import type { ApiServer } from '../../src/api/server.js'
 import type { Catalog, CatalogInit } from '../../src/catalog/index.js'
 import type { Host } from '../../src/net/host.js'
 import type { BlobStore } from '../../src/storage/index.js'
@@ -84,4 +90,20 @@ export async function collect (source: AsyncIterable<Uint8Array>): Promise<Buffe
   const parts: Uint8Array[] = []
   for await (const chunk of source) parts.push(chunk)
   return Buffer.concat(parts)
+}
+
+export const TOKEN = 'test-admin-token'
+
+/** The catalog's HTTP routes on a real fastify server, as the daemon serves them. */
+export async function serve (node: CatalogNode, shutdown: AbortSignal): Promise<{ server: ApiServer, url: string }> {
+  const components = {
+    logger: paipLogger(),
+    authenticator: createAuthenticator({ adminToken: TOKEN }),
+    host: node.host,
+    catalog: node.catalog,
+    shutdownSignal: shutdown
+  }
+  const server = await createApiServer(components as any, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
+  const url = await server.listen({ host: '127.0.0.1', port: 0 })
+  return { server, url }
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { register as registerNode } from './node/index.js'
 import { register as registerConfig } from './config/index.js'
 import { register as registerRepo } from './repo/index.js'
+import { register as registerDatasets } from './datasets/index.js'
+import { register as registerModels } from './models/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -14,4 +16,6 @@ export function registerCommands (program: Command, action: Action): void {
   registerNode(program, action)
   registerConfig(program, action)
   registerRepo(program, action)
+  registerDatasets(program, action)
+  registerModels(program, action)
 }

@@ -1,0 +1,55 @@
+import { BadApiResponseError, ApiError } from '../../../api/errors.js'
+import { apiFromContext } from '../../api.js'
+import { progressBar } from './progress.js'
+import { basePath, entryLine } from './shared.js'
+import type { CatalogEntry, FetchProgress } from '../../../catalog/index.js'
+import type { ErrorBody } from '../../../api/errors.js'
+import type { Action } from '../../program.js'
+import type { Command } from 'commander'
+
+/** Reads NDJSON lines from a response body. */
+async function * lines (body: ReadableStream<Uint8Array>): AsyncIterable<unknown> {
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of body as any as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true })
+    let at: number
+    while ((at = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, at).trim()
+      buffered = buffered.slice(at + 1)
+      if (line !== '') yield JSON.parse(line)
+    }
+  }
+  if (buffered.trim() !== '') yield JSON.parse(buffered)
+}
+
+export function registerGet (group: Command, action: Action): void {
+  group.command('get')
+    .argument('<ref>', 'name or manifest CID of a public dataset on the grid')
+    .description('copy a public dataset from the nodes holding it to this node (verified, resumable), which then announces it too')
+    .addHelpText('after', '\nExample:\n  $ paip datasets get mnist')
+    .action(action(async (ctx, ref: string) => {
+      const api = await apiFromContext(ctx)
+      const response = await api.request(`${basePath('dataset')}/fetch`, {
+        method: 'POST',
+        body: { ref },
+        headers: { accept: 'application/x-ndjson' },
+        signal: ctx.signal
+      })
+      if (response.body == null) throw new BadApiResponseError('the node answered a fetch with no body')
+      const bar = ctx.io.isTTY && !ctx.globals.json ? progressBar(ctx.io.stderr) : undefined
+      let entry: CatalogEntry | undefined
+      try {
+        for await (const message of lines(response.body)) {
+          const m = message as { progress?: FetchProgress, entry?: CatalogEntry } & Partial<ErrorBody>
+          if (m.progress != null) bar?.update(m.progress.bytes, m.progress.total)
+          else if (m.entry != null) entry = m.entry
+          else if (m.error != null) throw new ApiError(m.error.name, m.error.message, m.error.kind, m.error.details)
+        }
+      } finally {
+        bar?.done()
+      }
+      if (entry == null) throw new BadApiResponseError('the node ended the fetch without an answer')
+      return { data: entry, text: [`fetched ${entryLine(entry)}`, `manifest ${entry.manifest}`] }
+    }))
+}
