@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js'
+import { DIAL_TIMEOUT } from '../../node/constants.js'
 import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
 import type { ApiRoute } from '../server.js'
 
@@ -40,7 +41,7 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
   app.post('/api/v1/ping', { onRequest: access.readAccess, schema: { body: pingBody } }, async request => {
     const body = request.body as { peer: string, timeout?: number }
     const target = parsePeerTarget(body.peer)
-    const signal = AbortSignal.any([AbortSignal.timeout(body.timeout ?? 10_000), components.shutdownSignal])
+    const signal = AbortSignal.any([AbortSignal.timeout(body.timeout ?? DIAL_TIMEOUT), components.shutdownSignal])
     const rtt = await pingPeer(host, target, { signal })
     return { peer: body.peer, rtt }
   })
@@ -48,7 +49,7 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
   app.post('/join', { onRequest: access.requireAdmin, schema: { body: joinBody } }, async request => {
     const body = request.body as Record<string, unknown>
     if (body == null || typeof body !== 'object') throw new InvalidArgumentError('expected {"node-id", "node-address"}')
-    const signal = AbortSignal.any([AbortSignal.timeout(10_000), components.shutdownSignal])
+    const signal = AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT), components.shutdownSignal])
     const { peerId, address } = await joinPeer(host, { nodeId: String(body['node-id']), nodeAddress: String(body['node-address']) }, { signal })
     return { joined: true, 'node-id': peerId.toString(), 'node-address': address.toString(), 'routing-table': host.services.dht.routingTable.size }
   })

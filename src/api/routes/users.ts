@@ -1,0 +1,76 @@
+import { InvalidArgumentError } from '../../errors.js'
+import { SignUpClosedError } from '../../users/index.js'
+import { UnauthorizedError } from '../errors.js'
+import type { Users } from '../../users/index.js'
+import type { NodeComponents } from '../../node/components.js'
+import type { ApiRoute } from '../server.js'
+import { PaipError } from '../../errors.js'
+
+/** The node has no user store (the users component is not wired in). */
+export class UsersUnavailableError extends PaipError {
+  static name = 'UsersUnavailableError'
+  name = 'UsersUnavailableError'
+  constructor () { super('this node has no user accounts', 'unavailable') }
+}
+
+/** The users component, when the node has one (`NodeComponents.users`). */
+export function usersOf (components: NodeComponents): Users {
+  const users = (components as NodeComponents & { users?: Users }).users
+  if (users == null) throw new UsersUnavailableError()
+  return users
+}
+
+/** Sign-up is open when the node's config says `users.signUp: true`. */
+function signUpOpen (components: NodeComponents): boolean {
+  return (components.config as any)?.users?.signUp === true
+}
+
+const passwordBody = {
+  type: 'object',
+  required: ['password'],
+  properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } }
+} as const
+
+const userParams = {
+  type: 'object',
+  required: ['user'],
+  properties: { user: { type: 'string', minLength: 1, maxLength: 64 } }
+} as const
+
+/**
+ * Seed 000's user routes:
+ * - `PUT /repo/user/:user` `{ password }`: creates a user (the admin, or anyone when sign-up is open);
+ * - `POST /repo/auth/:user` `{ password }`: a bearer token with its expiry (401 on a wrong
+ *   password; repeated failures are slowed down);
+ * - `DELETE /repo/auth`: revokes the bearer token the request carries.
+ */
+export const userRoutes: ApiRoute = (app, { components, access }) => {
+  app.put('/repo/user/:user', { schema: { body: passwordBody, params: userParams } }, async (request, reply) => {
+    const principal = await access.principalOf(request)
+    if (principal?.kind !== 'admin' && !signUpOpen(components)) {
+      if (principal == null) throw new UnauthorizedError('creating users needs the node admin\'s token (sign-up is closed)')
+      throw new SignUpClosedError()
+    }
+    const { user } = request.params as { user: string }
+    const { password } = request.body as { password: string }
+    const created = await usersOf(components).create(user, password)
+    void reply.status(201)
+    return { user: created.name, created: new Date(created.created).toISOString() }
+  })
+
+  app.post('/repo/auth/:user', { schema: { body: passwordBody, params: userParams } }, async request => {
+    const { user } = request.params as { user: string }
+    const { password } = request.body as { password: string }
+    const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
+    const result = await usersOf(components).login(user, password, { signal })
+    return { user: result.user, token: result.token, expires: new Date(result.expires).toISOString() }
+  })
+
+  app.delete('/repo/auth', { onRequest: access.requireWrite }, async request => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
+    if (match == null) throw new InvalidArgumentError('no bearer token to revoke')
+    if (request.principal?.kind !== 'user') throw new InvalidArgumentError('only user tokens can be revoked (the admin token is the home\'s `token` file)')
+    await usersOf(components).revoke(match[1])
+    return { revoked: true }
+  })
+}
