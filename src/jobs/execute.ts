@@ -3,7 +3,7 @@ import path from 'node:path'
 import { taskEnv } from './env.js'
 import { runScript } from './process.js'
 import { createRedactor } from './redact.js'
-import { renderTemplate } from './render.js'
+import { renderTaskRoleCommands } from '../protocol/index.js'
 import type { LogBook } from './logs.js'
 import type { RunnableProtocol } from './protocol.js'
 import type { JobState, LocalContent, StoredJob } from './types.js'
@@ -39,7 +39,8 @@ export interface ExecuteResult {
 }
 
 /**
- * Runs every task role's commands (joined with ` && ` as OpenPAI does), `instances` times,
+ * Runs every task role's commands (OpenPAI's entrypoint: the deployment's preCommands, the
+ * commands and postCommands, one per line, rendered by the protocol component), `instances` times,
  * one after the other, in the job's working directory, with the time limit and the log cap.
  * Commands are rendered with the parameters and secrets first; what they print goes to the
  * log with every secret value replaced by `***`.
@@ -79,13 +80,7 @@ export async function executeJob (init: ExecuteInit): Promise<ExecuteResult> {
     let started = false
     for (const role of init.protocol.taskRoles) {
       for (let index = 0; index < role.instances; index++) {
-        const script = renderTemplate(role.commands.join(' && '), {
-          $parameters: init.parameters,
-          $secrets: init.secrets,
-          $data: role.data,
-          $output: role.output,
-          $script: role.script
-        }).trim()
+        const script = renderTaskRoleCommands(init.protocol.doc, role.name, { parameters: init.parameters, secrets: init.secrets })
         const env = taskEnv({ ...init, role, index, base: init.baseEnv })
         if (!started) { started = true; init.onStarted?.() }
         const result = await runScript({ script, cwd: init.workDir, env, onOutput, signal: controller.signal })

@@ -1,27 +1,6 @@
-import { load } from 'js-yaml'
+import { renderTaskRoleCommands, validateProtocol } from '../protocol/index.js'
 import { JobProtocolInvalidError } from './errors.js'
-import type { ValidationResult } from '../protocol/index.js'
-
-type Validate = (input: string, options: { file?: string }) => ValidationResult
-
-let validator: Promise<Validate> | undefined
-
-/**
- * The protocol component's validator, loaded on first use; if that module cannot load, a
- * YAML-only check stands in (the runner's own structural checks below still apply).
- */
-async function getValidator (): Promise<Validate> {
-  validator ??= import('../protocol/index.js')
-    .then(mod => mod.validateProtocol as Validate)
-    .catch(() => (input: string) => {
-      try {
-        return { ok: true, errors: [], warnings: [], protocol: load(input) as Record<string, unknown> }
-      } catch (err: any) {
-        return { ok: false, errors: [{ severity: 'error' as const, path: '', message: err?.message ?? String(err), rule: 'yaml-syntax' }], warnings: [] }
-      }
-    })
-  return await validator
-}
+import type { Protocol } from '../protocol/index.js'
 
 /** The parts of an OpenPAI v2 protocol the runner uses. */
 export interface TaskRole {
@@ -38,6 +17,8 @@ export interface TaskRole {
 }
 
 export interface RunnableProtocol {
+  /** The validated document (for rendering commands). */
+  doc: Protocol
   name: string
   taskRoles: TaskRole[]
   parameters: Record<string, string>
@@ -67,7 +48,6 @@ function count (value: unknown, fallback: number): number {
  * needs. Throws JobProtocolInvalidError listing the problems.
  */
 export async function parseRunnable (text: string): Promise<RunnableProtocol> {
-  const validateProtocol = await getValidator()
   const result = validateProtocol(text, { file: 'job protocol' })
   if (!result.ok || !isObject(result.protocol)) {
     const problems = result.errors.length > 0 ? result.errors : [{ severity: 'error', path: '', message: 'not a protocol document' }]
@@ -103,10 +83,18 @@ export async function parseRunnable (text: string): Promise<RunnableProtocol> {
       })
     }
   }
+  for (const role of roles) {
+    try {
+      renderTaskRoleCommands(doc as unknown as Protocol, role.name, {})
+    } catch (err: any) {
+      problems.push(`/taskRoles/${role.name}/commands: ${err?.message ?? err}`)
+    }
+  }
   if (problems.length > 0) {
     throw new JobProtocolInvalidError(`invalid protocol: ${problems.join('; ')}`, { errors: problems.map(message => ({ severity: 'error', path: message.split(':')[0], message })) })
   }
   return {
+    doc: doc as unknown as Protocol,
     name: doc.name as string,
     taskRoles: roles,
     parameters: stringMap(doc.parameters),
