@@ -1,45 +1,23 @@
 /**
- * OpenPAI job protocols (v2): parsing and validation.
- * STUB: the contract other components code against; the real validator replaces the body.
+ * OpenPAI job protocols (v2): safe parsing, validation as OpenPAI's REST server enforces it
+ * (plus the published spec's stricter rules as warnings, or errors under `strict`), and
+ * rendering of `<% $parameters.x %>` template tags. See docs/protocol.md.
  */
-import yaml from 'js-yaml'
-
-export interface Problem {
-  severity: 'error' | 'warning'
-  /** JSON-pointer-like path of the field, e.g. `/taskRoles/train/commands`. */
-  path: string
-  message: string
-  /** 1-based line in the YAML source, when known. */
-  line?: number
-  column?: number
-  /** A short stable rule id, e.g. `schema`, `yaml-syntax`, `undeclared-prerequisite`. */
-  rule?: string
-}
-
-export interface ValidateOptions {
-  /** The file's name, for messages. */
-  file?: string
-  /** Report the published spec's stricter rules as errors instead of warnings. */
-  strict?: boolean
-  /** Size cap in bytes (default 1 MiB). */
-  maxBytes?: number
-}
-
-export interface ValidationResult {
-  ok: boolean
-  errors: Problem[]
-  warnings: Problem[]
-  /** The parsed protocol, when it parsed at all. */
-  protocol?: Record<string, unknown>
-}
-
-export function validateProtocol (input: Uint8Array | string, options: ValidateOptions = {}): ValidationResult {
-  void options
-  const text = typeof input === 'string' ? input : new TextDecoder().decode(input)
-  try {
-    const protocol = yaml.load(text) as Record<string, unknown>
-    return { ok: true, errors: [], warnings: [], protocol }
-  } catch (err: any) {
-    return { ok: false, errors: [{ severity: 'error', path: '', message: err.message, rule: 'yaml-syntax' }], warnings: [] }
-  }
-}
+export type {
+  Completion, DataPrerequisite, Deployment, DeploymentTaskRole, DockerImagePrerequisite, Prerequisite,
+  PrerequisiteType, Problem, Protocol, ProtocolBase, ProtocolVersion, ResourcePerInstance,
+  ScriptOrOutputPrerequisite, TaskRole, ValidateOptions, ValidationResult
+} from './types.js'
+export { validateProtocol, parseProtocol } from './validate.js'
+export { readProtocolFile, validateProtocolFile } from './file.js'
+export type { ReadProtocol, ReadProtocolOptions } from './file.js'
+export { ProtocolInvalidError, TemplateSyntaxError } from './errors.js'
+export { parseTemplate, renderTemplate, lookup as lookupTemplateReference } from './template.js'
+export type { TemplateToken, TemplateTokenType, TemplateVariables } from './template.js'
+export { renderTaskRoleCommands, taskRoleVariables } from './render.js'
+export type { RenderCommandsOptions } from './render.js'
+export { protocolSchema } from './schema.js'
+export { formatProblem } from './format.js'
+export {
+  MAX_PROTOCOL_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, MAX_YAML_ALIASES, NAME_PATTERN, ROLE_PATTERN
+} from './constants.js'

@@ -1,0 +1,58 @@
+/**
+ * Where each field of a parsed document sits in its YAML source: JSON pointer → offset, and
+ * offset → 1-based line and column. A path with no entry of its own (a missing property, a
+ * key brought in by a merge) resolves to its nearest ancestor that has one.
+ */
+
+/** Escapes one JSON pointer segment (RFC 6901). */
+export function pointerSegment (key: string | number): string {
+  const s = String(key)
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s
+}
+
+/** Joins a JSON pointer and one more segment. */
+export function childPath (path: string, key: string | number): string {
+  return `${path}/${pointerSegment(key)}`
+}
+
+export class SourceMap {
+  readonly offsets = new Map<string, number>()
+  private lineStarts?: number[]
+
+  constructor (readonly source: string) {}
+
+  /** Records where `path` starts, keeping the first record (a key's position beats its value's). */
+  set (path: string, offset: number): void {
+    if (offset >= 0 && !this.offsets.has(path)) this.offsets.set(path, offset)
+  }
+
+  /** 1-based line and column of an offset. */
+  lineColumn (offset: number): { line: number, column: number } {
+    if (this.lineStarts == null) {
+      const starts = [0]
+      const s = this.source
+      for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1)
+      this.lineStarts = starts
+    }
+    const starts = this.lineStarts
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, column: offset - starts[lo] + 1 }
+  }
+
+  /** Line and column of a path, or of its nearest recorded ancestor. */
+  locate (path: string): { line: number, column: number } | undefined {
+    let p = path
+    for (;;) {
+      const offset = this.offsets.get(p)
+      if (offset != null) return this.lineColumn(offset)
+      if (p === '') return undefined
+      p = p.slice(0, p.lastIndexOf('/'))
+    }
+  }
+}
