@@ -1,7 +1,7 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { UncommittedChangesError, VersionPathMismatchError } from './errors.js'
-import { headOf, resolveRef } from './history.js'
+import { resolveRef } from './history.js'
 import { assertWritableInside, isUnder, toAbsolute, toRepoPath } from './paths.js'
 import { workingCid } from './status.js'
 import type { RepoContext } from './context.js'
@@ -11,8 +11,8 @@ import type { CheckoutOptions, CheckoutResult } from './types.js'
 /**
  * Writes the exact bytes of the versions `ref` names (a version, `file@N`, a tag, `HEAD`) into
  * the working tree, limited to `paths` when given. Heads do not move: a restored old version
- * shows as modified, and `add` + `commit` make it the newest. Refuses to overwrite changes
- * that are neither committed nor staged unless `force`.
+ * shows as modified, and `add` + `commit` make it the newest. Refuses to overwrite bytes the
+ * repository does not hold (neither committed nor staged) unless `force`.
  */
 export async function checkout (ctx: RepoContext, ref: string, options: CheckoutOptions = {}): Promise<CheckoutResult> {
   const { store } = ctx
@@ -29,10 +29,9 @@ export async function checkout (ctx: RepoContext, ref: string, options: Checkout
     const dirty: string[] = []
     for (const version of targets) {
       const current = await workingCid(ctx, version.path)
-      if (current == null || current === version.content) continue
-      const head = await headOf(store, version.path)
-      const staged = await store.get(store.staged, version.path)
-      if (current !== head?.content && current !== staged?.content) dirty.push(version.path)
+      // bytes the repository holds (committed or staged) can always be got back
+      if (current == null || current === version.content || await store.hasObject(current)) continue
+      dirty.push(version.path)
     }
     if (dirty.length > 0) throw new UncommittedChangesError(dirty)
   }
