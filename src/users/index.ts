@@ -22,6 +22,8 @@ export interface UserDb {
 export interface UsersComponents {
   db: UserDb
   logger?: ComponentLogger
+  /** When given, user tokens are accepted by it (`addVerifier(users.verifyToken)`). */
+  authenticator?: { addVerifier: (verifier: (token: string) => Promise<UserPrincipal | undefined>) => void }
 }
 
 export interface UsersInit {
@@ -107,7 +109,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
     return Math.min(cap, step * 2 ** (f.count - free))
   }
 
-  return {
+  const users: Users = {
     async create (name, password) {
       checkUserName(name)
       if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
@@ -159,4 +161,6 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
       await db.del(tokenKey(token))
     }
   }
+  components.authenticator?.addVerifier(async token => await users.verifyToken(token))
+  return users
 }

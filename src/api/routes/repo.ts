@@ -1,0 +1,180 @@
+import { PassThrough } from 'node:stream'
+import { InvalidArgumentError, PaipError } from '../../errors.js'
+import { checkFilePath } from '../../marketplace/index.js'
+import { BodyTooLargeError } from '../errors.js'
+import { errorResponse } from '../server.js'
+import type { Readable } from 'node:stream'
+import type { Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
+import type { NodeComponents } from '../../node/components.js'
+import type { ApiRoute } from '../server.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+const second = 1000
+/** Largest protocol file pushed raw, and largest JSON push (a whole history, base64). */
+const MAX_PROTOCOL_BYTES = 1024 * 1024
+const MAX_PUSH_BYTES = 16 * 1024 * 1024
+const SEARCH_TIMEOUT = 3 * second
+const PULL_TIMEOUT = 60 * second
+
+/** The node has no marketplace (the component is not wired in). */
+export class MarketplaceUnavailableError extends PaipError {
+  static name = 'MarketplaceUnavailableError'
+  name = 'MarketplaceUnavailableError'
+  constructor () { super('this node runs no marketplace', 'unavailable') }
+}
+
+/** The marketplace component, when the node has one (`NodeComponents.marketplace`). */
+export function marketplaceOf (components: NodeComponents): Marketplace {
+  const market = (components as NodeComponents & { marketplace?: Marketplace }).marketplace
+  if (market == null) throw new MarketplaceUnavailableError()
+  return market
+}
+
+/** A search hit as the API answers it (the signed record left out). */
+export function hitJson (hit: SearchHit): Omit<SearchHit, 'record'> & { nodes: number } {
+  const { record, ...rest } = hit
+  void record
+  return { ...rest, nodes: hit.holders.length }
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+const unb64 = (text: unknown): Uint8Array => {
+  if (typeof text !== 'string') throw new InvalidArgumentError('a block\'s bytes must be base64')
+  return new Uint8Array(Buffer.from(text, 'base64'))
+}
+
+/** A pull as the API answers it: the blocks a local repository imports (base64). */
+export function pullJson (result: PullResult): unknown {
+  const contents = new Map<string, string>()
+  for (const v of result.versions) contents.set(v.content, b64(v.contentBytes))
+  return {
+    publisher: result.publisher,
+    name: result.name,
+    file: result.file,
+    selected: result.selected.cid,
+    head: result.versions[0].cid,
+    versions: result.versions.map(v => ({ cid: v.cid, seq: v.seq, path: v.path, message: v.message, author: v.author, time: v.time, content: v.content })),
+    records: result.versions.map(v => ({ cid: v.cid, bytes: b64(v.bytes) })),
+    contents: [...contents].map(([cid, bytes]) => ({ cid, bytes }))
+  }
+}
+
+function decodeBundle (value: any): VersionBundle {
+  if (value == null || typeof value !== 'object' || typeof value.head !== 'string' || !Array.isArray(value.records) || !Array.isArray(value.contents)) {
+    throw new InvalidArgumentError('bundle must be { head, records: [{cid, bytes}], contents: [{cid, bytes}] }')
+  }
+  const blocks = (list: any[]): Array<{ cid: string, bytes: Uint8Array }> => list.map(b => ({ cid: String(b?.cid), bytes: unb64(b?.bytes) }))
+  return { head: value.head, records: blocks(value.records), contents: blocks(value.contents) }
+}
+
+async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    size += chunk.length
+    if (size > max) { stream.destroy(); throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`) }
+    chunks.push(chunk)
+  }
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+function signalFor (components: NodeComponents, request: FastifyRequest, ms: number): AbortSignal {
+  const closed = new AbortController()
+  request.raw.once('close', () => { if (request.raw.destroyed) closed.abort(new Error('the client went away')) })
+  return AbortSignal.any([AbortSignal.timeout(ms), components.shutdownSignal, closed.signal])
+}
+
+function splitKeywords (text: string): string[] {
+  return text.split(/[\s,+]+/).filter(k => k !== '').slice(0, 16)
+}
+
+/**
+ * Seed 000's marketplace routes on this node:
+ * - `PUT /repo/protocol/<path>`: publish (token needed). Body: the YAML itself (any content
+ *   type but JSON), or JSON `{ bundle: { head, records, contents }, name?, keywords? }` (a
+ *   repository's history of the file, blocks in base64). 400 with `details.problems` when invalid.
+ * - `GET /repo/protocol/<path or name>[?publisher=]`: the latest content held here (YAML).
+ * - `GET /repo/search/:keywords[?timeout=ms]`: network search, ranked; with
+ *   `Accept: application/x-ndjson` each hit is a line as it arrives, then `{"done":true}`.
+ * - `GET /api/v1/marketplace/pull?ref=<publisher/name|name|CID>[&version=]`: the node pulls
+ *   (and then provides) it and answers with its history's blocks.
+ * - `GET /api/v1/marketplace/entries`: what this node publishes or holds.
+ */
+export const repoRoutes: ApiRoute = (app, { components, access }) => {
+  for (const type of ['text/yaml', 'application/yaml', 'application/x-yaml', 'text/x-yaml', 'text/plain']) {
+    app.removeContentTypeParser(type)
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_PROTOCOL_BYTES }, (_request, body, done) => { done(null, body) })
+  }
+
+  app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
+    const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
+    const user = request.principal?.name ?? 'anonymous'
+    const signal = signalFor(components, request, 30 * second)
+    const body: any = request.body
+    let result: PublishResult
+    if (body != null && typeof body === 'object' && !(body instanceof Buffer) && typeof body.pipe !== 'function') {
+      const bundle = decodeBundle(body.bundle)
+      const keywords = Array.isArray(body.keywords) ? body.keywords.map(String).slice(0, 32) : undefined
+      if (body.name != null && typeof body.name !== 'string') throw new InvalidArgumentError('name must be a string')
+      result = await marketplaceOf(components).publish({ user, bundle, name: body.name, keywords }, { signal })
+      if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
+    } else {
+      const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
+      result = await marketplaceOf(components).publish({ user, file, content }, { signal })
+    }
+    void reply.status(result.changed ? 201 : 200)
+    return result
+  })
+
+  app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
+    const ref = decodeURIComponent((request.params as any)['*'] ?? '')
+    if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
+    const { publisher } = request.query as { publisher?: string }
+    const { entry, content } = await marketplaceOf(components).readFile(ref, publisher)
+    void reply.header('x-paip-publisher', entry.record.publisher).header('x-paip-version', entry.record.value.version)
+    return reply.type('text/yaml; charset=utf-8').send(Buffer.from(content))
+  })
+
+  app.get('/repo/search/:keywords', { onRequest: access.readAccess }, async (request, reply) => {
+    const words = splitKeywords((request.params as { keywords: string }).keywords)
+    if (words.length === 0) throw new InvalidArgumentError('give at least one keyword')
+    const query = request.query as { timeout?: string, limit?: string }
+    const timeout = query.timeout == null ? SEARCH_TIMEOUT : Math.min(Math.max(Number(query.timeout) || SEARCH_TIMEOUT, 1), 60 * second)
+    const limit = query.limit == null ? undefined : Math.max(1, Number(query.limit) || 1)
+    const signal = signalFor(components, request, timeout + second)
+    const market = marketplaceOf(components)
+    if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+      const hits = await market.searchRanked(words, { signal, timeout, limit })
+      return { keywords: words, results: hits.map(hitJson) }
+    }
+    return streamSearch(reply, market, words, signal, timeout)
+  })
+
+  app.get('/api/v1/marketplace/pull', { onRequest: access.readAccess }, async request => {
+    const { ref, version } = request.query as { ref?: string, version?: string }
+    if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
+    const signal = signalFor(components, request, PULL_TIMEOUT)
+    return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
+  })
+
+  app.get('/api/v1/marketplace/entries', { onRequest: access.readAccess }, async () => ({
+    entries: marketplaceOf(components).entries().map(e => ({
+      publisher: e.record.publisher, name: e.record.name, own: e.own, seq: e.record.seq, time: e.record.time, ...e.record.value
+    }))
+  }))
+}
+
+function streamSearch (reply: FastifyReply, market: Marketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {
+  const out = new PassThrough()
+  void (async () => {
+    try {
+      for await (const hit of market.search(words, { signal, timeout })) out.write(JSON.stringify({ hit: hitJson(hit) }) + '\n')
+      out.write(JSON.stringify({ done: true }) + '\n')
+    } catch (err) {
+      out.write(JSON.stringify(errorResponse(err).body) + '\n')
+    } finally {
+      out.end()
+    }
+  })()
+  return reply.type('application/x-ndjson').send(out)
+}

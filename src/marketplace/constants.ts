@@ -1,0 +1,42 @@
+const second = 1000
+const minute = 60 * second
+const hour = 60 * minute
+
+/** DHT record namespace of published protocols: `/paip-protocol/<publisher>/<hash of name>`. */
+export const PROTOCOL_NAMESPACE = 'paip-protocol'
+/** Stream protocols. */
+export const SEARCH_PROTOCOL = '/paip/market-search/1.0.0'
+export const FETCH_PROTOCOL = '/paip/market-fetch/1.0.0'
+
+/** Largest protocol file or version object (bytes). */
+export const MAX_OBJECT_BYTES = 1024 * 1024
+/** Largest fetch answer (base64 of MAX_OBJECT_BYTES plus framing). */
+export const MAX_FETCH_MESSAGE_BYTES = 2 * 1024 * 1024
+/** Largest search answer one peer may send. */
+export const MAX_SEARCH_MESSAGE_BYTES = 512 * 1024
+/** Most entries one peer returns for one search. */
+export const MAX_SEARCH_ANSWERS = 50
+/** Most keywords in a query, and per protocol. */
+export const MAX_QUERY_KEYWORDS = 16
+export const MAX_KEYWORDS = 64
+/** Longest description kept in a record. */
+export const MAX_DESCRIPTION = 1000
+/** Longest history followed when pulling. */
+export const MAX_HISTORY = 1000
+
+/** A whole network search. */
+export const SEARCH_TIMEOUT = 3 * second
+/** One peer's answer to a search. */
+export const SEARCH_PEER_TIMEOUT = 1500
+/** Peers asked at once during a search. */
+export const SEARCH_CONCURRENCY = 16
+/** One fetch from one peer. */
+export const FETCH_TIMEOUT = 5 * second
+/** A whole pull. */
+export const PULL_TIMEOUT = 30 * second
+/** Finding providers for one key. */
+export const FIND_PROVIDERS_TIMEOUT = 5 * second
+/** Announcing (providing) during publish. */
+export const PROVIDE_TIMEOUT = 10 * second
+/** Records and provider records are re-announced this often (kad-dht drops records after 36 h). */
+export const REPUBLISH_INTERVAL = 6 * hour

@@ -1,0 +1,343 @@
+/**
+ * The marketplace on the DHT: publish protocol versions (signed record + provider records per
+ * keyword and per CID), answer searches and fetches from peers, search the network, pull.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
+import { getRecord, keywordCid, putRecord, signRecord } from '../net/records.js'
+import { handleRequests } from '../net/rpc.js'
+import { NotFoundError } from '../errors.js'
+import * as C from './constants.js'
+import { AmbiguousNameError, ProtocolNotFoundError } from './errors.js'
+import { fetchObject } from './fetch.js'
+import { checkProtocolName, decodeVersionBlock, isCid } from './objects.js'
+import { prepare, readVersion } from './publish.js'
+import { protocolRecords } from './record.js'
+import { searchAnswer, searchNetwork, searchRanked } from './search.js'
+import { createMarketStore } from './store.js'
+import { decodeFetchRequest, decodeSearchRequest } from './wire.js'
+import type { Host } from '../net/host.js'
+import type { RecordNamespace } from '../net/records.js'
+import type { Block, PublishInput } from './publish.js'
+import type { Version } from './objects.js'
+import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
+import type { SearchHit, SearchOptions } from './search.js'
+import type { Entry, MarketDb } from './store.js'
+import type { AbortOptions, ComponentLogger, PrivateKey, Startable } from '@libp2p/interface'
+
+export * from './errors.js'
+export * as MARKET from './constants.js'
+export { protocolRecords, protocolKeywords, decodeProtocolRecordValue } from './record.js'
+export { checkFilePath, checkProtocolName } from './objects.js'
+export { PushDivergedError } from './publish.js'
+export { rankHits } from './search.js'
+export type { ProtocolRecord, ProtocolRecordValue } from './record.js'
+export type { SearchHit, SearchOptions } from './search.js'
+export type { PublishInput, VersionBundle, Block } from './publish.js'
+export type { Version } from './objects.js'
+export type { Entry, MarketDb } from './store.js'
+
+/** One version received by a pull, with its content (newest first in PullResult.versions). */
+export interface PulledVersion extends Version {
+  bytes: Uint8Array
+  contentBytes: Uint8Array
+}
+
+/** Where pulled versions go, if given (a `Repository` from src/repo fits). */
+export interface VersionSink {
+  importVersions(records: Block[], contents: Block[], options?: AbortOptions): Promise<unknown>
+}
+
+export interface MarketplaceComponents {
+  host: Host
+  privateKey: PrivateKey
+  /** The marketplace's sublevel (JSON values). */
+  db: MarketDb
+  logger: ComponentLogger
+  shutdownSignal?: AbortSignal
+  repo?: VersionSink
+}
+
+export interface MarketplaceInit {
+  /** The protocol record namespace registered on this node's DHT (default: a new one). */
+  records?: RecordNamespace<ProtocolRecordValue>
+  republishInterval?: number
+  provideTimeout?: number
+  searchTimeout?: number
+  searchPeerTimeout?: number
+}
+
+export interface PublishResult {
+  publisher: string
+  name: string
+  file: string
+  version: string
+  versions: number
+  seq: number
+  keywords: string[]
+  changed: boolean
+  /** DHT peers that stored the record. */
+  stored: number
+}
+
+export interface PullOptions extends AbortOptions {
+  /** A version CID, or a 1-based version number (1 = oldest). Default: the latest. */
+  version?: string | number
+}
+
+export interface PullResult {
+  publisher?: string
+  name: string
+  /** The file's repository path. */
+  file: string
+  /** The selected version (default: the latest). */
+  selected: PulledVersion
+  /** The whole history up to the latest, newest first. */
+  versions: PulledVersion[]
+  record?: ProtocolRecord
+}
+
+export interface Marketplace extends Startable {
+  readonly records: RecordNamespace<ProtocolRecordValue>
+  publish(input: PublishInput, options?: AbortOptions): Promise<PublishResult>
+  /** Streams hits as peers answer (a hit is yielded again when it gains holders or a newer record). */
+  search(words: string[], options?: SearchOptions): AsyncGenerator<SearchHit>
+  searchRanked(words: string[], options?: SearchOptions): Promise<SearchHit[]>
+  /** The signed record of `publisher/name` or of a bare name (searched; must be unambiguous). */
+  resolve(ref: string, options?: AbortOptions): Promise<{ record: ProtocolRecord, holders: string[] }>
+  pull(ref: string, options?: PullOptions): Promise<PullResult>
+  /** Entries this node holds (published or pulled). */
+  entries(): Entry[]
+  /** The latest content of a held protocol by file name (own publications first). */
+  readFile(file: string, publisher?: string): Promise<{ entry: Entry, content: Uint8Array }>
+  /** Re-puts held records and re-provides keywords and CIDs. */
+  republish(options?: AbortOptions): Promise<void>
+}
+
+export function createMarketplace (components: MarketplaceComponents, init: MarketplaceInit = {}): Marketplace {
+  const { host, privateKey } = components
+  const log = components.logger.forComponent('paip:marketplace')
+  const records = init.records ?? protocolRecords()
+  const store = createMarketStore(components.db)
+  const self = host.peerId.toString()
+  let timer: ReturnType<typeof setInterval> | undefined
+  let stopping = new AbortController()
+
+  const withDeadline = (options: AbortOptions, ms: number): AbortSignal => AbortSignal.any([
+    AbortSignal.timeout(ms), stopping.signal, ...(options.signal == null ? [] : [options.signal]),
+    ...(components.shutdownSignal == null ? [] : [components.shutdownSignal])
+  ])
+
+  async function provideAll (cids: CID[], options: AbortOptions = {}): Promise<void> {
+    const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
+    await Promise.all(cids.map(async cid => {
+      try {
+        for await (const _ of host.services.dht.provide(cid, { signal })) { /* drain */ }
+      } catch (err: any) {
+        log('provide %c failed: %s', cid, err?.message)
+      }
+    }))
+  }
+
+  async function historyCids (head: string): Promise<CID[]> {
+    const out: CID[] = []
+    let cid: string | null = head
+    for (let i = 0; cid != null && i < C.MAX_HISTORY; i++) {
+      const bytes = await store.getObject(cid)
+      if (bytes == null) break
+      const v = decodeVersionBlock(cid, bytes)
+      out.push(CID.parse(cid), CID.parse(v.content))
+      cid = v.parent
+    }
+    return out
+  }
+
+  async function announce (record: ProtocolRecord, cids: CID[], options: AbortOptions = {}): Promise<void> {
+    const words = record.value.keywords.map(k => keywordCid(C.PROTOCOL_NAMESPACE, k))
+    await provideAll([...words, ...cids], options)
+  }
+
+  async function walk (head: string, prefer: string[], options: AbortOptions): Promise<PulledVersion[]> {
+    const versions: PulledVersion[] = []
+    let cid: string | null = head
+    const get = async (c: string): Promise<Uint8Array> => {
+      const local = await store.getObject(c)
+      if (local != null) return local
+      const bytes = await fetchObject(host, c, log, { prefer, signal: options.signal })
+      await store.putObject(c, bytes)
+      return bytes
+    }
+    while (cid != null && versions.length < C.MAX_HISTORY) {
+      const bytes = await get(cid)
+      const v = decodeVersionBlock(cid, bytes)
+      if (versions.length > 0 && (v.path !== versions[0].path || v.seq !== versions[versions.length - 1].seq - 1)) {
+        throw new ProtocolNotFoundError(`${head}: its history is not one file's chain`)
+      }
+      const contentBytes = await get(v.content)
+      versions.push({ ...v, bytes, contentBytes })
+      cid = v.parent
+    }
+    return versions
+  }
+
+  async function resolve (ref: string, options: AbortOptions = {}): Promise<{ record: ProtocolRecord, holders: string[] }> {
+    const signal = withDeadline(options, C.PULL_TIMEOUT)
+    const slash = ref.indexOf('/')
+    if (slash > 0) {
+      const publisher = ref.slice(0, slash)
+      const name = checkProtocolName(ref.slice(slash + 1))
+      try { peerIdFromString(publisher) } catch { throw new ProtocolNotFoundError(`${ref} (not a peer ID before "/")`) }
+      const local = store.entry(publisher, name)
+      try {
+        const found = await getRecord(host, records, publisher, name, { signal })
+        const record = local != null && local.record.seq > found.seq ? local.record : found
+        return { record, holders: [publisher] }
+      } catch (err) {
+        if (local != null) return { record: local.record, holders: [publisher] }
+        throw new ProtocolNotFoundError(ref)
+      }
+    }
+    const name = checkProtocolName(ref)
+    const own = store.entry(self, name)
+    if (own?.own === true) return { record: own.record, holders: [self] }
+    const hits = (await searchRanked(searchContext(), [name], { signal, timeout: init.searchTimeout })).filter(h => h.name === name)
+    if (hits.length === 0) {
+      const held = [...store.entries()].filter(e => e.record.name === name)
+      if (held.length === 1) return { record: held[0].record, holders: [self] }
+      throw new ProtocolNotFoundError(`named "${name}"`)
+    }
+    const publishers = [...new Set(hits.map(h => h.publisher))]
+    if (publishers.length > 1) throw new AmbiguousNameError(name, publishers)
+    return { record: hits[0].record, holders: hits[0].holders }
+  }
+
+  const searchContext = () => ({ host, records, localEntries: () => store.entries(), log })
+
+  const marketplace: Marketplace = {
+    records,
+
+    async start () {
+      stopping = new AbortController()
+      await store.load()
+      await handleRequests(host, C.SEARCH_PROTOCOL, decodeSearchRequest,
+        async req => searchAnswer(store.entries(), req.keywords, req.limit), { maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })
+      await handleRequests(host, C.FETCH_PROTOCOL, decodeFetchRequest, async req => {
+        const bytes = await store.getObject(req.cid)
+        if (bytes == null) throw new NotFoundError(`no object ${req.cid}`)
+        return { data: Buffer.from(bytes).toString('base64') }
+      }, { maxMessageBytes: C.MAX_FETCH_MESSAGE_BYTES })
+      // after a restart: announce again what this node holds, in the background
+      void marketplace.republish().catch(err => { log('republish after start failed: %s', err?.message) })
+      const every = init.republishInterval ?? C.REPUBLISH_INTERVAL
+      if (every > 0) {
+        timer = setInterval(() => { void marketplace.republish().catch(err => { log('republish failed: %s', err?.message) }) }, every)
+        timer.unref?.()
+      }
+    },
+
+    async stop () {
+      stopping.abort(new Error('the marketplace is stopping'))
+      if (timer != null) clearInterval(timer)
+      timer = undefined
+      await host.unhandle(C.SEARCH_PROTOCOL).catch(() => {})
+      await host.unhandle(C.FETCH_PROTOCOL).catch(() => {})
+    },
+
+    async publish (input, options = {}) {
+      const prepared = await prepare(store, input, name => { const e = store.entry(self, name); return e?.own === true ? e.record.value.version : undefined })
+      const previous = store.entry(self, prepared.name)
+      const same = previous != null && !prepared.changed &&
+        JSON.stringify(previous.record.value) === JSON.stringify(prepared.value)
+      let record = previous?.record
+      let stored = 0
+      if (!same || record == null) {
+        const seq = Math.max((previous?.record.seq ?? 0) + 1, Date.now())
+        record = await signRecord(privateKey, { namespace: C.PROTOCOL_NAMESPACE, name: prepared.name, seq, value: prepared.value })
+        await store.putEntry({ record, own: true })
+        const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
+        const [put] = await Promise.all([
+          putRecord(host, records, record, { signal }),
+          announce(record, (previous == null ? await historyCids(prepared.head.cid) : prepared.added.map(c => CID.parse(c))), { signal })
+        ])
+        stored = put.stored
+      }
+      log('published %s/%s at %s (%d versions)', self, prepared.name, record.value.version, record.value.versions)
+      return {
+        publisher: self, name: record.name, file: record.value.file, version: record.value.version,
+        versions: record.value.versions, seq: record.seq, keywords: record.value.keywords, changed: !same, stored
+      }
+    },
+
+    search: (words, options = {}) => searchNetwork(searchContext(), words, { timeout: init.searchTimeout, peerTimeout: init.searchPeerTimeout, ...options }),
+    searchRanked: async (words, options = {}) => searchRanked(searchContext(), words, { timeout: init.searchTimeout, peerTimeout: init.searchPeerTimeout, ...options }),
+    resolve,
+
+    async pull (ref, options = {}) {
+      const signal = withDeadline(options, C.PULL_TIMEOUT)
+      let record: ProtocolRecord | undefined
+      let head: string
+      let prefer: string[] = []
+      if (isCid(ref)) {
+        head = CID.parse(ref).toString()
+      } else {
+        const resolved = await resolve(ref, { signal })
+        record = resolved.record
+        head = record.value.version
+        prefer = [...new Set([record.publisher, ...resolved.holders])].filter(p => p !== self)
+      }
+      const versions = await walk(head, prefer, { signal })
+      const newest = versions[0]
+      const name = record?.name ?? newest.path.split('/').pop()?.replace(/\.(ya?ml)$/, '') ?? newest.path
+      if (record != null) {
+        if (newest.path !== record.value.file) throw new ProtocolNotFoundError(`${ref}: its version names "${newest.path}", its record "${record.value.file}"`)
+        await store.putEntry({ record, own: false })
+      }
+      let selected = newest
+      if (options.version != null) {
+        const v = String(options.version)
+        const found = /^\d+$/.test(v) ? versions.find(x => x.seq === Number(v)) : versions.find(x => x.cid === v || (v.length >= 8 && x.cid.startsWith(v)))
+        if (found == null) throw new ProtocolNotFoundError(`${ref} version ${v}`)
+        selected = found
+      }
+      const cids = versions.flatMap(v => [CID.parse(v.cid), CID.parse(v.content)])
+      if (record != null) await announce(record, cids, { signal })
+      else await provideAll(cids, { signal })
+      if (components.repo != null) {
+        const { records: recs, contents } = blocksOf(versions)
+        await components.repo.importVersions(recs, contents, { signal })
+      }
+      return { publisher: record?.publisher, name, file: newest.path, selected, versions, record }
+    },
+
+    entries: () => [...store.entries()],
+
+    async readFile (file, publisher) {
+      const matches = [...store.entries()].filter(e => (e.record.value.file === file || e.record.name === file) &&
+        (publisher == null || e.record.publisher === publisher))
+      matches.sort((a, b) => Number(b.own) - Number(a.own) || b.record.time - a.record.time)
+      const entry = matches[0]
+      if (entry == null) throw new ProtocolNotFoundError(`file "${file}"`)
+      const version = await readVersion(store, entry.record.value.version)
+      const content = await store.getObject(version.content)
+      if (content == null) throw new ProtocolNotFoundError(`content of "${file}"`)
+      return { entry, content }
+    },
+
+    async republish (options = {}) {
+      for (const entry of [...store.entries()]) {
+        if (stopping.signal.aborted) return
+        const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
+        await putRecord(host, records, entry.record, { signal }).catch(err => { log('re-put %s failed: %s', entry.record.name, err?.message) })
+        await announce(entry.record, await historyCids(entry.record.value.version), { signal })
+      }
+    }
+  }
+  return marketplace
+}
+
+/** The repository blocks of pulled versions: what `Repository.importVersions` takes. */
+export function blocksOf (versions: PulledVersion[]): { records: Block[], contents: Block[] } {
+  const contents = new Map<string, Block>()
+  for (const v of versions) contents.set(v.content, { cid: v.content, bytes: v.contentBytes })
+  return { records: versions.map(v => ({ cid: v.cid, bytes: v.bytes })), contents: [...contents.values()] }
+}

@@ -1,0 +1,68 @@
+import { recordNamespace, normaliseKeywords } from '../net/records.js'
+import { parseBlobCid } from '../storage/cid.js'
+import { MAX_DESCRIPTION, MAX_KEYWORDS, PROTOCOL_NAMESPACE } from './constants.js'
+import { checkFilePath, checkProtocolName } from './objects.js'
+import type { HighWaterStore, RecordNamespace, SignedRecord } from '../net/records.js'
+
+/** The value of a published protocol's signed record (the name and publisher are the record's). */
+export interface ProtocolRecordValue {
+  /** The marketplace user who pushed it, on the publishing node. */
+  user: string
+  file: string
+  /** CID of the latest version object. */
+  version: string
+  /** How many versions its history holds. */
+  versions: number
+  keywords: string[]
+  description: string
+}
+
+export type ProtocolRecord = SignedRecord<ProtocolRecordValue>
+
+export function decodeProtocolRecordValue (v: unknown): ProtocolRecordValue {
+  const x = v as any
+  if (typeof x !== 'object' || x === null) throw new Error('value must be an object')
+  if (typeof x.user !== 'string' || x.user.length > 64) throw new Error('user must be a short string')
+  checkFilePath(x.file)
+  parseBlobCid(String(x.version))
+  if (!Number.isSafeInteger(x.versions) || x.versions < 1) throw new Error('versions must be a positive integer')
+  if (!Array.isArray(x.keywords) || x.keywords.length > MAX_KEYWORDS || !x.keywords.every((k: unknown) => typeof k === 'string' && k.length <= 64)) {
+    throw new Error('keywords must be at most 64 short strings')
+  }
+  if (typeof x.description !== 'string' || x.description.length > MAX_DESCRIPTION) throw new Error('description too long')
+  return { user: x.user, file: x.file, version: x.version, versions: x.versions, keywords: x.keywords, description: x.description }
+}
+
+/** The record namespace every node registers: `dhtRecordOptions(protocolRecords())`. */
+export function protocolRecords (init: { highWater?: HighWaterStore } = {}): RecordNamespace<ProtocolRecordValue> {
+  return recordNamespace(PROTOCOL_NAMESPACE, decodeProtocolRecordValue, init)
+}
+
+/** Record names are checked protocol names. */
+export { checkProtocolName }
+
+/**
+ * Keywords of a protocol: its name, description, tags, and its task roles' and prerequisites'
+ * docker images, normalised by `normaliseKeywords` (lower case, no stemming).
+ */
+export function protocolKeywords (name: string, protocol: Record<string, any> | undefined, extra: string[] = []): string[] {
+  const texts: string[] = [name, ...extra]
+  if (protocol != null && typeof protocol === 'object') {
+    if (typeof protocol.description === 'string') texts.push(protocol.description)
+    const tags = protocol.tags ?? protocol.extras?.tags
+    if (Array.isArray(tags)) texts.push(...tags.filter((t: unknown) => typeof t === 'string'))
+    if (Array.isArray(protocol.prerequisites)) {
+      for (const p of protocol.prerequisites) {
+        if (typeof p?.uri === 'string') texts.push(p.uri)
+        if (typeof p?.name === 'string') texts.push(p.name)
+      }
+    }
+    if (protocol.taskRoles != null && typeof protocol.taskRoles === 'object') {
+      for (const [role, spec] of Object.entries<any>(protocol.taskRoles)) {
+        texts.push(role)
+        if (typeof spec?.dockerImage === 'string') texts.push(spec.dockerImage)
+      }
+    }
+  }
+  return normaliseKeywords(...texts).slice(0, MAX_KEYWORDS)
+}
