@@ -4,6 +4,7 @@ import { register as registerConfig } from './config/index.js'
 import { register as registerRepo } from './repo/index.js'
 import { register as registerDatasets } from './datasets/index.js'
 import { register as registerModels } from './models/index.js'
+import { register as registerValidate } from './validate/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -15,6 +16,7 @@ export function registerCommands (program: Command, action: Action): void {
   void action
   registerNode(program, action)
   registerConfig(program, action)
+  registerValidate(program, action)
   registerRepo(program, action)
   registerDatasets(program, action)
   registerModels(program, action)
