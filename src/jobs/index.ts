@@ -85,7 +85,7 @@ export interface Jobs extends Startable {
   /** Accepts a job to run on this node (checks, persists, then answers). */
   submit: (submission: JobSubmission, submitter: Submitter, options?: AbortOptions) => Promise<Accepted>
   /** Picks a node (one holding the dataset with a free slot, or `req.node`) and submits there. */
-  run: (req: RunRequest, options?: AbortOptions) => Promise<Dispatched>
+  run: (req: RunRequest, options?: AbortOptions & { choose?: (offers: Offer[]) => Offer | undefined }) => Promise<Dispatched>
   /** Offers of the nodes holding a dataset (and this node). */
   offers: (dataset?: string, model?: string, options?: AbortOptions) => Promise<Offer[]>
   /** Where a job runs (a peer ID); JobNotFoundError when no node could be found. */

@@ -126,6 +126,7 @@ export async function serveJobs (init: WireServerInit): Promise<void> {
   async function visible (id: string, peer: string): Promise<Job> {
     const job = await local.get(id)
     if (job == null) throw new JobNotFoundError(id)
+    if (job.evaluation != null) return job // evaluations are public (their results are too)
     if (job.submitter.peer !== peer && !await local.canRun({ peer })) throw new JobNotFoundError(id)
     return job
   }

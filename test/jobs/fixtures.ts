@@ -92,3 +92,32 @@ export async function collect (source: AsyncIterable<Uint8Array>): Promise<strin
 export function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
+
+/** Like startHosts, but keeps each host's private key (to sign records as that node). */
+export async function startKeyedHosts (count: number, init: Partial<import('../../src/net/host.js').HostInit> = {}): Promise<{ hosts: import('../../src/net/host.js').Host[], keys: import('@libp2p/interface').PrivateKey[] }> {
+  const { generateKeyPair } = await import('@libp2p/crypto/keys')
+  const { createHost } = await import('../../src/net/host.js')
+  const { stopHosts, waitFor } = await import('../fixtures/hosts.js')
+  const hosts: import('../../src/net/host.js').Host[] = []
+  const keys: import('@libp2p/interface').PrivateKey[] = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const privateKey = await generateKeyPair('Ed25519')
+      const host = await createHost({
+        privateKey,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: i === 0 ? [] : hosts[0].getMultiaddrs().map(a => a.toString()),
+        querySelfInterval: 1000,
+        ...init
+      })
+      await host.start()
+      hosts.push(host)
+      keys.push(privateKey)
+    }
+    await waitFor(() => hosts.every(h => h.services.dht.routingTable.size >= Math.min(count - 1, 2)), 15_000, 'routing tables to fill')
+    return { hosts, keys }
+  } catch (err) {
+    await stopHosts(hosts)
+    throw err
+  }
+}

@@ -1,0 +1,166 @@
+import { Readable } from 'node:stream'
+import { PaipError } from '../../errors.js'
+import { JobNotFoundError } from '../../jobs/errors.js'
+import { ForbiddenError } from '../errors.js'
+import type { Principal } from '../auth.js'
+import type { ApiRoute } from '../server.js'
+import type { Evaluations } from '../../jobs/eval/index.js'
+import type { Job, Jobs } from '../../jobs/index.js'
+import type { FastifyRequest } from 'fastify'
+
+/**
+ * Jobs and evaluations over HTTP (`/api/v1/jobs`, `/api/v1/evals`). Every route needs a valid
+ * token; a user token sees and controls only the jobs that user submitted through this node,
+ * the admin token sees every job of this node.
+ */
+
+class JobsUnavailableError extends PaipError {
+  static name = 'JobsUnavailableError'
+  name = 'JobsUnavailableError'
+  constructor () { super('this node does not run the jobs component', 'unavailable') }
+}
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 65536 }, maxProperties: 256 } as const
+
+const runBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 128 },
+    protocol: { type: 'string', minLength: 1, maxLength: 1024 * 1024 },
+    parameters: stringMap,
+    secrets: stringMap,
+    dataset: { type: 'string', minLength: 1, maxLength: 1024 },
+    model: { type: 'string', minLength: 1, maxLength: 1024 },
+    node: { type: 'string', minLength: 1, maxLength: 256 },
+    timeLimit: { type: 'integer', minimum: 1 }
+  },
+  required: ['protocol']
+} as const
+
+const evalBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 1024 },
+    dataset: { type: 'string', minLength: 1, maxLength: 1024 },
+    criteria: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, maxItems: 64 },
+    protocol: { type: 'string', minLength: 1, maxLength: 1024 * 1024 }
+  },
+  required: ['model', 'dataset']
+} as const
+
+interface JobsDeps { jobs?: Jobs, evaluations?: Evaluations }
+
+function userOf (principal: Principal | undefined): string | undefined {
+  return principal?.name
+}
+
+function mayUse (job: Job, principal: Principal | undefined, self: string): boolean {
+  if (principal?.kind === 'admin') return true
+  return job.submitter.peer === self && job.submitter.user === principal?.name
+}
+
+export const jobsRoutes: ApiRoute = (app, { components, access }) => {
+  const deps = components as unknown as JobsDeps
+  const jobs = (): Jobs => {
+    if (deps.jobs == null) throw new JobsUnavailableError()
+    return deps.jobs
+  }
+  const evaluations = (): Evaluations => {
+    if (deps.evaluations == null) throw new JobsUnavailableError()
+    return deps.evaluations
+  }
+  const guard = { onRequest: access.requireWrite }
+
+  async function visibleJob (request: FastifyRequest, id: string, signal: AbortSignal): Promise<Job> {
+    const job = await jobs().status(id, { signal })
+    if (!mayUse(job, request.principal, jobs().self)) throw new JobNotFoundError(id)
+    return job
+  }
+
+  function signalOf (request: FastifyRequest, ms = 30_000): AbortSignal {
+    return AbortSignal.timeout(ms)
+  }
+
+  app.post('/api/v1/jobs', { ...guard, schema: { body: runBody } }, async (request, reply) => {
+    const body = request.body as any
+    const result = await jobs().run({ ...body, user: userOf(request.principal) }, { signal: signalOf(request) })
+    void reply.status(result.duplicate ? 200 : 202)
+    return result
+  })
+
+  app.get('/api/v1/jobs', guard, async request => {
+    const query = request.query as { state?: any, limit?: string }
+    const limit = query.limit == null ? undefined : Number(query.limit)
+    const all = await jobs().list({ state: query.state, limit, signal: signalOf(request) })
+    return { jobs: all.filter(job => mayUse(job, request.principal, jobs().self)) }
+  })
+
+  app.get('/api/v1/jobs/:id', guard, async request => {
+    const { id } = request.params as { id: string }
+    return { job: await visibleJob(request, id, signalOf(request)) }
+  })
+
+  app.post('/api/v1/jobs/:id/cancel', guard, async request => {
+    const { id } = request.params as { id: string }
+    await visibleJob(request, id, signalOf(request))
+    const user = userOf(request.principal)
+    return { job: await jobs().cancel(id, { peer: jobs().self, ...(user == null ? {} : { user }) }, { signal: signalOf(request) }) }
+  })
+
+  app.get('/api/v1/jobs/:id/results', guard, async request => {
+    const { id } = request.params as { id: string }
+    const job = await visibleJob(request, id, signalOf(request))
+    return { id, state: job.state, node: job.node, outputs: job.outputs }
+  })
+
+  app.get('/api/v1/jobs/:id/outputs/:cid', guard, async (request, reply) => {
+    const { id, cid } = request.params as { id: string, cid: string }
+    const job = await visibleJob(request, id, signalOf(request))
+    const output = job.outputs.find(o => o.cid === cid)
+    if (output == null) throw new JobNotFoundError(`${id} output ${cid}`)
+    const controller = new AbortController()
+    request.raw.once('close', () => { controller.abort() })
+    const source = jobs().output(id, cid, { signal: controller.signal })
+    const first = await source.next() // errors before any byte become a proper answer
+    void reply.header('content-type', 'application/octet-stream').header('content-length', output.size)
+    return await reply.send(Readable.from((async function * () {
+      if (first.done !== true) yield first.value
+      yield * source
+    })()))
+  })
+
+  app.get('/api/v1/jobs/:id/logs', guard, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const query = request.query as { follow?: string, offset?: string }
+    await visibleJob(request, id, signalOf(request))
+    const controller = new AbortController()
+    request.raw.once('close', () => { controller.abort() })
+    reply.raw.once('close', () => { controller.abort() })
+    const follow = query.follow === 'true' || query.follow === '1'
+    const offset = query.offset == null ? undefined : Number(query.offset)
+    const source = jobs().logs(id, { follow, offset, signal: controller.signal })
+    void reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache')
+    return await reply.send(Readable.from((async function * () {
+      try {
+        for await (const chunk of source) yield Buffer.from(chunk)
+      } catch (err) {
+        if (!controller.signal.aborted) throw err
+      }
+    })()))
+  })
+
+  app.post('/api/v1/evals', { ...guard, schema: { body: evalBody } }, async (request, reply) => {
+    if (request.principal == null) throw new ForbiddenError()
+    const body = request.body as { model: string, dataset: string, criteria?: string[], protocol?: string }
+    const result = await evaluations().order({ ...body, user: userOf(request.principal) }, { signal: signalOf(request, 60_000) })
+    void reply.status(result.cached ? 200 : 202)
+    return result
+  })
+
+  app.get('/api/v1/evals/:key', { onRequest: access.readAccess }, async request => {
+    const { key } = request.params as { key: string }
+    return await evaluations().result(key, { signal: signalOf(request) })
+  })
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import { getRecord, putRecord, signRecord } from '../../net/records.js'
+import { paipLogger } from '../../logger.js'
+import * as C from '../constants.js'
+import { EvalNotFoundError, NoCandidateError } from '../errors.js'
+import { evalCid, evalKey, normalizeCriteria, parseEvalKey } from './key.js'
+import { evalRecords } from './records.js'
+import type { EvalRecord } from './records.js'
+import type { Jobs } from '../index.js'
+import type { Job } from '../types.js'
+import type { Offer } from '../wire.js'
+import type { RecordHost, RecordNamespace, SignedRecord } from '../../net/records.js'
+import type { BlobStore } from '../../storage/blobs.js'
+import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
+
+export { evalKey, evalCid, normalizeCriteria } from './key.js'
+export { evalRecords, decodeEvalRecord } from './records.js'
+export type { EvalRecord } from './records.js'
+
+/**
+ * Evaluations (seed 003): a model run on a dataset under some criteria, never twice. The key
+ * follows from the model CID, the dataset CID and the criteria. Before anything runs, the DHT
+ * is asked for a signed result record under that key; only when there is none (or the last
+ * attempt failed) is an evaluation job dispatched to a node holding the dataset and model,
+ * which publishes a `running` record at once and the result when it ends.
+ */
+
+export interface EvalOrder {
+  /** Model reference (name, ID or CID) known to the nodes holding the dataset. */
+  model: string
+  dataset: string
+  criteria?: string[]
+  /** The evaluator protocol (default: run the model's `evaluate` entry point). */
+  protocol?: string
+  /** The local user ordering it. */
+  user?: string
+}
+
+export interface OrderResult {
+  key: string
+  /** True when a finished result existed: nothing was run. */
+  cached: boolean
+  /** The record found (or, for a new run, none yet). */
+  record?: EvalRecord & { publisher: string }
+  /** The evaluation job, when one runs (or ran) for this order. */
+  job?: Job
+  node?: string
+  reason?: string
+}
+
+export type EvalResult = EvalRecord & { publisher: string, seq: number, time: number }
+
+export interface Evaluations extends Startable {
+  order: (order: EvalOrder, options?: AbortOptions) => Promise<OrderResult>
+  /** The best record under a key, from anywhere on the grid. */
+  result: (key: string, options?: AbortOptions) => Promise<EvalResult>
+  readonly records: RecordNamespace<EvalRecord>
+}
+
+export interface EvaluationsComponents {
+  jobs: Jobs
+  libp2p: Libp2p<any>
+  privateKey: PrivateKey
+  blobs: BlobStore
+  logger?: ComponentLogger
+}
+
+export interface EvaluationsInit {
+  /** The record namespace registered with the DHT (share the one given to createHost). */
+  records?: RecordNamespace<EvalRecord>
+  lookupTimeout?: number
+}
+
+/** The evaluator run when the order names no protocol: the model's `evaluate` entry point. */
+export const DEFAULT_EVALUATOR = `protocolVersion: 2
+name: paip_evaluation
+type: job
+prerequisites:
+  - name: image
+    type: dockerimage
+    uri: python:3.12
+taskRoles:
+  evaluate:
+    instances: 1
+    dockerImage: image
+    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
+    commands:
+      - 'test -e "$PAIP_MODEL_DIR/evaluate" || { echo "the model has no evaluate entry point" >&2; exit 2; }'
+      - 'if [ -x "$PAIP_MODEL_DIR/evaluate" ]; then "$PAIP_MODEL_DIR/evaluate" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; else sh "$PAIP_MODEL_DIR/evaluate" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; fi'
+`
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled'])
+const RANK: Record<EvalRecord['state'], number> = { succeeded: 3, running: 2, failed: 1 }
+
+/** Rendezvous choice: every orderer picks the same holder for the same key. */
+function rendezvous (key: string, model: string, dataset: string) {
+  return (offers: Offer[]): Offer | undefined => {
+    const score = (o: Offer): string => createHash('sha256').update(`${o.peer}:${key}`).digest('hex')
+    return offers.filter(o => o.model?.cid === model && o.dataset?.cid === dataset)
+      .sort((a, b) => score(a) < score(b) ? -1 : 1)[0]
+  }
+}
+
+export function createEvaluations (components: EvaluationsComponents, init: EvaluationsInit = {}): Evaluations {
+  const { jobs, libp2p, privateKey, blobs } = components
+  const log = (components.logger ?? paipLogger()).forComponent('paip:jobs:eval')
+  const records = init.records ?? evalRecords()
+  const self = libp2p.peerId.toString()
+  const host = libp2p as unknown as RecordHost
+  const chains = new Map<string, Promise<void>>()
+  const lastSeq = new Map<string, number>()
+  const timeout = init.lookupTimeout ?? C.EVAL_LOOKUP_TIMEOUT
+
+  function deadline (options: AbortOptions = {}): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal == null ? [] : [options.signal])])
+  }
+
+  async function lookup (key: string, options: AbortOptions = {}): Promise<Array<SignedRecord<EvalRecord>>> {
+    const cid = parseEvalKey(key)
+    const publishers = new Set<string>([self])
+    const signal = deadline(options)
+    try {
+      for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) publishers.add(provider.id.toString())
+    } catch (err: any) {
+      log('finding publishers of %s: %s', key, err?.message)
+    }
+    const found = await Promise.all([...publishers].map(async publisher => {
+      try {
+        const r = await getRecord(host, records, publisher, key, { signal: deadline(options) })
+        return r.value.key === key && r.name === key ? r : undefined
+      } catch { return undefined }
+    }))
+    return found.filter((r): r is SignedRecord<EvalRecord> => r != null)
+      .sort((a, b) => (RANK[b.value.state] - RANK[a.value.state]) || (b.time - a.time))
+  }
+
+  async function publish (value: EvalRecord): Promise<void> {
+    const seq = Math.max(Date.now(), (lastSeq.get(value.key) ?? 0) + 1)
+    lastSeq.set(value.key, seq)
+    const record = await signRecord(privateKey, { namespace: records.namespace, name: value.key, seq, value })
+    try {
+      await putRecord(host, records, record)
+    } catch (err: any) {
+      log.error('could not store evaluation record %s: %s', value.key, err?.message)
+    }
+    await libp2p.contentRouting.provide(evalCid(value.model, value.dataset, value.criteria), { signal: AbortSignal.timeout(timeout) })
+      .catch((err: any) => { log('could not announce evaluation %s: %s', value.key, err?.message) })
+  }
+
+  async function metricsOf (job: Job): Promise<unknown> {
+    const file = job.outputs.find(o => o.path === C.EVAL_RESULT_FILE)
+    if (file == null || file.size > C.MAX_EVAL_RESULT_BYTES) return undefined
+    const chunks: Uint8Array[] = []
+    for await (const chunk of blobs.get(file.cid)) chunks.push(chunk)
+    try { return JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { return undefined }
+  }
+
+  /** Publishes the records of this node's evaluation jobs as they start and end (in order per key). */
+  function onJob (job: Job): void {
+    const spec = job.evaluation
+    if (spec == null || job.node !== self) return
+    const first = job.state === 'queued' && job.attempts === 0
+    if (!first && !FINAL.has(job.state)) return
+    const work = async (): Promise<void> => {
+      const base = { key: spec.key, model: spec.model, dataset: spec.dataset, criteria: spec.criteria, job: job.id, node: self }
+      if (first) { await publish({ ...base, state: 'running' }); return }
+      const metrics = job.state === 'succeeded' ? await metricsOf(job) : undefined
+      await publish({
+        ...base,
+        state: job.state === 'succeeded' ? 'succeeded' : 'failed',
+        outputs: job.outputs.slice(0, 256),
+        finishedAt: job.finishedAt ?? Date.now(),
+        ...(metrics === undefined ? {} : { metrics }),
+        ...(job.reason == null ? {} : { reason: job.reason })
+      })
+    }
+    const next = (chains.get(spec.key) ?? Promise.resolve()).then(work).catch((err: any) => { log.error('evaluation record %s: %s', spec.key, err?.message) })
+    chains.set(spec.key, next)
+  }
+
+  async function order (o: EvalOrder, options: AbortOptions = {}): Promise<OrderResult> {
+    const criteria = normalizeCriteria(o.criteria)
+    const offers = (await jobs.offers(o.dataset, o.model, options)).filter(x => x.holds && x.dataset != null && x.model != null)
+    if (offers.length === 0) throw new NoCandidateError(`no node holding both ${o.dataset} and ${o.model} answered`, { dataset: o.dataset, model: o.model })
+    const modelCid = (offers[0].model as { cid: string }).cid
+    const datasetCid = (offers[0].dataset as { cid: string }).cid
+    const key = evalKey(modelCid, datasetCid, criteria)
+
+    const found = await lookup(key, options)
+    const best = found[0]
+    if (best != null && best.value.state === 'succeeded') {
+      return { key, cached: true, record: { ...best.value, publisher: best.publisher }, node: best.publisher, reason: 'already evaluated: nothing was run' }
+    }
+    if (best != null && best.value.state === 'running') {
+      try {
+        const job = await jobs.status(best.value.job, options)
+        if (!FINAL.has(job.state)) {
+          return { key, cached: false, record: { ...best.value, publisher: best.publisher }, job, node: job.node, reason: 'already running: following that run' }
+        }
+        if (job.state === 'succeeded') return { key, cached: true, job, node: job.node, record: { ...best.value, publisher: best.publisher }, reason: 'already evaluated: nothing was run' }
+      } catch (err: any) {
+        log('the running evaluation %s is gone: %s', key, err?.message)
+      }
+    }
+    const sent = await jobs.run({
+      id: `eval-${key}`,
+      protocol: o.protocol ?? DEFAULT_EVALUATOR,
+      dataset: datasetCid,
+      model: modelCid,
+      evaluation: { key, model: modelCid, dataset: datasetCid, criteria },
+      ...(o.user == null ? {} : { user: o.user })
+    }, { ...options, choose: rendezvous(key, modelCid, datasetCid) })
+    if (sent.duplicate && sent.job.state === 'succeeded') {
+      return { key, cached: true, job: sent.job, node: sent.node, reason: 'already evaluated: nothing was run' }
+    }
+    return { key, cached: false, job: sent.job, node: sent.node, reason: sent.duplicate ? 'already running: following that run' : sent.reason }
+  }
+
+  return {
+    records,
+    async start () { jobs.events.on('job', onJob) },
+    async stop () {
+      jobs.events.off('job', onJob)
+      await Promise.all([...chains.values()])
+    },
+    order,
+    async result (key, options) {
+      parseEvalKey(key)
+      const best = (await lookup(key, options))[0]
+      if (best == null) throw new EvalNotFoundError(key)
+      return { ...best.value, publisher: best.publisher, seq: best.seq, time: best.time }
+    }
+  }
+}
