@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import type { Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
 import type { NodeComponents } from '../../node/components.js'
 import type { ApiRoute } from '../server.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 
 const second = 1000
 /** Largest protocol file pushed raw, and largest JSON push (a whole history, base64). */
@@ -78,9 +78,9 @@ async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
-function signalFor (components: NodeComponents, request: FastifyRequest, ms: number): AbortSignal {
+function signalFor (components: NodeComponents, reply: FastifyReply, ms: number): AbortSignal {
   const closed = new AbortController()
-  request.raw.once('close', () => { if (request.raw.destroyed) closed.abort(new Error('the client went away')) })
+  reply.raw.once('close', () => { if (!reply.raw.writableFinished) closed.abort(new Error('the client went away')) })
   return AbortSignal.any([AbortSignal.timeout(ms), components.shutdownSignal, closed.signal])
 }
 
@@ -109,7 +109,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
     const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
     const user = request.principal?.name ?? 'anonymous'
-    const signal = signalFor(components, request, 30 * second)
+    const signal = signalFor(components, reply, 30 * second)
     const body: any = request.body
     let result: PublishResult
     if (body != null && typeof body === 'object' && !(body instanceof Buffer) && typeof body.pipe !== 'function') {
@@ -141,7 +141,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     const query = request.query as { timeout?: string, limit?: string }
     const timeout = query.timeout == null ? SEARCH_TIMEOUT : Math.min(Math.max(Number(query.timeout) || SEARCH_TIMEOUT, 1), 60 * second)
     const limit = query.limit == null ? undefined : Math.max(1, Number(query.limit) || 1)
-    const signal = signalFor(components, request, timeout + second)
+    const signal = signalFor(components, reply, timeout + second)
     const market = marketplaceOf(components)
     if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
       const hits = await market.searchRanked(words, { signal, timeout, limit })
@@ -150,10 +150,10 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     return streamSearch(reply, market, words, signal, timeout)
   })
 
-  app.get('/api/v1/marketplace/pull', { onRequest: access.readAccess }, async request => {
+  app.get('/api/v1/marketplace/pull', { onRequest: access.readAccess }, async (request, reply) => {
     const { ref, version } = request.query as { ref?: string, version?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
-    const signal = signalFor(components, request, PULL_TIMEOUT)
+    const signal = signalFor(components, reply, PULL_TIMEOUT)
     return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
   })
 
