@@ -19,6 +19,8 @@ export interface RunRequest extends Omit<JobSubmission, 'id'> {
   node?: string
   /** The local user ordering it. */
   user?: string
+  /** A published protocol to load when `protocol` is empty (needs a ProtocolSource). */
+  protocolRef?: string
 }
 
 export interface Dispatched {

@@ -2,7 +2,7 @@ import { paipLogger } from '../logger.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
-import { JobNotFoundError } from './errors.js'
+import { InvalidJobError, JobNotFoundError } from './errors.js'
 import { createLocalJobs } from './queue.js'
 import { localError, mapRemote } from './remote-errors.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
@@ -41,7 +41,14 @@ export interface JobsComponents {
   peerId?: string
   /** The node's users, for the `run` role. */
   users?: UserRoles
+  /** Loads a published protocol by reference (for `paip run <ref>`): an adapter over the marketplace. */
+  protocols?: ProtocolSource
   logger?: ComponentLogger
+}
+
+/** Where `run` finds a published protocol's text (e.g. marketplace pull + readFile). */
+export interface ProtocolSource {
+  load: (ref: string, options?: AbortOptions) => Promise<string>
 }
 
 export interface JobsInit {
@@ -173,7 +180,14 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
       await local.stop()
     },
     submit: local.accept,
-    async run (req, options) { return await dispatcher.dispatch(req, options) },
+    async run (req, options) {
+      const { protocolRef, ...rest } = req
+      if ((rest.protocol == null || rest.protocol === '') && protocolRef != null) {
+        if (components.protocols == null) throw new InvalidJobError(`cannot load the published protocol ${protocolRef}: this node has no marketplace`)
+        rest.protocol = await components.protocols.load(protocolRef, options)
+      }
+      return await dispatcher.dispatch(rest, options)
+    },
     async offers (dataset, model, options) { return await dispatcher.offers(dataset, model, options) },
     locate: dispatcher.locate,
     async status (id, options) {

@@ -28,6 +28,7 @@ const runBody = {
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 128 },
     protocol: { type: 'string', minLength: 1, maxLength: 1024 * 1024 },
+    protocolRef: { type: 'string', minLength: 1, maxLength: 1024 },
     parameters: stringMap,
     secrets: stringMap,
     dataset: { type: 'string', minLength: 1, maxLength: 1024 },
@@ -35,7 +36,7 @@ const runBody = {
     node: { type: 'string', minLength: 1, maxLength: 256 },
     timeLimit: { type: 'integer', minimum: 1 }
   },
-  required: ['protocol']
+  anyOf: [{ required: ['protocol'] }, { required: ['protocolRef'] }]
 } as const
 
 const evalBody = {
@@ -85,7 +86,7 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
 
   app.post('/api/v1/jobs', { ...guard, schema: { body: runBody } }, async (request, reply) => {
     const body = request.body as any
-    const result = await jobs().run({ ...body, user: userOf(request.principal) }, { signal: signalOf(request) })
+    const result = await jobs().run({ protocol: '', ...body, user: userOf(request.principal) }, { signal: signalOf(request) })
     void reply.status(result.duplicate ? 200 : 202)
     return result
   })

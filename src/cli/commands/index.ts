@@ -5,6 +5,7 @@ import { register as registerRepo } from './repo/index.js'
 import { register as registerDatasets } from './datasets/index.js'
 import { register as registerModels } from './models/index.js'
 import { register as registerValidate } from './validate/index.js'
+import { register as registerJobs } from './jobs/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -20,4 +21,5 @@ export function registerCommands (program: Command, action: Action): void {
   registerRepo(program, action)
   registerDatasets(program, action)
   registerModels(program, action)
+  registerJobs(program, action)
 }
