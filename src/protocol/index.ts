@@ -18,6 +18,7 @@ export { renderTaskRoleCommands, taskRoleVariables } from './render.js'
 export type { RenderCommandsOptions } from './render.js'
 export { protocolSchema } from './schema.js'
 export { formatProblem } from './format.js'
+export type { FormatOptions } from './format.js'
 export {
   MAX_PROTOCOL_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, MAX_YAML_ALIASES, NAME_PATTERN, ROLE_PATTERN
 } from './constants.js'
