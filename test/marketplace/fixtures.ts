@@ -8,6 +8,12 @@ import { dhtRecordOptions } from '../../src/net/records.js'
 import { createHost } from '../../src/net/host.js'
 import { createMarketplace, protocolRecords } from '../../src/marketplace/index.js'
 import { stopHosts, waitFor } from '../fixtures/hosts.js'
+import { marketplaceEntries } from '../../src/marketplace/node.js'
+import { ROUTES } from '../../src/api/routes/index.js'
+import { repoRoutes } from '../../src/api/routes/repo.js'
+import { userRoutes } from '../../src/api/routes/users.js'
+import { startNode } from '../fixtures/daemon.js'
+import type { TestNode } from '../fixtures/daemon.js'
 import type { Host } from '../../src/net/host.js'
 import type { Marketplace, MarketplaceInit } from '../../src/marketplace/index.js'
 
@@ -86,4 +92,13 @@ taskRoles:
     commands:
       - python ${name}.py ${extra}
 `)
+}
+
+/** A whole node (HTTP API included) with the users and marketplace components and routes. */
+export async function startMarketNode (bootstrap: string[] = []): Promise<TestNode> {
+  return await startNode({
+    components: marketplaceEntries(),
+    routes: [...ROUTES.filter(r => r !== repoRoutes && r !== userRoutes), repoRoutes, userRoutes],
+    config: { network: { bootstrap } }
+  })
 }

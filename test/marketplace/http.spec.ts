@@ -1,21 +1,8 @@
 import assert from 'node:assert/strict'
-import { marketplaceEntries } from '../../src/marketplace/node.js'
-import { ROUTES } from '../../src/api/routes/index.js'
-import { repoRoutes } from '../../src/api/routes/repo.js'
-import { userRoutes } from '../../src/api/routes/users.js'
 import { createApiClient } from '../../src/api/client.js'
-import { startNode } from '../fixtures/daemon.js'
 import { until } from '../fixtures/wait.js'
-import { protocolYaml } from './fixtures.js'
+import { protocolYaml, startMarketNode } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
-
-export async function startMarketNode (bootstrap: string[] = []): Promise<TestNode> {
-  return await startNode({
-    components: marketplaceEntries(),
-    routes: [...ROUTES.filter(r => r !== repoRoutes && r !== userRoutes), repoRoutes, userRoutes],
-    config: { network: { bootstrap } }
-  })
-}
 
 async function status (p: Promise<unknown>): Promise<number | undefined> {
   try { await p; return 200 } catch (err: any) { return err.status ?? err.kind }

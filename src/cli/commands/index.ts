@@ -6,6 +6,7 @@ import { register as registerDatasets } from './datasets/index.js'
 import { register as registerModels } from './models/index.js'
 import { register as registerValidate } from './validate/index.js'
 import { register as registerJobs } from './jobs/index.js'
+import { register as registerMarketplace } from './marketplace/index.js'
 import type { Action } from '../program.js'
 
 /**
@@ -22,4 +23,5 @@ export function registerCommands (program: Command, action: Action): void {
   registerDatasets(program, action)
   registerModels(program, action)
   registerJobs(program, action)
+  registerMarketplace(program, action)
 }

@@ -1,0 +1,16 @@
+import { registerLogin } from './login.js'
+import { registerMarketplace } from './marketplace.js'
+import { registerPull } from './pull.js'
+import { registerPush } from './push.js'
+import { registerSearch } from './search.js'
+import type { Action } from '../../program.js'
+import type { Command } from 'commander'
+
+/** `paip marketplace add|list|remove`, `paip login`, `paip push`, `paip pull`, `paip search`. */
+export function register (program: Command, action: Action): void {
+  registerMarketplace(program, action)
+  registerLogin(program, action)
+  registerPush(program, action)
+  registerPull(program, action)
+  registerSearch(program, action)
+}

@@ -1,0 +1,56 @@
+import { InvalidArgumentError } from '../../../errors.js'
+import { marketClient } from './store.js'
+import type { Action } from '../../program.js'
+import type { Command } from 'commander'
+
+interface Hit { publisher: string, name: string, version: string, versions: number, description: string, nodes: number, matched: number, time: number, user: string, file: string }
+
+function line (h: Hit): string {
+  const desc = h.description.length > 60 ? h.description.slice(0, 57) + '...' : h.description
+  return `${h.name}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
+}
+
+export function registerSearch (program: Command, action: Action): void {
+  program.command('search')
+    .argument('<keywords...>', 'keywords (lower-cased; a protocol matches on its name, description, tags and images)')
+    .option('--marketplace <name>', 'search through this marketplace (default: the local node)')
+    .option('--timeout <ms>', 'stop waiting for answers after this long', '3000')
+    .option('--limit <n>', 'show at most this many results')
+    .description('search the whole network for published protocols; results print as they arrive, then ranked')
+    .addHelpText('after', '\nExample:\n  $ paip search mnist pytorch --json')
+    .action(action(async (ctx, keywords: string[], options: { marketplace?: string, timeout: string, limit?: string }) => {
+      const timeout = Number(options.timeout)
+      if (!Number.isSafeInteger(timeout) || timeout < 1) throw new InvalidArgumentError('--timeout must be a positive number of milliseconds')
+      const client = await marketClient(ctx, options.marketplace)
+      const path = `/repo/search/${encodeURIComponent(keywords.join(' '))}`
+      const response = await client.request(path, { headers: { accept: 'application/x-ndjson' }, query: { timeout }, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeout + 5000)]) })
+      const latest = new Map<string, Hit>()
+      const decoder = new TextDecoder()
+      let rest = ''
+      const onLine = (text: string): void => {
+        if (text.trim() === '') return
+        const value = JSON.parse(text)
+        if (value.error != null) throw new InvalidArgumentError(String(value.error.message))
+        const hit = value.hit as Hit | undefined
+        if (hit == null) return
+        const key = `${hit.publisher}/${hit.name}`
+        if (!latest.has(key) && !ctx.globals.json) ctx.io.stderr(`found ${line(hit)}\n`)
+        latest.set(key, hit)
+      }
+      for await (const chunk of response.body as any as AsyncIterable<Uint8Array>) {
+        rest += decoder.decode(chunk, { stream: true })
+        const lines = rest.split('\n')
+        rest = lines.pop() ?? ''
+        for (const l of lines) onLine(l)
+      }
+      onLine(rest)
+      const words = keywords.join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)
+      const all = (h: Hit): number => h.matched >= words.length ? 1 : 0
+      let results = [...latest.values()].sort((a, b) => all(b) - all(a) || b.matched - a.matched || b.nodes - a.nodes || b.time - a.time)
+      if (options.limit != null) results = results.slice(0, Math.max(1, Number(options.limit) || 1))
+      return {
+        data: { keywords, results },
+        text: results.length === 0 ? ['no results'] : ['NAME\tPUBLISHER\tLATEST\tHELD BY\tDESCRIPTION', ...results.map(line)]
+      }
+    }))
+}
