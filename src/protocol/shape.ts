@@ -37,6 +37,9 @@ function namesOf (types: string | string[]): string {
   return (Array.isArray(types) ? types : [types]).map(t => typeNames[t] ?? t).join(' or ')
 }
 
+/** Mappings whose keys are names (task roles, port labels) rather than fixed fields. */
+const PATTERNED = /^\/taskRoles$|^\/deployments\/\d+\/taskRoles$|\/resourcePerInstance\/ports$/
+
 function describe (error: ErrorObject, value: unknown): { path: string, message: string } {
   const path = error.instancePath
   const p = error.params as any
@@ -45,7 +48,7 @@ function describe (error: ErrorObject, value: unknown): { path: string, message:
       return { path, message: `missing required field \`${p.missingProperty}\`` }
     case 'additionalProperties': {
       const key = String(p.additionalProperty)
-      const patterned = error.parentSchema?.patternProperties != null
+      const patterned = PATTERNED.test(path)
       return {
         path: childPath(path, key),
         message: patterned
