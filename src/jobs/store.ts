@@ -41,19 +41,22 @@ export function createJobStore (db: JobsDb): JobStore {
       return await jobs.get(id) ?? undefined
     },
     async create (job, values) {
-      const batch = db.batch()
-      batch.put(job.id, job, { sublevel: jobs as any })
-      batch.put(orderKey(job), job.id, { sublevel: created as any })
-      batch.put(orderKey(job), job.id, { sublevel: active as any })
-      if (Object.keys(values).length > 0) batch.put(job.id, values, { sublevel: secrets as any })
-      await batch.write()
+      // the array form of batch waits for a database that is still opening
+      const ops: any[] = [
+        { type: 'put', key: job.id, value: job, sublevel: jobs },
+        { type: 'put', key: orderKey(job), value: job.id, sublevel: created },
+        { type: 'put', key: orderKey(job), value: job.id, sublevel: active }
+      ]
+      if (Object.keys(values).length > 0) ops.push({ type: 'put', key: job.id, value: values, sublevel: secrets })
+      await db.batch(ops)
     },
     async put (job) {
-      const batch = db.batch()
-      batch.put(job.id, job, { sublevel: jobs as any })
-      if (FINAL.has(job.state)) batch.del(orderKey(job), { sublevel: active as any })
-      else batch.put(orderKey(job), job.id, { sublevel: active as any })
-      await batch.write()
+      await db.batch([
+        { type: 'put', key: job.id, value: job, sublevel: jobs },
+        FINAL.has(job.state)
+          ? { type: 'del', key: orderKey(job), sublevel: active }
+          : { type: 'put', key: orderKey(job), value: job.id, sublevel: active }
+      ] as any[])
     },
     async unfinished () {
       return await active.values().all()

@@ -1,0 +1,194 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { Level } from 'level'
+import { createJobs } from '../src/jobs/index.js'
+import { createJobStore } from '../src/jobs/store.js'
+import { createHost } from '../src/net/host.js'
+import { createBlobStore } from '../src/storage/index.js'
+import type { Bench, Figure } from './types.js'
+import type { Jobs, LocalContent, StoredJob } from '../src/jobs/index.js'
+import type { Host } from '../src/net/host.js'
+
+/**
+ * Jobs (issue 6): dispatch overhead from node A to node C holding the dataset (submit until the
+ * first command starts, median of 50), 1,000 trivial jobs through 4 slots (all must succeed),
+ * and the heap a node needs for 10,000 finished job records.
+ */
+
+const DISPATCH_JOBS = 50
+const THROUGHPUT_JOBS = 1000
+const RECORDS = 10_000
+const DISPATCH_TARGET_MS = 200
+
+const PROTOCOL = `protocolVersion: 2
+name: bench_job
+type: job
+prerequisites:
+  - { name: image, type: dockerimage, uri: alpine:3 }
+taskRoles:
+  main:
+    instances: 1
+    dockerImage: image
+    resourcePerInstance: { cpu: 1, memoryMB: 64, gpu: 0 }
+    commands:
+      - 'true'
+`
+
+interface Node { host?: Host, db: Level<string, any>, jobs: Jobs, dir: string }
+
+async function node (dataset: LocalContent | undefined, host: Host | undefined, holders: string[], init: { slots: number, allow?: string[] }): Promise<Node> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-jobs-'))
+  const db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
+  await db.open()
+  const resolver = {
+    resolve: async (ref: string) => dataset != null && [dataset.cid, dataset.name, '#MNIST'].includes(ref) ? dataset : undefined,
+    findHolders: async () => holders
+  }
+  const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: resolver, libp2p: host, peerId: 'bench-node' },
+    { dir: path.join(dir, 'jobs'), slots: init.slots, env: { PATH: process.env.PATH }, allow: { peers: init.allow ?? [] } })
+  await jobs.start()
+  return { host, db, jobs, dir }
+}
+
+async function close (n: Node): Promise<void> {
+  await n.jobs.stop()
+  await n.host?.stop()
+  await n.db.close()
+  await fs.rm(n.dir, { recursive: true, force: true })
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+async function settle (jobs: Jobs, ids: string[], signal: AbortSignal): Promise<Map<string, string>> {
+  const states = new Map<string, string>()
+  const pending = new Set(ids)
+  await new Promise<void>((resolve, reject) => {
+    const check = (job: { id: string, state: string }): void => {
+      if (!pending.has(job.id) || !['succeeded', 'failed', 'cancelled'].includes(job.state)) return
+      states.set(job.id, job.state)
+      pending.delete(job.id)
+      if (pending.size === 0) { jobs.events.off('job', check); resolve() }
+    }
+    jobs.events.on('job', check)
+    signal.addEventListener('abort', () => { jobs.events.off('job', check); reject(new Error('aborted')) }, { once: true })
+    void Promise.all(ids.map(async id => { check(await jobs.status(id)) }))
+  })
+  return states
+}
+
+async function dispatchOverhead (log: (line: string) => void, signal: AbortSignal): Promise<Figure> {
+  const hostA = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  await hostA.start()
+  const hostC = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: hostA.getMultiaddrs().map(a => a.toString()) })
+  await hostC.start()
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-data-'))
+  const dataset: LocalContent = { id: 'mnist', name: 'mnist', cid: 'bafkbenchmnist', tags: ['MNIST'], dir }
+  const a = await node(undefined, hostA, [hostC.peerId.toString()], { slots: 1 })
+  const c = await node(dataset, hostC, [], { slots: 4, allow: [hostA.peerId.toString()] })
+  try {
+    await hostA.dial(hostC.getMultiaddrs()[0])
+    const times: number[] = []
+    for (let i = 0; i < DISPATCH_JOBS && !signal.aborted; i++) {
+      const id = `dispatch-${i}`
+      const started = new Promise<number>(resolve => {
+        const on = (job: { id: string }): void => { if (job.id === id) { c.jobs.events.off('started', on); resolve(performance.now()) } }
+        c.jobs.events.on('started', on)
+      })
+      const t0 = performance.now()
+      await a.jobs.run({ id, protocol: PROTOCOL, dataset: '#MNIST' }, { signal })
+      times.push(await started - t0)
+    }
+    log(`dispatch A→C: min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms over ${times.length}`)
+    return { name: 'dispatch overhead (submit → first command), median', value: median(times), unit: 'ms', target: DISPATCH_TARGET_MS }
+  } finally {
+    await close(a)
+    await close(c)
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function throughput (log: (line: string) => void, signal: AbortSignal): Promise<Figure[]> {
+  const n = await node(undefined, undefined, [], { slots: 4 })
+  try {
+    const t0 = performance.now()
+    const ids: string[] = []
+    for (let i = 0; i < THROUGHPUT_JOBS; i++) {
+      const id = `t-${i}`
+      ids.push(id)
+      await n.jobs.submit({ id, protocol: PROTOCOL }, { peer: n.jobs.self })
+    }
+    const states = await settle(n.jobs, ids, signal)
+    const seconds = (performance.now() - t0) / 1000
+    const ok = [...states.values()].filter(s => s === 'succeeded').length
+    log(`${ok} of ${THROUGHPUT_JOBS} succeeded in ${seconds.toFixed(1)} s`)
+    return [
+      { name: `${THROUGHPUT_JOBS} trivial jobs through 4 slots`, value: THROUGHPUT_JOBS / seconds, unit: 'jobs/s', higherIsBetter: true },
+      { name: 'trivial jobs that succeeded', value: ok / THROUGHPUT_JOBS * 100, unit: '%', target: 100, higherIsBetter: true }
+    ]
+  } finally {
+    await close(n)
+  }
+}
+
+function gc (): void {
+  v8.setFlagsFromString('--expose-gc')
+  const collect = vm.runInNewContext('gc') as () => void
+  collect()
+  collect()
+}
+
+async function recordsMemory (log: (line: string) => void): Promise<Figure[]> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-records-'))
+  const db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
+  await db.open()
+  try {
+    const store = createJobStore(db.sublevel('jobs') as any)
+    const now = Date.now()
+    for (let i = 0; i < RECORDS; i++) {
+      const job: StoredJob = {
+        id: `done-${i}`, state: 'succeeded', name: 'bench_job', submitter: { peer: 'bench-node' }, node: 'bench-node', runtime: 'process',
+        parameters: { epochs: '3' }, secrets: [], createdAt: now + i, startedAt: now + i, finishedAt: now + i + 1, attempts: 1, retries: 0,
+        timeLimit: 3_600_000, exitCode: 0, outputs: [{ path: 'result.json', cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', size: 42 }], logBytes: 10, protocol: PROTOCOL
+      }
+      await store.create(job, {})
+      await store.put(job)
+    }
+    gc()
+    const before = process.memoryUsage().heapUsed
+    const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: { resolve: async () => undefined }, peerId: 'bench-node' },
+      { dir: path.join(dir, 'jobs'), slots: 4 })
+    const t0 = performance.now()
+    await jobs.start()
+    const startMs = performance.now() - t0
+    gc()
+    const after = process.memoryUsage().heapUsed
+    const t1 = performance.now()
+    const listed = await jobs.list({ limit: 100 })
+    const listMs = performance.now() - t1
+    const status = await jobs.status('done-5000')
+    log(`start with ${RECORDS} records: ${startMs.toFixed(1)} ms; list 100 newest: ${listMs.toFixed(1)} ms (${listed.length}); status ok: ${status.state}`)
+    await jobs.stop()
+    return [
+      { name: `heap held for ${RECORDS} finished job records`, value: Math.max(0, after - before) / 1024 / 1024, unit: 'MiB', note: 'records stay in level; only unfinished jobs are in memory' },
+      { name: `start with ${RECORDS} finished records`, value: startMs, unit: 'ms' }
+    ]
+  } finally {
+    await db.close()
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+export const run: Bench = async ({ signal, log }) => {
+  const figures: Figure[] = []
+  figures.push(await dispatchOverhead(log, signal))
+  figures.push(...await throughput(log, signal))
+  figures.push(...await recordsMemory(log))
+  return figures
+}
