@@ -1,10 +1,13 @@
-import type { Bench, Figure } from './types.js'
+import type { BenchOptions, Figure } from './types.js'
+
+/** A bench module: `run` reports figures (or returns them, or prints its own). */
+type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefined | void> }
 
 /**
  * Every benchmark, by name: `npm run bench` runs them all, `npm run bench -- node` only some.
  * ADD A BENCH: write `bench/<name>.ts` exporting `run: Bench` and add one line here.
  */
-const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
+const BENCHES: Record<string, () => Promise<BenchModule>> = {
   node: async () => import('./node.js')
 }
 
@@ -23,8 +26,9 @@ async function main (): Promise<number> {
     process.stdout.write(`\n== ${name}\n`)
     try {
       const { run } = await load()
-      const figures = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) } })
-      for (const figure of figures) process.stdout.write(format(figure) + '\n')
+      const report = (figure: Figure): void => { process.stdout.write(format(figure) + '\n') }
+      const figures = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
+      for (const figure of figures ?? []) report(figure)
     } catch (err: any) {
       failed = true
       process.stdout.write(`   FAILED: ${err.stack ?? err}\n`)

@@ -9,5 +9,16 @@ export interface Figure {
   note?: string
 }
 
-/** A bench module (`bench/<name>.ts`) exports `run`, listed in `bench/index.ts`. */
-export type Bench = (options: { signal: AbortSignal, log: (line: string) => void }) => Promise<Figure[]>
+export interface BenchOptions {
+  signal: AbortSignal
+  /** Progress for people. */
+  log: (line: string) => void
+  /** Prints a figure at once (so a later failure does not lose it). */
+  report: (figure: Figure) => void
+}
+
+/**
+ * A bench module (`bench/<name>.ts`) exports `run`, listed in `bench/index.ts`. It reports
+ * figures as it measures them (and may also return more).
+ */
+export type Bench = (options: BenchOptions) => Promise<Figure[] | undefined>
