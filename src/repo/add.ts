@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { validateProtocol } from '../protocol/index.js'
 import { InvalidProtocolFilesError, PathNotFoundError } from './errors.js'
-import { headOf } from './history.js'
+import { headsOf } from './history.js'
 import { assertInside, toAbsolute, toRepoPath, walkProtocolFiles } from './paths.js'
 import { cidOf } from './store.js'
 import type { RepoContext } from './context.js'
@@ -41,18 +41,21 @@ export async function add (ctx: RepoContext, args: string[], cwd: string, option
   const { store } = ctx
   const ops: Op[] = []
   const time = ctx.now().toISOString()
-  for (const { path, bytes } of accepted) {
-    const content = cidOf(bytes)
-    const head = await headOf(store, path)
+  const heads = await headsOf(store, accepted.map(a => a.path))
+  const contents = accepted.map(a => cidOf(a.bytes))
+  const stored = await store.hasObjects(contents)
+  accepted.forEach(({ path, bytes }, i) => {
+    const content = contents[i]
+    const head = heads[i]
     if (head?.content === content) {
       result.unchanged.push(path)
       ops.push({ type: 'del', sublevel: store.staged, key: path })
-      continue
+      return
     }
-    if (!await store.hasObject(content)) ops.push({ type: 'put', sublevel: store.objects, key: content, value: bytes })
+    if (!stored[i]) ops.push({ type: 'put', sublevel: store.objects, key: content, value: bytes })
     ops.push({ type: 'put', sublevel: store.staged, key: path, value: { content, size: bytes.byteLength, time } })
     result.staged.push({ path, content, size: bytes.byteLength, change: head == null ? 'new' : 'modified' })
-  }
+  })
   await store.write(ops)
   return result
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { MAX_MESSAGE_CHARS } from './constants.js'
-import { NothingStagedError, RepositoryCorruptError, TagExistsError } from './errors.js'
-import { readVersion, resolveRef } from './history.js'
+import { NothingStagedError, TagExistsError } from './errors.js'
+import { headsOf, resolveRef } from './history.js'
 import { isUnder, toRepoPath } from './paths.js'
 import { encodeVersion } from './records.js'
 import type { RepoContext } from './context.js'
@@ -24,7 +24,7 @@ export async function commit (ctx: RepoContext, message: string, options: Commit
 
   // the staged contents must be there, intact, before any version points at them
   await store.getObjects(staged.map(([, entry]) => entry.content))
-  const headCids = await store.heads.getMany(staged.map(([path]) => path))
+  const parents = await headsOf(store, staged.map(([path]) => path))
   const author = options.author ?? ctx.author
   const time = ctx.now().toISOString()
   const ops: Op[] = []
@@ -32,8 +32,7 @@ export async function commit (ctx: RepoContext, message: string, options: Commit
   for (let i = 0; i < staged.length; i++) {
     options.signal?.throwIfAborted()
     const [path, entry] = staged[i]
-    const parent = headCids[i] == null ? undefined : await readVersion(store, headCids[i] as string)
-    if (parent != null && parent.path !== path) throw new RepositoryCorruptError(`head of ${path} names a version of ${parent.path}`, { path })
+    const parent = parents[i]
     const record = { path, content: entry.content, size: entry.size, parent: parent?.cid ?? null, seq: (parent?.seq ?? 0) + 1, author, time, message }
     const { cid, bytes } = encodeVersion(record)
     ops.push(

@@ -45,7 +45,7 @@ export async function importVersions (ctx: RepoContext, records: Block[], conten
   const { store } = ctx
   const incoming = new Map<string, Version>()
   for (const block of records) {
-    if (parseCid(block.cid, JSON_CODEC) == null) throw new ImportVerificationError(`${String(block.cid).slice(0, 100)} is not a version CID`, { cid: block.cid })
+    if (!parseCid(block.cid, JSON_CODEC)) throw new ImportVerificationError(`${String(block.cid).slice(0, 100)} is not a version CID`, { cid: block.cid })
     if (cidOf(block.bytes, JSON_CODEC) !== block.cid) throw new ImportVerificationError(`record ${block.cid} does not match its CID`, { cid: block.cid })
     const version = decodeVersion(block.cid, block.bytes)
     if (typeof version === 'string') throw new ImportVerificationError(`record ${block.cid}: ${version}`, { cid: block.cid })
@@ -53,7 +53,7 @@ export async function importVersions (ctx: RepoContext, records: Block[], conten
   }
   const bytesOf = new Map<string, Uint8Array>()
   for (const block of contents) {
-    if (parseCid(block.cid, RAW_CODEC) == null || cidOf(block.bytes) !== block.cid) throw new ImportVerificationError(`content ${String(block.cid).slice(0, 100)} does not match its CID`, { cid: block.cid })
+    if (!parseCid(block.cid, RAW_CODEC) || cidOf(block.bytes) !== block.cid) throw new ImportVerificationError(`content ${String(block.cid).slice(0, 100)} does not match its CID`, { cid: block.cid })
     bytesOf.set(block.cid, block.bytes)
   }
 

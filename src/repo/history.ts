@@ -13,6 +13,29 @@ export async function readVersion (store: RepoStore, cid: string): Promise<Versi
   return version
 }
 
+/** Many versions at once (one database read), each verified like `readVersion`. */
+export async function readVersions (store: RepoStore, cids: string[]): Promise<Version[]> {
+  const blocks = await store.getObjects(cids)
+  return blocks.map((bytes, i) => {
+    const version = decodeVersion(cids[i], bytes)
+    if (typeof version === 'string') throw new RepositoryCorruptError(`version ${cids[i]}: ${version}`, { cid: cids[i] })
+    return version
+  })
+}
+
+/** The head version of each path (undefined for paths never committed), checked to be of that path. */
+export async function headsOf (store: RepoStore, paths: string[]): Promise<Array<Version | undefined>> {
+  const cids = await store.getMany(store.heads, paths)
+  const present = cids.flatMap((cid, i) => cid == null ? [] : [i])
+  const versions = await readVersions(store, present.map(i => cids[i] as string))
+  const heads: Array<Version | undefined> = paths.map(() => undefined)
+  present.forEach((index, k) => {
+    if (versions[k].path !== paths[index]) throw new RepositoryCorruptError(`head of ${paths[index]} names a version of ${versions[k].path}`, { path: paths[index] })
+    heads[index] = versions[k]
+  })
+  return heads
+}
+
 /** The head version of `path`, or undefined when it was never committed. */
 export async function headOf (store: RepoStore, path: string): Promise<Version | undefined> {
   const cid = await store.get(store.heads, path)
@@ -67,7 +90,7 @@ export async function resolveRef (store: RepoStore, ref: string, signal?: AbortS
 
 /** The full CID of a version given by its CID or a unique prefix. */
 export async function resolveVersionCid (store: RepoStore, ref: string): Promise<string> {
-  if (parseCid(ref, JSON_CODEC) != null) {
+  if (parseCid(ref, JSON_CODEC)) {
     if (await store.get(store.versions, ref) == null) throw new UnknownVersionError(ref)
     return ref
   }

@@ -46,7 +46,7 @@ export function encodeVersion (record: VersionRecord): { cid: string, bytes: Uin
  */
 export function decodeVersion (cid: string, bytes: Uint8Array): Version | string {
   if (bytes.byteLength > MAX_RECORD_BYTES) return 'record too large'
-  if (parseCid(cid, JSON_CODEC) == null) return 'not a version CID (v1, json, sha2-256)'
+  if (!parseCid(cid, JSON_CODEC)) return 'not a version CID (v1, json, sha2-256)'
   let value: any
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
@@ -71,9 +71,9 @@ export function decodeVersion (cid: string, bytes: Uint8Array): Version | string
 function checkRecord (value: any): string | undefined {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) return 'record is not an object'
   if (!isRepoPath(value.path)) return 'bad path'
-  if (parseCid(value.content, RAW_CODEC) == null) return 'bad content CID'
+  if (!parseCid(value.content, RAW_CODEC)) return 'bad content CID'
   if (!Number.isSafeInteger(value.size) || value.size < 0) return 'bad size'
-  if (value.parent !== null && parseCid(value.parent, JSON_CODEC) == null) return 'bad parent CID'
+  if (value.parent !== null && !parseCid(value.parent, JSON_CODEC)) return 'bad parent CID'
   if (!Number.isSafeInteger(value.seq) || value.seq < 1) return 'bad seq'
   if (value.parent === null && value.seq !== 1) return 'a first version must have seq 1'
   if (typeof value.author !== 'string' || value.author.length > 1000) return 'bad author'

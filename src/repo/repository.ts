@@ -8,7 +8,7 @@ import { CONFIG_FILE, DB_DIR, FORMAT_VERSION, LOCK_FILE, LOCK_RETRY_MS, LOCK_WAI
 import { diff } from './diff.js'
 import { RepositoryCorruptError, RepositoryExistsError, RepositoryNotFoundError, UnknownVersionError } from './errors.js'
 import { exportVersions, importVersions } from './exchange.js'
-import { headOf, readVersion, resolveRef, walkHistory } from './history.js'
+import { headOf, readVersion, readVersions, resolveRef, walkHistory } from './history.js'
 import { lockRepository } from './lock.js'
 import { toRepoPath } from './paths.js'
 import { status } from './status.js'
@@ -178,12 +178,13 @@ function createRepository (ctx: RepoContext, lock: RepoLock): Repository {
     readContent: async (cid) => await serial(async () => await store.getObject(cid)),
     head: async (path) => await serial(async () => await headOf(store, path)),
     files: async (options = {}) => await serial(async () => {
-      const files: FileHead[] = []
-      for (const [path, cid] of await store.entries(store.heads)) {
-        options.signal?.throwIfAborted()
-        files.push({ path, head: await readVersion(store, cid) })
-      }
-      return files
+      options.signal?.throwIfAborted()
+      const heads = await store.entries(store.heads)
+      const versions = await readVersions(store, heads.map(([, cid]) => cid))
+      return heads.map(([path], i) => {
+        if (versions[i].path !== path) throw new RepositoryCorruptError(`head of ${path} names a version of ${versions[i].path}`, { path })
+        return { path, head: versions[i] }
+      })
     }),
     exportVersions: async (pathOrRef, options = {}) => await serial(async () => {
       const head = await store.get(store.heads, pathOrRef) != null ? await headOf(store, pathOrRef) : undefined

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { readVersion } from './history.js'
+import { RepositoryCorruptError } from './errors.js'
+import { readVersions } from './history.js'
 import { toAbsolute, walkProtocolFiles } from './paths.js'
 import { cidOf } from './store.js'
 import type { RepoContext } from './context.js'
@@ -17,11 +18,12 @@ export async function workingCid (ctx: RepoContext, path: string): Promise<strin
 
 /** The head content CID of every committed path. */
 export async function headContents (ctx: RepoContext): Promise<Map<string, string>> {
-  const contents = new Map<string, string>()
-  for (const [path, cid] of await ctx.store.entries(ctx.store.heads)) {
-    contents.set(path, (await readVersion(ctx.store, cid)).content)
-  }
-  return contents
+  const heads = await ctx.store.entries(ctx.store.heads)
+  const versions = await readVersions(ctx.store, heads.map(([, cid]) => cid))
+  return new Map(versions.map((version, i) => {
+    if (version.path !== heads[i][0]) throw new RepositoryCorruptError(`head of ${heads[i][0]} names a version of ${version.path}`, { path: heads[i][0] })
+    return [version.path, version.content]
+  }))
 }
 
 /** What is staged, changed, missing and new in the working tree. */

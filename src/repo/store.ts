@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Level } from 'level'
-import { CID } from 'multiformats/cid'
-import { create as createDigest } from 'multiformats/hashes/digest'
-import { JSON_CODEC, RAW_CODEC, SHA2_256 } from './constants.js'
+import { cidOf, digestOf } from './cid.js'
+import { JSON_CODEC, RAW_CODEC } from './constants.js'
 import { RepositoryBusyError, RepositoryCorruptError } from './errors.js'
 import type { AbstractSublevel } from 'abstract-level'
 
@@ -78,6 +77,18 @@ export class RepoStore {
     return await this.guard(async () => await sub.get(key) ?? undefined)
   }
 
+  /** Many keys of a sublevel at once. */
+  async getMany<V> (sub: Sub<V>, keys: string[]): Promise<Array<V | undefined>> {
+    if (keys.length === 0) return []
+    return await this.guard(async () => await sub.getMany(keys))
+  }
+
+  /** Which of these objects are stored (not verified). */
+  async hasObjects (cids: string[]): Promise<boolean[]> {
+    if (cids.length === 0) return []
+    return await this.guard(async () => await this.objects.hasMany(cids))
+  }
+
   /** Every entry of a sublevel whose key starts with `prefix`. */
   async entries<V> (sub: Sub<V>, prefix = ''): Promise<Array<[string, V]>> {
     return await this.guard(async () => {
@@ -96,6 +107,7 @@ export class RepoStore {
 
   /** Many objects at once, each verified. */
   async getObjects (cids: string[]): Promise<Uint8Array[]> {
+    if (cids.length === 0) return []
     const values = await this.guard(async () => await this.objects.getMany(cids))
     return values.map((bytes, i) => {
       if (bytes == null) throw new RepositoryCorruptError(`object ${cids[i]} is missing`, { cid: cids[i] })
@@ -122,31 +134,19 @@ export class RepoStore {
   }
 }
 
-/** The CID (v1, sha2-256) of `bytes` with the given codec (raw by default). */
-export function cidOf (bytes: Uint8Array, codec = RAW_CODEC): string {
-  const digest = createHash('sha256').update(bytes).digest()
-  return CID.createV1(codec, createDigest(SHA2_256, new Uint8Array(digest))).toString()
-}
+export { cidOf }
 
-/** Parses a CID string and checks it is v1, sha2-256, with the codec expected; undefined if not. */
-export function parseCid (value: unknown, codec: number): CID | undefined {
-  if (typeof value !== 'string' || value.length > 200) return undefined
-  try {
-    const cid = CID.parse(value)
-    if (cid.version !== 1 || cid.code !== codec || cid.multihash.code !== SHA2_256) return undefined
-    if (cid.toString() !== value) return undefined
-    return cid
-  } catch {
-    return undefined
-  }
+/** True when `value` is a v1 sha2-256 CID string of `codec` (its one canonical spelling). */
+export function parseCid (value: unknown, codec: number): boolean {
+  return digestOf(value, codec) != null
 }
 
 /** Throws a `RepositoryCorruptError` unless `bytes` hash to `cid`. */
 export function verify (cid: string, bytes: Uint8Array): void {
-  const parsed = parseCid(cid, RAW_CODEC) ?? parseCid(cid, JSON_CODEC)
-  if (parsed == null) throw new RepositoryCorruptError(`bad object key ${cid.slice(0, 100)}`, { cid })
+  const expected = digestOf(cid, RAW_CODEC) ?? digestOf(cid, JSON_CODEC)
+  if (expected == null) throw new RepositoryCorruptError(`bad object key ${cid.slice(0, 100)}`, { cid })
   const digest = createHash('sha256').update(bytes).digest()
-  if (!equal(parsed.multihash.digest, digest)) throw new RepositoryCorruptError(`object ${cid} does not match its hash`, { cid })
+  if (!equal(expected, digest)) throw new RepositoryCorruptError(`object ${cid} does not match its hash`, { cid })
 }
 
 export function equal (a: Uint8Array, b: Uint8Array): boolean {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openRepository } from '../../src/repo/index.js'
 import { spawnPaip } from './child.js'
@@ -12,10 +14,14 @@ describe('repo: kill -9 in the middle of a commit', () => {
 
   it('leaves the repository readable and consistent: all of the commit, or none', async function () {
     this.timeout(240_000)
-    const FILES = 1500
+    const FILES = 1000
+    let held = 0
+    // moments (as fractions of a whole commit) to kill at, in random order: early, midway, late
+    const moments = [0.05, 0.3, 0.5, 0.7, 0.85, 0.95, 1.1].map(m => m * (0.9 + Math.random() * 0.2)).sort(() => Math.random() - 0.5)
+    const lock = join(env.dir, '.paip-repo', 'lock')
     await env.repo.close()
     const outcomes: string[] = []
-    for (let round = 1; round <= 5; round++) {
+    for (let round = 1; round <= 8; round++) {
       // stage a new version of every file
       let repo = await openRepository(env.dir, { author: 'test' })
       for (let i = 0; i < FILES; i++) await put(env.dir, `jobs/${i % 10}/p${i}.yaml`, protocol(`p${i}`, round))
@@ -23,10 +29,19 @@ describe('repo: kill -9 in the middle of a commit', () => {
       const before = await checkConsistent(repo)
       await repo.close()
 
+      // kill it at a random moment while it holds the repository (it is committing then)
       const run = spawnPaip(['commit', '-m', `round ${round}`], env.dir)
-      await sleep(150 + Math.floor(Math.random() * 1200))
-      run.child.kill('SIGKILL')
+      const exited = run.done.then(() => true)
+      const deadline = Date.now() + 30_000
+      while (!existsSync(lock) && Date.now() < deadline && !await Promise.race([exited, sleep(1).then(() => false)])) {}
+      const locked = Date.now()
+      // round 1 runs to the end, to learn how long a commit holds the repository
+      if (round > 1) {
+        await sleep(Math.floor(held * moments[round - 2]))
+        run.child.kill('SIGKILL')
+      }
       const exit = await run.done
+      if (round === 1) held = Date.now() - locked
 
       repo = await openRepository(env.dir)
       try {

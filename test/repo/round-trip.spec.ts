@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRepository, protocol, put } from './fixtures.js'
+import { cidOfContent, cidOfJson } from './util.js'
 
 describe('repo: add, commit and checkout round trips', () => {
   let env: Awaited<ReturnType<typeof freshRepository>>
@@ -90,5 +91,8 @@ describe('repo: add, commit and checkout round trips', () => {
     assert.equal(v3.message, 'v3')
     const shown = await repo.show(v2.cid)
     assert.equal(new TextDecoder().decode(shown.content), protocol('m', 2))
+    // the same CIDs multiformats computes
+    assert.equal(v2.content, cidOfContent(new TextEncoder().encode(protocol('m', 2))))
+    assert.equal(v2.cid, cidOfJson(await repo.readContent(v2.cid)))
   })
 })
