@@ -49,6 +49,8 @@ export interface ContentInfo {
 /** A dataset or model held by this node, with the local directory of its files. */
 export interface LocalContent extends ContentInfo {
   dir: string
+  /** For a model: the file (inside `dir`) an evaluation runs. */
+  entrypoint?: string
 }
 
 /**

@@ -71,7 +71,12 @@ export interface EvaluationsInit {
   lookupTimeout?: number
 }
 
-/** The evaluator run when the order names no protocol: the model's `evaluate` entry point. */
+/**
+ * The evaluator run when the order names no protocol: the model's entry point (its metadata's
+ * `entrypoint`, else `evaluate`), called with the dataset directory and the output directory;
+ * it writes its metrics to `result.json` there. `.py` runs with python3, an executable as is,
+ * anything else with sh.
+ */
 export const DEFAULT_EVALUATOR = `protocolVersion: 2
 name: paip_evaluation
 type: job
@@ -85,8 +90,9 @@ taskRoles:
     dockerImage: image
     resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
     commands:
-      - 'test -e "$PAIP_MODEL_DIR/evaluate" || { echo "the model has no evaluate entry point" >&2; exit 2; }'
-      - 'if [ -x "$PAIP_MODEL_DIR/evaluate" ]; then "$PAIP_MODEL_DIR/evaluate" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; else sh "$PAIP_MODEL_DIR/evaluate" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; fi'
+      - 'entry="$PAIP_MODEL_DIR/$PAIP_MODEL_ENTRYPOINT"'
+      - 'test -e "$entry" || { echo "the model has no entry point $PAIP_MODEL_ENTRYPOINT" >&2; exit 2; }'
+      - 'case "$entry" in *.py) python3 "$entry" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR";; *) if [ -x "$entry" ]; then "$entry" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; else sh "$entry" "$PAIP_DATASET_DIR" "$PAIP_OUTPUT_DIR"; fi;; esac'
 `
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled'])
