@@ -152,9 +152,25 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     return out
   }
 
+  const background = new Set<Promise<void>>()
+
+  /**
+   * Provides a record's keywords and the given CIDs. The name's keyword and the head version
+   * (with its content) are awaited, so the publication is findable and fetchable when this
+   * returns; the other keywords and older history are provided in the background.
+   */
   async function announce (record: ProtocolRecord, cids: CID[], options: AbortOptions = {}): Promise<void> {
     const words = record.value.keywords.map(k => keywordCid(C.PROTOCOL_NAMESPACE, k))
-    await provideAll([...words, ...cids], options)
+    const nameWord = words.find(w => w.equals(keywordCid(C.PROTOCOL_NAMESPACE, record.name.split(/[^\p{L}\p{N}]+/u).find(t => t.length >= 2) ?? record.name)))
+    const head = CID.parse(record.value.version)
+    const headIndex = cids.findIndex(c => c.equals(head))
+    const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 ? [] : cids.slice(headIndex, headIndex + 2))]
+    const rest = [...words, ...cids].filter(c => !first.some(f => f.equals(c)))
+    if (rest.length > 0) {
+      const later = provideAll(rest, { signal: stopping.signal }).finally(() => { background.delete(later) })
+      background.add(later)
+    }
+    await provideAll(first, options)
   }
 
   async function walk (head: string, prefer: string[], options: AbortOptions): Promise<PulledVersion[]> {
@@ -239,6 +255,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
       stopping.abort(new Error('the marketplace is stopping'))
       if (timer != null) clearInterval(timer)
       timer = undefined
+      await Promise.allSettled([...background])
       await host.unhandle(C.SEARCH_PROTOCOL).catch(() => {})
       await host.unhandle(C.FETCH_PROTOCOL).catch(() => {})
     },
@@ -257,7 +274,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
         const [put] = await Promise.all([
           putRecord(host, records, record, { signal }),
-          announce(record, (previous == null ? await historyCids(prepared.head.cid) : prepared.added.map(c => CID.parse(c))), { signal })
+          announce(record, (await historyCids(prepared.head.cid)).filter(c => previous == null || prepared.added.includes(c.toString())), { signal })
         ])
         stored = put.stored
       }
