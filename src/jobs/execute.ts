@@ -30,6 +30,8 @@ export interface ExecuteInit {
   signal: AbortSignal
   /** Called when the first command starts. */
   onStarted?: () => void
+  /** Called with each instance's process group ID (kept so a restarted node can kill leftovers). */
+  onSpawn?: (pid: number) => void | Promise<void>
 }
 
 export interface ExecuteResult {
@@ -83,7 +85,7 @@ export async function executeJob (init: ExecuteInit): Promise<ExecuteResult> {
         const script = renderTaskRoleCommands(init.protocol.doc, role.name, { parameters: init.parameters, secrets: init.secrets })
         const env = taskEnv({ ...init, role, index, base: init.baseEnv })
         if (!started) { started = true; init.onStarted?.() }
-        const result = await runScript({ script, cwd: init.workDir, env, onOutput, signal: controller.signal })
+        const result = await runScript({ script, cwd: init.workDir, env, onOutput, signal: controller.signal, onSpawn: init.onSpawn })
         if (result.stopped != null || controller.signal.aborted) {
           const stop = controller.signal.reason
           return stop instanceof StopReason ? { state: stop.state, reason: stop.reason } : { state: 'failed', reason: String(stop) }

@@ -15,6 +15,8 @@ export interface RunScriptInit {
   onOutput: (chunk: Uint8Array) => void
   /** Aborting kills the process group; the abort reason is returned as `stopped`. */
   signal: AbortSignal
+  /** Called with the process group ID once the shell started. */
+  onSpawn?: (pid: number) => void | Promise<void>
 }
 
 export interface ScriptResult {
@@ -28,6 +30,24 @@ export interface ScriptResult {
 export function killGroup (pid: number | undefined): void {
   if (pid == null) return
   try { process.kill(-pid, 'SIGKILL') } catch { /* already gone */ }
+}
+
+/**
+ * Kills what is left of a job's process group after the node died (kill -9 leaves detached
+ * groups running). The group is only killed when its leader is gone (Linux never hands out a
+ * PID still used as a process group ID, so the group is the job's) or when the leader's
+ * environment names the job.
+ */
+export async function killLeftovers (pid: number, jobId: string): Promise<boolean> {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return false
+  let environ: string | undefined
+  try {
+    environ = (await import('node:fs/promises').then(async fs => await fs.readFile(`/proc/${pid}/environ`))).toString('latin1')
+  } catch (err: any) {
+    if (err?.code !== 'ENOENT') return false
+  }
+  if (environ != null && !environ.split('\0').includes(`PAIP_JOB_ID=${jobId}`)) return false
+  try { process.kill(-pid, 'SIGKILL'); return true } catch { return false }
 }
 
 export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
@@ -47,15 +67,18 @@ export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
   init.signal.addEventListener('abort', onAbort, { once: true })
   child.stdout.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
   child.stderr.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
+  // listen before anything awaits, so an early exit is never missed
+  const exited = new Promise<ScriptResult>((resolve) => {
+    child.once('error', (err) => {
+      init.onOutput(Buffer.from(`paip: could not start /bin/sh: ${err.message}\n`))
+      resolve({ exitCode: 127, exitSignal: null })
+    })
+    child.once('exit', (code, sig) => { resolve({ exitCode: code, exitSignal: sig }) })
+  })
 
   try {
-    const result = await new Promise<ScriptResult>((resolve) => {
-      child.once('error', (err) => {
-        init.onOutput(Buffer.from(`paip: could not start /bin/sh: ${err.message}\n`))
-        resolve({ exitCode: 127, exitSignal: null })
-      })
-      child.once('exit', (code, sig) => { resolve({ exitCode: code, exitSignal: sig }) })
-    })
+    if (pid != null) await Promise.resolve(init.onSpawn?.(pid)).catch(() => {})
+    const result = await exited
     // the shell is gone: whatever it left running in its group goes too
     killGroup(pid)
     await drained(child.stdout, child.stderr)

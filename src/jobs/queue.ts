@@ -4,6 +4,7 @@ import path from 'node:path'
 import * as C from './constants.js'
 import { DatasetNotHeldError, InvalidJobError, JobConflictError, JobNotAllowedError, JobNotFoundError, JobsStoppedError } from './errors.js'
 import { executeJob, StopReason } from './execute.js'
+import { killLeftovers } from './process.js'
 import { createLogBook } from './logs.js'
 import { collectOutputs } from './outputs.js'
 import { parseRunnable } from './protocol.js'
@@ -66,8 +67,9 @@ const FINAL = new Set<JobState>(['succeeded', 'failed', 'cancelled'])
 
 /** The status anyone may see: the stored record without the protocol text. */
 export function publicJob (job: StoredJob): Job {
-  const { protocol, ...status } = job
+  const { protocol, pid, ...status } = job
   void protocol
+  void pid
   return status
 }
 
@@ -207,7 +209,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       timeLimit: Math.min(job.timeLimit, init.timeLimit),
       baseEnv: init.env,
       signal,
-      onStarted: () => { events.emit('started', publicJob(job as StoredJob)) }
+      onStarted: () => { events.emit('started', publicJob(job as StoredJob)) },
+      onSpawn: async pid => { job = { ...(job as StoredJob), pid }; await store.put(job) }
     })
     if (result.state === 'interrupted') return // the node is stopping: left as running
     const logBytes = await logBook.size(id)
@@ -219,7 +222,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       if (collected.problem != null && state === 'succeeded') { state = 'failed'; reason = `output limit reached: ${collected.problem}` }
     }
     await fs.rm(jobDir, { recursive: true, force: true }).catch(() => {})
-    const ended = { ...job, logBytes, outputs, ...(result.exitCode == null ? {} : { exitCode: result.exitCode }) }
+    const ended: StoredJob = { ...job, logBytes, outputs, ...(result.exitCode == null ? {} : { exitCode: result.exitCode }) }
+    delete ended.pid
     await finish(ended, { state: state as JobState, reason })
   }
 
@@ -243,6 +247,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       if (job == null) continue
       if (job.state === 'queued') { queue.push(id); continue }
       if (job.state === 'running') {
+        if (job.pid != null && await killLeftovers(job.pid, id)) init.log('killed what job %s left running', id)
+        delete job.pid
         await fs.rm(path.join(init.dir, 'work', id), { recursive: true, force: true }).catch(() => {})
         const logBytes = await logBook.size(id)
         await finish({ ...job, logBytes }, { state: 'failed', reason: C.NODE_RESTARTED })

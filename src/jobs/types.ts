@@ -107,6 +107,8 @@ export interface Job {
 /** What is kept in the database: the status plus what is needed to run it again. */
 export interface StoredJob extends Job {
   protocol: string
+  /** Process group of the instance running now (to kill leftovers after a crash). */
+  pid?: number
 }
 
 export interface JobEvent {

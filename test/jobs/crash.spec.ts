@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createJobs } from '../../src/jobs/index.js'
+import { waitFor } from '../fixtures/hosts.js'
+import { alive, workspace } from './fixtures.js'
+import type { Jobs } from '../../src/jobs/index.js'
+import type { Bench } from './fixtures.js'
+
+const NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-node.js')
+
+describe('jobs: a node killed with SIGKILL', function () {
+  this.timeout(40_000)
+  let ws: Bench
+  let jobs: Jobs | undefined
+  let childPid: number | undefined
+
+  beforeEach(async () => { ws = await workspace(); await ws.db.close() })
+  afterEach(async () => {
+    await jobs?.stop()
+    if (childPid != null && alive(childPid)) process.kill(childPid, 'SIGKILL')
+    await ws.cleanup()
+  })
+
+  it('comes back with the queued job queued, the running one failed "node restarted" and its processes gone', async () => {
+    const node = spawn(process.execPath, [NODE, ws.dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error('the node did not get ready')) }, 30_000)
+        node.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) { clearTimeout(timer); resolve() } })
+        node.once('exit', code => { clearTimeout(timer); reject(new Error(`the node exited with ${code}`)) })
+      })
+    } finally {
+      node.kill('SIGKILL')
+    }
+    await new Promise(resolve => node.once('exit', resolve))
+    childPid = Number((await fs.readFile(path.join(ws.dir, 'child.pid'), 'utf8')).trim())
+    assert.ok(alive(childPid), 'the job\'s child outlives the killed node')
+
+    await ws.db.open()
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: { resolve: async () => undefined }, peerId: 'crash-node' },
+      { dir: path.join(ws.dir, 'jobs'), slots: 0 })
+    await jobs.start()
+    assert.equal((await jobs.status('crash-queued')).state, 'queued')
+    const failed = await jobs.status('crash-running')
+    assert.equal(failed.state, 'failed')
+    assert.equal(failed.reason, 'node restarted')
+    await waitFor(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
+  })
+})
