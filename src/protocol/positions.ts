@@ -18,8 +18,12 @@ export function childPath (path: string, key: string | number): string {
 export class SourceMap {
   readonly offsets = new Map<string, number>()
   private lineStarts?: number[]
+  private fill?: (map: SourceMap) => void
 
-  constructor (readonly source: string) {}
+  /** `fill` records the positions on first use (most documents never need them). */
+  constructor (readonly source: string, fill?: (map: SourceMap) => void) {
+    this.fill = fill
+  }
 
   /** Records where `path` starts, keeping the first record (a key's position beats its value's). */
   set (path: string, offset: number): void {
@@ -47,6 +51,11 @@ export class SourceMap {
 
   /** Line and column of a path, or of its nearest recorded ancestor. */
   locate (path: string): { line: number, column: number } | undefined {
+    if (this.fill != null) {
+      const fill = this.fill
+      this.fill = undefined
+      fill(this)
+    }
     let p = path
     for (;;) {
       const offset = this.offsets.get(p)

@@ -70,7 +70,7 @@ function secondDocumentOffset (source: string, events: Event[], index: number): 
  * expanded size of every node (an alias weighs as much as what it points at), failing as soon
  * as the total passes the cap.
  */
-function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimits): void {
+function walk (source: string, events: Event[], map: SourceMap | undefined, limits: YamlLimits): void {
   const stack: Frame[] = []
   const anchors = new Map<string, number>()
   const scalarAnchors = new Map<string, string>()
@@ -87,15 +87,16 @@ function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimi
     if (parent != null) parent.weight += weight
   }
   /** The path of the node that starts now, or undefined when it is a mapping key. */
-  const place = (offset: number): string | undefined => {
+  const place = (): string | undefined => {
     const parent = stack.at(-1)
     if (parent == null) return ''
     if (parent.isMap) {
       if (parent.expectKey) return undefined
       parent.expectKey = true
-      return childPath(parent.path, parent.key)
+      return map == null ? '' : childPath(parent.path, parent.key)
     }
-    return childPath(parent.path, parent.count++)
+    parent.count++
+    return map == null ? '' : childPath(parent.path, parent.count - 1)
   }
   const anchorOf = (start: number, end: number): string | undefined => start >= 0 ? source.slice(start, end) : undefined
 
@@ -109,9 +110,9 @@ function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimi
         break
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
-        const path = place(event.start)
+        const path = place()
         if (path == null) throw new YamlWalkError('yaml-key', COMPLEX_KEY, event.start, stack.at(-1)?.path)
-        map.set(path, event.start)
+        map?.set(path, event.start)
         const anchor = anchorOf(event.anchorStart, event.anchorEnd)
         // an alias to a collection that is still open would make a cycle
         if (anchor != null) anchors.set(anchor, Infinity)
@@ -122,11 +123,14 @@ function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimi
       case EVENT_ID.SCALAR: {
         const parent = stack.at(-1)
         if (parent?.isMap === true && parent.expectKey) {
-          parent.key = getScalarValue(source, event)
           parent.expectKey = false
-          map.set(childPath(parent.path, parent.key), nodeOffset(event))
+          if (map != null) {
+            parent.key = getScalarValue(source, event)
+            map.set(childPath(parent.path, parent.key), nodeOffset(event))
+          }
         } else {
-          map.set(place(event.valueStart) as string, nodeOffset(event))
+          const path = place() as string
+          map?.set(path, nodeOffset(event))
         }
         const anchor = anchorOf(event.anchorStart, event.anchorEnd)
         if (anchor != null) { anchors.set(anchor, 1); scalarAnchors.set(anchor, getScalarValue(source, event)) }
@@ -144,11 +148,12 @@ function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimi
           if (key == null) throw new YamlWalkError('yaml-key', COMPLEX_KEY, offset, parent.path)
           parent.key = key
           parent.expectKey = false
-          map.set(childPath(parent.path, key), offset)
+          map?.set(childPath(parent.path, key), offset)
           add(1, offset)
           break
         }
-        map.set(place(offset) as string, offset)
+        const path = place() as string
+        map?.set(path, offset)
         const weight = anchors.get(name) ?? 1
         if (weight === Infinity) throw new YamlWalkError('yaml-bomb', `alias *${name} refers to a collection that contains it (a cycle); refused`, offset)
         add(weight, offset)
@@ -169,18 +174,28 @@ function walk (source: string, events: Event[], map: SourceMap, limits: YamlLimi
 
 /** Parses one protocol document. Never throws for bad input: a problem says what is wrong. */
 export function parseYaml (source: string, limits: YamlLimits): ParsedYaml {
-  const map = new SourceMap(source)
-  let events: Event[]
+  let events: Event[] = []
+  // positions are recorded on first use only, by walking the events again
+  const map = new SourceMap(source, filled => {
+    try { walk(source, events, filled, limits) } catch { /* what was recorded before the failure stays */ }
+  })
   try {
     events = parseEvents(source, { maxDepth: limits.maxDepth })
-    walk(source, events, map, limits)
+    walk(source, events, undefined, limits)
     const documents = constructFromEvents(events, { source, schema: PROTOCOL_YAML_SCHEMA, maxAliases: limits.maxAliases })
     if (documents.length === 0 || documents[0] == null) {
       return { ok: false, problem: { severity: 'error', path: '', message: 'the file is empty; a protocol is a YAML mapping (protocolVersion, name, type, taskRoles...)', rule: 'schema', line: 1, column: 1 }, map }
     }
     return { ok: true, value: documents[0], map }
   } catch (err) {
-    if (err instanceof YamlWalkError) return { ok: false, problem: problemAt(map, err.rule, err.message, err.offset, err.path), map }
+    if (err instanceof YamlWalkError) {
+      // a key that is a collection: walk again with paths to say whose key it is
+      let path = err.path
+      if (err.rule === 'yaml-key') {
+        try { walk(source, events, new SourceMap(source), limits) } catch (again) { if (again instanceof YamlWalkError) path = again.path }
+      }
+      return { ok: false, problem: problemAt(map, err.rule, err.message, err.offset, path), map }
+    }
     if (err instanceof YAMLException) {
       const depth = /depth/i.test(err.reason)
       const problem: Problem = {
