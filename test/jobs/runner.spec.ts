@@ -178,6 +178,23 @@ describe('jobs runner', function () {
     assert.equal((await jobs.submit({ id: 'admin', protocol }, { peer: SELF, user: 'admin' })).job.state, 'queued')
   })
 
+  it('stops the jobs of a deleted dataset and removes their outputs', async () => {
+    await open()
+    await jobs.submit({ id: 'done-on-mnist', protocol: protocolYaml(['echo out > "$PAIP_OUTPUT_DIR/o.txt"']), dataset: '#MNIST' }, { peer: SELF })
+    const done = await finished('done-on-mnist')
+    assert.equal(done.outputs.length, 1)
+    assert.equal(await ws.blobs.has(done.outputs[0].cid), true)
+    await jobs.submit({ id: 'running-on-mnist', protocol: protocolYaml(['sleep 300']), dataset: 'mnist' }, { peer: SELF })
+    await waitFor(async () => (await jobs.status('running-on-mnist')).state === 'running', 10_000, 'the job to run')
+    const stopped = await jobs.contentDeleted(done.dataset?.cid as string)
+    assert.deepEqual(stopped, ['running-on-mnist'])
+    const cancelled = await jobs.status('running-on-mnist')
+    assert.equal(cancelled.state, 'cancelled')
+    assert.match(cancelled.reason ?? '', /deletion/)
+    assert.deepEqual((await jobs.status('done-on-mnist')).outputs, [])
+    assert.equal(await ws.blobs.has(done.outputs[0].cid), false)
+  })
+
   it('after a restart keeps queued jobs queued and marks running ones failed (or retries them)', async () => {
     await open({ slots: 2 })
     await jobs.submit({ id: 'running', protocol: protocolYaml(['sleep 300']) }, { peer: SELF })
