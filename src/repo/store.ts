@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto'
+import { logger } from '@libp2p/logger'
 import { Level } from 'level'
 import { cidOf, digestOf } from './cid.js'
 import { JSON_CODEC, RAW_CODEC } from './constants.js'
 import { RepositoryBusyError, RepositoryCorruptError } from './errors.js'
 import type { AbstractSublevel } from 'abstract-level'
+
+const log = logger('paip:repo')
 
 type Db = Level<string, any>
 type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>
@@ -59,6 +62,7 @@ export class RepoStore {
       if (cause?.code === 'LEVEL_LOCKED' || /\block\b/i.test(String(cause?.message))) throw new RepositoryBusyError(dir)
       throw new RepositoryCorruptError(`cannot open its database (${String(cause?.message ?? err.message).split('\n')[0]})`, { dir }, { cause: err })
     }
+    log('opened %s', path)
     return new RepoStore(db)
   }
 
@@ -69,7 +73,9 @@ export class RepoStore {
   /** Applies every change at once (all or nothing, synced to disk). */
   async write (ops: Op[]): Promise<void> {
     if (ops.length === 0) return
+    log('writing %d changes', ops.length)
     await this.guard(async () => { await this.db.batch(ops as any, { sync: true } as any) })
+    log('wrote %d changes', ops.length)
   }
 
   /** Reads `key` of a sublevel; undefined when absent; a database failure is "corrupt". */

@@ -12,8 +12,8 @@ export interface ChildRun {
 }
 
 /** Runs `paip <args>` in a child process (the same node), killed after `deadline` ms at most. */
-export function spawnPaip (args: string[], cwd: string, deadline = 60_000): ChildRun {
-  const child = spawn(process.execPath, [PAIP_BIN, ...args], { cwd, env: { ...process.env, PAIP_AUTHOR: 'child' }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function spawnPaip (args: string[], cwd: string, deadline = 60_000, env: Record<string, string> = {}): ChildRun {
+  const child = spawn(process.execPath, [PAIP_BIN, ...args], { cwd, env: { ...process.env, PAIP_AUTHOR: 'child', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', chunk => { stdout += String(chunk) })

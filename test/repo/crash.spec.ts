@@ -30,7 +30,8 @@ describe('repo: kill -9 in the middle of a commit', () => {
       await repo.close()
 
       // kill it at a random moment while it holds the repository (it is committing then)
-      const run = spawnPaip(['commit', '-m', `round ${round}`], env.dir)
+      const started = Date.now()
+      const run = spawnPaip(['commit', '-m', `round ${round}`], env.dir, 60_000, { DEBUG: 'paip:repo' })
       const exited = run.done.then(() => true)
       const deadline = Date.now() + 30_000
       while (!existsSync(lock) && Date.now() < deadline && !await Promise.race([exited, sleep(1).then(() => false)])) {}
@@ -42,6 +43,10 @@ describe('repo: kill -9 in the middle of a commit', () => {
       }
       const exit = await run.done
       if (round === 1) held = Date.now() - locked
+      // where it was: the child logs (DEBUG=paip:repo) before and after its one write
+      const stage = exit.stderr.includes('wrote') ? 'after its write' : exit.stderr.includes('writing') ? 'during its write' : 'before its write'
+      if (exit.signal !== 'SIGKILL') assert.equal(exit.code, 0, exit.stderr)
+      console.log(`      round ${round}: lock seen after ${locked - started} ms, ${exit.signal ?? `exit ${exit.code}`} at ${Date.now() - started} ms, ${stage}`)
 
       repo = await openRepository(env.dir)
       try {
