@@ -1,6 +1,7 @@
 import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
+import { InvalidArgumentError } from '../errors.js'
 import { add } from './add.js'
 import { checkout } from './checkout.js'
 import { commit, listTags, tag } from './commit.js'
@@ -164,7 +165,7 @@ function createRepository (ctx: RepoContext, lock: RepoLock): Repository {
     show: async (ref, options = {}) => await serial(async () => {
       const resolved = await resolveRef(store, ref, options.signal)
       if (resolved.kind !== 'version') {
-        if (resolved.versions.size !== 1) throw new UnknownVersionError(`${ref} (names ${resolved.versions.size} versions: show one of them)`)
+        if (resolved.versions.size !== 1) throw new InvalidArgumentError(`${ref} names ${resolved.versions.size} versions: show one of them (<file>@<n> or a version CID)`)
         return { version: [...resolved.versions.values()][0], content: await store.getObject([...resolved.versions.values()][0].content) }
       }
       return { version: resolved.version, content: await store.getObject(resolved.version.content) }
