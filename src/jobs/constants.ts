@@ -44,5 +44,5 @@ export const EVAL_LOOKUP_TIMEOUT = 10 * second
 export const NODE_RESTARTED = 'node restarted'
 /** Jobs listed at most by one `list` call. */
 export const LIST_LIMIT = 1000
-/** Unused constant unit helpers, exported for callers that configure limits. */
-export const units = { second, minute, hour }
+/** Jobs sent elsewhere whose status one `list` call asks for (the newest). */
+export const REMOTE_LIST_LIMIT = 100

@@ -197,7 +197,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
       const limit = Math.min(options.limit ?? C.LIST_LIMIT, C.LIST_LIMIT)
       const mine: ListedJob[] = await local.list({ state: options.state, limit })
       if (client == null) return mine
-      const sent = await dispatcher.sent(limit)
+      const sent = await dispatcher.sent(Math.min(limit, C.REMOTE_LIST_LIMIT))
       const remote = await Promise.all(sent.map(async ({ id, peer }): Promise<ListedJob | undefined> => {
         try {
           return await client.status(peer, id, { signal: AbortSignal.timeout(init.offerTimeout ?? C.OFFER_TIMEOUT) })

@@ -14,15 +14,15 @@ describe('jobs dispatch between nodes', function () {
   let nodes: Jobs[] = []
   let mnist: LocalContent
 
-  /** A, B and C on loopback; C holds #MNIST; B and C let A (only) run jobs. */
+  /** A, B, C and D on loopback; C holds #MNIST; B, C and D let A and B (only) run jobs. */
   before(async () => {
-    hosts = await startHosts(3)
+    hosts = await startHosts(4)
     spaces = await Promise.all(hosts.map(async () => await workspace()))
     mnist = await localDataset(spaces[2].dir, 'mnist', ['MNIST'], { 'train.csv': '7,8,9\n' })
     const holders = (ref: string): string[] => ref === '#MNIST' || ref === 'mnist' ? [hosts[2].peerId.toString()] : []
     nodes = hosts.map((host, i) => {
       const init: JobsInit = { dir: path.join(spaces[i].dir, 'jobs'), slots: 2, env: { PATH: process.env.PATH }, offerTimeout: 3000 }
-      if (i > 0) init.allow = { peers: [hosts[0].peerId.toString()] }
+      if (i > 0) init.allow = { peers: [hosts[0].peerId.toString(), hosts[1].peerId.toString()] }
       return createJobs({
         db: spaces[i].db.sublevel('jobs') as any,
         blobs: spaces[i].blobs,
@@ -31,6 +31,8 @@ describe('jobs dispatch between nodes', function () {
       }, init)
     })
     await Promise.all(nodes.map(async n => { await n.start() }))
+    // holders are given by peer ID here (the catalog's search also brings their addresses)
+    for (const x of hosts) for (const y of hosts) if (x !== y) await x.dial(y.getMultiaddrs()[0])
   })
 
   after(async () => {
@@ -79,8 +81,20 @@ describe('jobs dispatch between nodes', function () {
   })
 
   it('refuses a job from a peer not allowed to run jobs', async () => {
-    const [, b] = nodes
-    await assert.rejects(b.run({ id: 'from-b', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'JobNotAllowedError' })
+    const d = nodes[3]
+    await assert.rejects(d.run({ id: 'from-d', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'JobNotAllowedError' })
+  })
+
+  it('lets another allowed node, which did not submit the job, find it on the DHT and read it', async () => {
+    const [a, b] = nodes
+    await a.run({ id: 'found-by-b', protocol: protocolYaml(['echo seen by b']), dataset: '#MNIST' })
+    await waitFor(async () => (await a.status('found-by-b')).state === 'succeeded', 10_000, 'the job')
+    let where = ''
+    await waitFor(async () => { where = await b.locate('found-by-b').catch(() => ''); return where !== '' }, 20_000, 'B to find the job')
+    assert.equal(where, hosts[2].peerId.toString())
+    assert.equal((await b.status('found-by-b')).state, 'succeeded')
+    assert.equal(await collect(b.logs('found-by-b')), 'seen by b\n')
+    await assert.rejects(nodes[3].status('found-by-b'), { name: 'JobNotFoundError' })
   })
 
   it('refuses a job naming a dataset the chosen node does not hold, and finds no holder of an unknown one', async () => {
