@@ -37,20 +37,19 @@ export interface SearchOptions {
 }
 
 /** Collects the providers of one key until the lookup ends or its deadline passes. */
-async function providersOf (host: Libp2p, key: CID, signal: AbortSignal, log: Logger): Promise<Map<string, PeerId>> {
-  const found = new Map<string, PeerId>()
+async function providersOf (host: Libp2p, key: CID, signal: AbortSignal, log: Logger, onProvider: (peer: PeerId) => void): Promise<void> {
+  let count = 0
   try {
     for await (const provider of host.contentRouting.findProviders(key, { signal })) {
-      found.set(provider.id.toString(), provider.id)
       if (provider.multiaddrs.length > 0) {
         await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
       }
-      if (found.size >= MAX_SEARCH_PEERS) break
+      onProvider(provider.id)
+      if (++count >= MAX_SEARCH_PEERS) break
     }
   } catch (err: any) {
     if (!signal.aborted) log('find providers of %s failed: %s', key, err?.message ?? err)
   }
-  return found
 }
 
 async function addressesOf (host: Libp2p, peer: PeerId): Promise<string[]> {
@@ -82,11 +81,6 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
   const lookup = AbortSignal.timeout(options.findProvidersTimeout ?? FIND_PROVIDERS_TIMEOUT)
   const findSignal = options.signal == null ? lookup : AbortSignal.any([options.signal, lookup])
   const keys = [...terms.map(t => termKey(kind, t)), ...(options.manifests ?? []).map(m => parseBlobCid(m))]
-  const perKey = await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log)))
-  const peers = new Map<string, PeerId>()
-  for (const found of perKey) for (const [id, peer] of found) if (id !== self) peers.set(id, peer)
-  options.signal?.throwIfAborted()
-
   const results: SearchResult[] = []
   const add = (entry: CatalogEntry, node: NodeInfo): void => {
     const matched = matchedTerms(entry, terms)
@@ -94,19 +88,31 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
     results.push({ entry, node, matched, all: matched.length === terms.length })
   }
 
+  // each provider is asked as soon as the DHT names it, while the lookups go on
+  const asked = new Set<string>([self])
+  const answers: Array<Promise<void>> = []
+  const ask = (peer: PeerId): void => {
+    const id = peer.toString()
+    if (asked.has(id) || asked.size > MAX_SEARCH_PEERS) return
+    asked.add(id)
+    answers.push((async () => {
+      try {
+        const entries = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
+        const node = { peerId: id, addresses: await addressesOf(host, peer), self: false }
+        for (const entry of entries) if (entry.kind === kind) add(entry, node)
+      } catch (err: any) {
+        log('dropping %p from search results: %s', peer, err?.message ?? err)
+      }
+    })())
+  }
+
   if (options.remoteOnly !== true) {
     const addresses = host.getMultiaddrs().map(a => a.toString())
     for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true })
   }
-  await Promise.all([...peers.values()].slice(0, MAX_SEARCH_PEERS).map(async peer => {
-    try {
-      const entries = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
-      const node = { peerId: peer.toString(), addresses: await addressesOf(host, peer), self: false }
-      for (const entry of entries) if (entry.kind === kind) add(entry, node)
-    } catch (err: any) {
-      log('dropping %p from search results: %s', peer, err?.message ?? err)
-    }
-  }))
+  await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
+  options.signal?.throwIfAborted()
+  await Promise.all(answers)
   options.signal?.throwIfAborted()
   return rank(results)
 }
