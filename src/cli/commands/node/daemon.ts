@@ -1,8 +1,9 @@
+import * as nodeModule from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 import { Option } from 'commander'
 import { PaipError } from '../../../errors.js'
 import { loadConfig, SETTINGS } from '../../../node/config.js'
 import { resolveHome } from '../../../node/home.js'
-import { createNode } from '../../../node/node.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
 import type { CommandContext } from '../../context.js'
@@ -43,6 +44,12 @@ async function runDaemon (ctx: CommandContext, options: Record<string, unknown>)
   for (const warning of loaded.warnings) io.stderr(`paip: warning: ${warning}\n`)
   if (ctx.signal.aborted) return undefined
 
+  // loaded here, not at the top: libp2p and fastify take a while to load, and other commands do
+  // not need them; V8's compile cache (Node 22.1+) makes the next start faster
+  ;(nodeModule as any).enableCompileCache?.()
+  // a young generation that does not grow keeps an idle daemon ~20 MB smaller (bench: idle RSS)
+  if (io.env.PAIP_V8_DEFAULTS !== '1') setFlagsFromString('--semi-space-growth-factor=1')
+  const { createNode } = await import('../../../node/node.js')
   const node = createNode({ home, config: loaded.config, onWarning: message => { io.stderr(`paip: warning: ${message}\n`) } })
   await node.start()
   const { host } = node.components

@@ -1,4 +1,3 @@
-import { generateIdentity } from '../../../node/identity.js'
 import { apiFromContext } from '../../api.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
@@ -18,6 +17,7 @@ export function registerId (program: Command, action: Action): void {
     .addHelpText('after', '\nExamples:\n  $ paip id\n  $ paip id --generate --json')
     .action(action(async (ctx, options: { generate?: boolean }) => {
       if (options.generate === true) {
+        const { generateIdentity } = await import('../../../node/identity.js')
         const identity = await generateIdentity()
         return {
           data: identity,
