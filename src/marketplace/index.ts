@@ -227,6 +227,33 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     return { record: hits[0].record, holders: hits[0].holders }
   }
 
+  /**
+   * Puts a record; when no peer stored it (a busy or partitioned network), tries once more,
+   * then leaves it to a background retry and the scheduled republish (the node itself holds
+   * the record and answers searches for it meanwhile).
+   */
+  async function putOrRetryLater (record: ProtocolRecord, signal: AbortSignal): Promise<{ stored: number }> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return await putRecord(host, records, record, { signal })
+      } catch (err: any) {
+        if (err?.name !== 'RecordNotStoredError' || signal.aborted) throw err
+        log('put of %s failed (attempt %d): %s', record.name, attempt + 1, err.message)
+      }
+    }
+    const later = (async () => {
+      const stop = stopping.signal
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, C.PUT_RETRY_DELAY)
+        stop.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+      })
+      if (stop.aborted) return
+      await putRecord(host, records, record, { signal: stopping.signal }).catch(err => { log('retried put of %s failed: %s', record.name, err?.message) })
+    })().finally(() => { background.delete(later) })
+    background.add(later)
+    return { stored: 0 }
+  }
+
   const searchContext = () => ({ host, records, localEntries: () => store.entries(), log })
 
   const marketplace: Marketplace = {
@@ -273,7 +300,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         await store.putEntry({ record, own: true })
         const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
         const [put] = await Promise.all([
-          putRecord(host, records, record, { signal }),
+          putOrRetryLater(record, signal),
           announce(record, (await historyCids(prepared.head.cid)).filter(c => previous == null || prepared.added.includes(c.toString())), { signal })
         ])
         stored = put.stored

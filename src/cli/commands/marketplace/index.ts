@@ -1,3 +1,5 @@
+import { registerExport } from './export.js'
+import { registerImport } from './import.js'
 import { registerLogin } from './login.js'
 import { registerMarketplace } from './marketplace.js'
 import { registerPull } from './pull.js'
@@ -6,11 +8,13 @@ import { registerSearch } from './search.js'
 import type { Action } from '../../program.js'
 import type { Command } from 'commander'
 
-/** `paip marketplace add|list|remove`, `paip login`, `paip push`, `paip pull`, `paip search`. */
+/** `paip marketplace add|list|remove`, `paip login`, `paip push`, `paip pull`, `paip search`, `paip import`, `paip export`. */
 export function register (program: Command, action: Action): void {
   registerMarketplace(program, action)
   registerLogin(program, action)
   registerPush(program, action)
   registerPull(program, action)
   registerSearch(program, action)
+  registerImport(program, action)
+  registerExport(program, action)
 }
