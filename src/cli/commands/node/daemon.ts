@@ -47,8 +47,9 @@ async function runDaemon (ctx: CommandContext, options: Record<string, unknown>)
   // loaded here, not at the top: libp2p and fastify take a while to load, and other commands do
   // not need them; V8's compile cache (Node 22.1+) makes the next start faster
   ;(nodeModule as any).enableCompileCache?.()
-  // a young generation that does not grow keeps an idle daemon ~20 MB smaller (bench: idle RSS)
-  if (io.env.PAIP_V8_DEFAULTS !== '1') setFlagsFromString('--semi-space-growth-factor=1')
+  // a young generation that does not grow keeps an idle daemon ~20 MB smaller (bench: idle RSS);
+  // only in a real daemon process, not when tests run the command in-process
+  if (io.env === process.env && io.env.PAIP_V8_DEFAULTS !== '1') setFlagsFromString('--semi-space-growth-factor=1')
   const { createNode } = await import('../../../node/node.js')
   const node = createNode({ home, config: loaded.config, onWarning: message => { io.stderr(`paip: warning: ${message}\n`) } })
   await node.start()
