@@ -9,7 +9,7 @@ export type {
   ScriptOrOutputPrerequisite, TaskRole, ValidateOptions, ValidationResult
 } from './types.js'
 export { validateProtocol, parseProtocol } from './validate.js'
-export { readProtocolFile, validateProtocolFile } from './file.js'
+export { readProtocolFile, readProtocolFileSync, validateProtocolFile, validateProtocolFiles } from './file.js'
 export type { ReadProtocol, ReadProtocolOptions } from './file.js'
 export { ProtocolInvalidError, TemplateSyntaxError } from './errors.js'
 export { parseTemplate, renderTemplate, lookup as lookupTemplateReference } from './template.js'

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../../errors.js'
-import { formatProblem, MAX_PROTOCOL_BYTES, validateProtocolFile } from '../../../protocol/index.js'
+import { formatProblem, MAX_PROTOCOL_BYTES, validateProtocolFiles } from '../../../protocol/index.js'
 import { expandArguments } from './files.js'
 import type { Problem } from '../../../protocol/index.js'
 import type { Command } from 'commander'
@@ -63,11 +63,11 @@ export function registerValidate (program: Command, action: Action): void {
       const maxBytes = opts.maxBytes != null ? parseBytes(opts.maxBytes) : undefined
       const files = await expandArguments(args, ctx.io.cwd, ctx.signal)
       if (files.length === 0) throw new InvalidArgumentError('no protocol files found (looked for *.yaml and *.yml)')
-      const report: ValidateReport = { ok: true, strict, files: [] }
-      for (const file of files) {
-        const result = await validateProtocolFile(file.path, { file: file.name, strict, maxBytes, signal: ctx.signal })
-        report.files.push({ file: file.name, ok: result.ok, errors: result.errors, warnings: result.warnings })
-        if (!result.ok) report.ok = false
+      const results = await validateProtocolFiles(files.map(f => f.path), { strict, maxBytes, signal: ctx.signal })
+      const report: ValidateReport = {
+        ok: results.every(r => r.ok),
+        strict,
+        files: results.map((result, i) => ({ file: files[i].name, ok: result.ok, errors: result.errors, warnings: result.warnings }))
       }
       return { data: report, text: describe(report), exitCode: report.ok ? 0 : EXIT_INVALID }
     }))
