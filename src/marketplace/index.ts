@@ -4,7 +4,9 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
-import { getRecord, keywordCid, putRecord, signRecord } from '../net/records.js'
+import { encodeRecord, getRecord, keywordCid, putRecord, signRecord } from '../net/records.js'
+import { request } from '../net/rpc.js'
+import { decodeSearchAnswer } from './wire.js'
 import { handleRequests } from '../net/rpc.js'
 import { NotFoundError } from '../errors.js'
 import * as C from './constants.js'
@@ -110,6 +112,8 @@ export interface Marketplace extends Startable {
   entries(): Entry[]
   /** The latest content of a held protocol by file name (own publications first). */
   readFile(file: string, publisher?: string): Promise<{ entry: Entry, content: Uint8Array }>
+  /** What a publisher publishes (asked directly; at most 50, newest first), each record verified. */
+  listPublisher(publisher: string, options?: AbortOptions): Promise<ProtocolRecord[]>
   /** Re-puts held records and re-provides keywords and CIDs. */
   republish(options?: AbortOptions): Promise<void>
 }
@@ -263,7 +267,9 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
       stopping = new AbortController()
       await store.load()
       await handleRequests(host, C.SEARCH_PROTOCOL, decodeSearchRequest,
-        async req => searchAnswer(store.entries(), req.keywords, req.limit), { maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })
+        async req => req.all === true
+          ? { entries: [...store.entries()].filter(e => e.own).sort((a, b) => b.record.time - a.record.time).slice(0, req.limit).map(e => ({ record: Buffer.from(encodeRecord(e.record)).toString('base64') })) }
+          : searchAnswer(store.entries(), req.keywords, req.limit), { maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })
       await handleRequests(host, C.FETCH_PROTOCOL, decodeFetchRequest, async req => {
         const bytes = await store.getObject(req.cid)
         if (bytes == null) throw new NotFoundError(`no object ${req.cid}`)
@@ -354,6 +360,26 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     },
 
     entries: () => [...store.entries()],
+
+    async listPublisher (publisher, options = {}) {
+      const peer = peerIdFromString(publisher)
+      if (peer.equals(host.peerId)) return [...store.entries()].filter(e => e.own).map(e => e.record)
+      const signal = withDeadline(options, C.FETCH_TIMEOUT)
+      const answer = await request(host, peer, C.SEARCH_PROTOCOL, { all: true, limit: C.MAX_SEARCH_ANSWERS }, decodeSearchAnswer,
+        { signal, maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })
+      const out: ProtocolRecord[] = []
+      for (const { record } of answer.entries) {
+        try {
+          const bytes = new Uint8Array(Buffer.from(record, 'base64'))
+          const payload = JSON.parse(JSON.parse(new TextDecoder().decode(bytes)).payload)
+          const checked = await records.check(records.key(publisher, String(payload?.name ?? '')), bytes)
+          out.push(checked)
+        } catch (err: any) {
+          log('listing from %s: dropped a bad entry: %s', publisher, err?.message)
+        }
+      }
+      return out
+    },
 
     async readFile (file, publisher) {
       const matches = [...store.entries()].filter(e => (e.record.value.file === file || e.record.name === file) &&

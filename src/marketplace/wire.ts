@@ -1,7 +1,8 @@
 /** Messages of the marketplace stream protocols, checked at the edge. */
 import { MAX_QUERY_KEYWORDS, MAX_SEARCH_ANSWERS } from './constants.js'
 
-export interface SearchRequest { keywords: string[], limit: number }
+/** `all`: every entry this node published itself (a publisher's listing), keywords ignored. */
+export interface SearchRequest { keywords: string[], limit: number, all?: boolean }
 /** One entry a peer holds: its signed protocol record (base64 of the DHT record bytes). */
 export interface SearchAnswer { entries: Array<{ record: string }> }
 export interface FetchRequest { cid: string }
@@ -9,6 +10,11 @@ export interface FetchAnswer { data: string }
 
 export function decodeSearchRequest (v: unknown): SearchRequest {
   const x = v as any
+  if (x?.all === true) {
+    const limit = x.limit ?? MAX_SEARCH_ANSWERS
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error('limit must be a positive integer')
+    return { keywords: [], limit: Math.min(limit, MAX_SEARCH_ANSWERS), all: true }
+  }
   if (!Array.isArray(x?.keywords) || x.keywords.length === 0 || x.keywords.length > MAX_QUERY_KEYWORDS ||
     !x.keywords.every((k: unknown) => typeof k === 'string' && k.length > 0 && k.length <= 64)) {
     throw new Error(`keywords must be 1 to ${MAX_QUERY_KEYWORDS} short strings`)

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { checkFilePath } from '../../marketplace/index.js'
 import { BodyTooLargeError } from '../errors.js'
@@ -155,6 +156,14 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
     const signal = signalFor(components, reply, PULL_TIMEOUT)
     return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
+  })
+
+  app.get('/api/v1/marketplace/publishers/:peer', { onRequest: access.readAccess }, async (request, reply) => {
+    const { peer } = request.params as { peer: string }
+    const signal = signalFor(components, reply, 15 * second)
+    try { peerIdFromString(peer) } catch { throw new InvalidArgumentError(`not a peer ID: ${peer.slice(0, 100)}`) }
+    const list = await marketplaceOf(components).listPublisher(peer, { signal })
+    return { publisher: peer, entries: list.map(r => ({ publisher: r.publisher, name: r.name, seq: r.seq, time: r.time, ...r.value })) }
   })
 
   app.get('/api/v1/marketplace/entries', { onRequest: access.readAccess }, async () => ({

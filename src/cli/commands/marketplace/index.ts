@@ -5,6 +5,7 @@ import { registerMarketplace } from './marketplace.js'
 import { registerPull } from './pull.js'
 import { registerPush } from './push.js'
 import { registerSearch } from './search.js'
+import { registerSubmodule } from './submodule.js'
 import type { Action } from '../../program.js'
 import type { Command } from 'commander'
 
@@ -15,6 +16,7 @@ export function register (program: Command, action: Action): void {
   registerPush(program, action)
   registerPull(program, action)
   registerSearch(program, action)
+  registerSubmodule(program, action)
   registerImport(program, action)
   registerExport(program, action)
 }

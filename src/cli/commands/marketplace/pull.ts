@@ -1,4 +1,4 @@
-import { repoOptions, withRepository } from '../repo/shared.js'
+import { repoOptions, withRepository, workDir } from '../repo/shared.js'
 import { InvalidArgumentError } from '../../../errors.js'
 import { marketClient } from './store.js'
 import type { RepoCommandOptions } from '../repo/shared.js'
@@ -35,13 +35,21 @@ export async function pullInto (ctx: CommandContext, client: ApiClient, ref: str
 
 export function registerPull (program: Command, action: Action): void {
   repoOptions(program.command('pull')
-    .argument('<ref>', 'publisher/name, a name (must be unambiguous), or a version CID')
+    .argument('[ref]', 'publisher/name, a name (must be unambiguous), or a version CID; none: update every submodule')
     .option('--version <v>', 'a version number (1 = first) or version CID (default: the latest)')
     .option('--marketplace <name>', 'a marketplace added with `paip marketplace add` (default: the local node)')
     .option('-f, --force', 'overwrite local changes to the file', false)
     .description('fetch a published protocol with its history (every hash verified) into the local repository'))
     .addHelpText('after', '\nExamples:\n  $ paip pull 12D3KooW.../mnist\n  $ paip pull mnist --version 2')
-    .action(action(async (ctx, ref: string, options: RepoCommandOptions & { version?: string, marketplace?: string, force: boolean }) => {
+    .action(action(async (ctx, ref: string | undefined, options: RepoCommandOptions & { version?: string, marketplace?: string, force: boolean }) => {
+      if (ref == null) {
+        const { updateSubmodules } = await import('./submodule.js')
+        const updated = await updateSubmodules(ctx, workDir(ctx, options))
+        return {
+          data: { submodules: updated },
+          text: updated.map(u => `${u.path}: pulled ${u.pulled.length} protocol(s)${u.failed.length > 0 ? `, failed: ${u.failed.join(', ')}` : ''}`)
+        }
+      }
       const client = await marketClient(ctx, options.marketplace)
       const { answer, diverged } = await pullInto(ctx, client, ref, options)
       const seq = answer.versions.find(v => v.cid === answer.selected)?.seq
