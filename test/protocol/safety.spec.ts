@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readProtocolFile, validateProtocol, validateProtocolFile, MAX_PROTOCOL_BYTES } from '../../src/protocol/index.js'
+import { execFileSync } from 'node:child_process'
+import { readProtocolFile, readProtocolFileSync, validateProtocol, validateProtocolFile, validateProtocolFiles, MAX_PROTOCOL_BYTES } from '../../src/protocol/index.js'
 import { describeProblems, minimal } from './helpers.js'
 import { dump } from 'js-yaml'
 import type { ValidationResult } from '../../src/protocol/index.js'
@@ -96,6 +97,27 @@ describe('protocol: safe parsing of hostile input', () => {
     assert.equal(read.ok, false)
     if (!read.ok) assert.equal(read.problem.rule, 'too-large')
     onlyError(await validateProtocolFile(path), 'too-large')
+  })
+
+  it('rejects a 50 MiB file in a batch too, and keeps the order of the batch', async () => {
+    const huge = join(dir, 'huge2.yaml')
+    const good = join(dir, 'good.yaml')
+    await writeFile(huge, '')
+    await truncate(huge, 50 * MiB)
+    await writeFile(good, dump(minimal()))
+    const sync = readProtocolFileSync(huge)
+    assert.equal(sync.ok ? 'ok' : sync.problem.rule, 'too-large')
+    const results = await validateProtocolFiles([good, huge, join(dir, 'nope.yaml'), dir])
+    assert.deepEqual(results.map(r => r.ok ? 'ok' : r.errors[0].rule), ['ok', 'too-large', 'io', 'io'])
+  })
+
+  it('does not hang on a FIFO with no writer', async function () {
+    const fifo = join(dir, 'fifo.yaml')
+    try { execFileSync('mkfifo', [fifo]) } catch { this.skip() }
+    const results = await validateProtocolFiles([fifo])
+    assert.equal(results[0].ok, false)
+    const read = await readProtocolFile(fifo)
+    assert.ok(!read.ok || read.bytes.length === 0)
   })
 
   it('honours a smaller size cap', () => {
