@@ -87,6 +87,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   const store = new CatalogStore(components.db)
   const announcer = new Announcer(host.contentRouting, store, log, init)
   const listeners = new Set<RemoveListener>()
+  /** Fetches in progress by manifest CID: a second fetch of the same content waits for the first. */
+  const fetching = new Map<string, Promise<unknown>>()
   let started = false
 
   async function find (kind: EntryKind, ref: string): Promise<CatalogEntry | undefined> {
@@ -175,6 +177,14 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)
     const { manifest, holders } = chooseHolders(ref, matching)
+    while (fetching.has(manifest)) await fetching.get(manifest)?.catch(() => {})
+    // no await between the check above and the set below: one fetch per manifest at a time
+    const work = (async () => await find(kind, manifest) ?? await fetchAndRegister(kind, manifest, holders, options))()
+    fetching.set(manifest, work)
+    try { return await work } finally { fetching.delete(manifest) }
+  }
+
+  async function fetchAndRegister (kind: EntryKind, manifest: string, holders: SearchResult[], options: FetchOptions): Promise<CatalogEntry> {
     const { cids } = await fetchEntryBlobs(host, blobs, manifest, holders.map(h => h.node.peerId), log, {
       signal: options.signal,
       idleTimeout: init.fetchIdleTimeout,

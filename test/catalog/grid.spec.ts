@@ -97,6 +97,12 @@ describe('catalog: a grid of six nodes', function () {
     assert.deepEqual(results.map(r => r.node.peerId).sort(), [ids()[1], ids()[4]].sort())
   })
 
+  it('runs two fetches of the same dataset at once as one', async () => {
+    const [a, b] = await Promise.all([nodes[3].catalog.fetch('dataset', 'digits'), nodes[3].catalog.fetch('dataset', 'digits')])
+    assert.equal(a.manifest, b.manifest)
+    assert.deepEqual((await nodes[3].catalog.list('dataset')).map(e => e.name).sort(), ['digits', 'mixed'])
+  })
+
   it('refuses bytes that do not match the CID from a lying peer, and registers nothing', async () => {
     const liar = nodes[5]
     const real = await liar.catalog.resolve('dataset', 'cifar')
