@@ -5,6 +5,7 @@
 export { initRepository, openRepository } from './repository.js'
 export type { Repository } from './repository.js'
 export { findRepositoryRoot, isRepoPath } from './paths.js'
+export { gitAuthor } from './author.js'
 export { formatRepositoryStatus, formatVersion, formatLog, shortId } from './format.js'
 export { repositoryStatus } from './summary.js'
 export { encodeVersion, decodeVersion } from './records.js'

@@ -84,7 +84,7 @@ function isProtocolName (name: string): boolean {
 
 /**
  * The protocol files (`*.yaml`, `*.yml`) under `dir` (a repository path, '' for the root),
- * skipping hidden folders, `node_modules` and symlinked folders; symlinked files are kept
+ * skipping hidden folders, `node_modules`, symlinked folders and nested repositories; symlinked files are kept
  * only when they resolve inside the repository. Sorted.
  */
 export async function walkProtocolFiles (root: string, dir: string, signal?: AbortSignal): Promise<string[]> {
@@ -96,7 +96,9 @@ export async function walkProtocolFiles (root: string, dir: string, signal?: Abo
       if (entry.name.startsWith('.')) continue
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.includes(entry.name)) await visit(path)
+        // another repository inside this one keeps its own files
+        const nested = await stat(join(toAbsolute(root, path), REPO_DIR)).then(() => true, () => false)
+        if (!SKIPPED_DIRS.includes(entry.name) && !nested) await visit(path)
       } else if (isProtocolName(entry.name) && isRepoPath(path)) {
         if (entry.isFile()) {
           found.push(path)

@@ -94,7 +94,7 @@ export async function openRepository (dir: string, options: OpenRepositoryOption
   const ctx: RepoContext = {
     root,
     store,
-    author: options.author ?? config.author ?? defaultAuthor(),
+    author: options.author ?? config.author ?? options.defaultAuthor ?? defaultAuthor(),
     maxFileBytes: options.maxFileBytes ?? MAX_FILE_BYTES,
     now: options.now ?? (() => new Date())
   }

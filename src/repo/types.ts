@@ -8,8 +8,10 @@ export interface AbortOptions {
 export interface InitRepositoryOptions extends OpenRepositoryOptions {}
 
 export interface OpenRepositoryOptions {
-  /** Author of commits and tags when none is given per call (default: the OS user name). */
+  /** Author of commits and tags when none is given per call (overrides the repository's config). */
   author?: string
+  /** Author when neither `author` nor the repository's config names one (default: the OS user name). */
+  defaultAuthor?: string
   /** How long to wait for a busy repository (ms; default 0: fail at once with "busy"). */
   lockWait?: number
   /** Largest file `add` accepts (default 1 MiB). */

@@ -104,4 +104,19 @@ describe('repo: the paip commands', () => {
     const again = await paip(['init'], io)
     assert.equal(again.code, 5)
   })
+
+  it('takes the author from PAIP_AUTHOR, else git\'s user config', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'paip-home-'))
+    try {
+      await put(home, '.gitconfig', '[core]\n\tname = not-this\n[user]\n\tname = Grace Hopper\n\temail = grace@example.org\n')
+      await put(dir, 'a.yaml', protocol('a'))
+      const env = { HOME: home }
+      await paip(['add', 'a.yaml'], { cwd: dir, env })
+      await paip(['commit', '-m', 'by git config'], { cwd: dir, env })
+      const log = await paip(['--json', 'log', 'a.yaml'], { cwd: dir, env })
+      assert.equal(log.json().versions[0].author, 'Grace Hopper <grace@example.org>')
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
+  })
 })

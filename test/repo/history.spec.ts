@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { formatLog, formatRepositoryStatus, repositoryStatus } from '../../src/repo/index.js'
+import { formatLog, formatRepositoryStatus, initRepository, repositoryStatus } from '../../src/repo/index.js'
 import { freshRepository, protocol, put, rejectsWith, tempDir } from './fixtures.js'
 
 describe('repo: log, show, diff, tags and status', () => {
@@ -105,5 +105,15 @@ describe('repo: log, show, diff, tags and status', () => {
     } finally {
       await rm(elsewhere, { recursive: true, force: true })
     }
+  })
+
+  it('leaves a nested repository\'s files to it', async () => {
+    await put(env.dir, 'mine.yaml', protocol('mine'))
+    const nested = await initRepository(join(env.dir, 'inner'))
+    await nested.close()
+    await put(env.dir, 'inner/theirs.yaml', protocol('theirs'))
+    assert.deepEqual((await env.repo.status()).untracked, ['mine.yaml'])
+    const result = await env.repo.add(['.'])
+    assert.deepEqual(result.staged.map(s => s.path), ['mine.yaml'])
   })
 })

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { initRepository, REPO_DIR } from '../../../repo/index.js'
+import { gitAuthor, initRepository, REPO_DIR } from '../../../repo/index.js'
 import { authorFrom, repoOptions, workDir } from './shared.js'
 import type { Action } from '../../program.js'
 import type { RepoCommandOptions } from './shared.js'
@@ -12,7 +12,7 @@ export function registerInit (program: Command, action: Action): void {
     .addHelpText('after', '\nExample:\n  $ paip init pai_experiments')
     .action(action(async (ctx, dir: string | undefined, options: RepoCommandOptions) => {
       const target = resolve(workDir(ctx, options), dir ?? '.')
-      const repo = await initRepository(target, { author: authorFrom(ctx), signal: ctx.signal })
+      const repo = await initRepository(target, { author: authorFrom(ctx), defaultAuthor: await gitAuthor(ctx.io.env), signal: ctx.signal })
       await repo.close()
       return { data: { root: repo.root }, text: `initialised an empty paip repository in ${join(repo.root, REPO_DIR)}` }
     }))

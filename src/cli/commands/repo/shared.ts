@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { findRepositoryRoot, openRepository } from '../../../repo/index.js'
+import { findRepositoryRoot, gitAuthor, openRepository } from '../../../repo/index.js'
 import type { Repository } from '../../../repo/index.js'
 import type { CommandContext } from '../../context.js'
 import type { Command } from 'commander'
@@ -19,7 +19,10 @@ export function workDir (ctx: CommandContext, options: RepoCommandOptions): stri
   return resolve(ctx.io.cwd, options.dir ?? '.')
 }
 
-/** The author of commits and tags: `PAIP_AUTHOR`, else the repository's config, else the OS user. */
+/**
+ * The author of commits and tags: `PAIP_AUTHOR`, else the repository's config (`author` in
+ * `.paip-repo/config.json`), else git's `user.name <user.email>`, else the OS user.
+ */
 export function authorFrom (ctx: CommandContext): string | undefined {
   const author = ctx.io.env.PAIP_AUTHOR
   return author != null && author.trim() !== '' ? author.trim() : undefined
@@ -29,7 +32,7 @@ export function authorFrom (ctx: CommandContext): string | undefined {
 export async function withRepository<T> (ctx: CommandContext, options: RepoCommandOptions, fn: (repo: Repository, cwd: string) => Promise<T>): Promise<T> {
   const cwd = workDir(ctx, options)
   const root = await findRepositoryRoot(cwd)
-  const repo = await openRepository(root, { author: authorFrom(ctx), signal: ctx.signal })
+  const repo = await openRepository(root, { author: authorFrom(ctx), defaultAuthor: await gitAuthor(ctx.io.env), signal: ctx.signal })
   try {
     return await fn(repo, cwd)
   } finally {
