@@ -66,9 +66,9 @@ function secondDocumentOffset (source: string, events: Event[], index: number): 
 }
 
 /**
- * Reads the events once: records every field's position, counts documents, and adds up the
- * expanded size of every node (an alias weighs as much as what it points at), failing as soon
- * as the total passes the cap.
+ * One pass over the events: counts documents and adds up the expanded size of every node (an
+ * alias weighs as much as what it points at), failing as soon as the total passes the cap.
+ * With a `map`, it also records every field's position (a second, lazy pass: see parseYaml).
  */
 function walk (source: string, events: Event[], map: SourceMap | undefined, limits: YamlLimits): void {
   const stack: Frame[] = []
@@ -184,7 +184,7 @@ export function parseYaml (source: string, limits: YamlLimits): ParsedYaml {
     walk(source, events, undefined, limits)
     const documents = constructFromEvents(events, { source, schema: PROTOCOL_YAML_SCHEMA, maxAliases: limits.maxAliases })
     if (documents.length === 0 || documents[0] == null) {
-      return { ok: false, problem: { severity: 'error', path: '', message: 'the file is empty; a protocol is a YAML mapping (protocolVersion, name, type, taskRoles...)', rule: 'schema', line: 1, column: 1 }, map }
+      return { ok: false, problem: { severity: 'error', path: '', message: 'the document is empty (or null); a protocol is a YAML mapping (protocolVersion, name, type, taskRoles...)', rule: 'schema', line: 1, column: 1 }, map }
     }
     return { ok: true, value: documents[0], map }
   } catch (err) {
