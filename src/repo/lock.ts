@@ -21,14 +21,16 @@ export interface LockOptions {
  */
 export async function lockRepository (file: string, dir: string, options: LockOptions): Promise<RepoLock> {
   const deadline = Date.now() + options.wait
-  const mine = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
-  await writeFile(mine, `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n`, { mode: 0o600 })
+  const token = Math.random().toString(36).slice(2)
+  const mine = `${file}.${process.pid}.${token}`
+  const content = `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n${token}\n`
+  await writeFile(mine, content, { mode: 0o600 })
   try {
     for (;;) {
       options.signal?.throwIfAborted()
       try {
         await link(mine, file)
-        return release(file)
+        return release(file, content)
       } catch (err: any) {
         if (err.code !== 'EEXIST') throw err
       }
@@ -45,13 +47,14 @@ export async function lockRepository (file: string, dir: string, options: LockOp
   }
 }
 
-function release (file: string): RepoLock {
+function release (file: string, content: string): RepoLock {
   let released = false
   return {
     async release () {
       if (released) return
       released = true
-      await unlink(file).catch(() => {})
+      // only our own lock: not one another process took over meanwhile
+      if (await readFile(file, 'utf8').catch(() => undefined) === content) await unlink(file).catch(() => {})
     }
   }
 }

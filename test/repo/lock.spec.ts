@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { openRepository } from '../../src/repo/index.js'
@@ -28,6 +28,15 @@ describe('repo: one process at a time', () => {
     assert.equal(run.code, 6, run.stderr)
     assert.match(run.stderr, /repository is busy/)
     assert.deepEqual((await env.repo.status()).staged, [])
+  })
+
+  it('is still busy for another process when the lock file was removed (the database\'s own lock)', async function () {
+    this.timeout(30_000)
+    await rm(join(env.dir, '.paip-repo', 'lock'))
+    await put(env.dir, 'a.yaml', protocol('a'))
+    const run = await spawnPaip(['add', 'a.yaml'], env.dir).done
+    assert.equal(run.code, 6, run.stderr)
+    assert.match(run.stderr, /repository is busy/)
   })
 
   it('waits for a busy repository when asked to', async () => {
