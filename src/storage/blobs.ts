@@ -46,7 +46,7 @@ export interface PartialBlob {
   readonly size: number
   /** Appends bytes (written through to disk). */
   write: (chunk: Uint8Array, options?: AbortOptions) => Promise<void>
-  /** Hashes the whole partial file; if it matches the CID, moves it into the store. */
+  /** Checks the hash of every byte held; if it matches the CID, moves the file into the store. */
   commit: (options?: AbortOptions) => Promise<BlobInfo>
   /** Closes the file and keeps its bytes for a later attempt. */
   close: () => Promise<void>
@@ -216,6 +216,11 @@ export function createBlobStore (init: BlobStoreInit): BlobStore {
     const handle = await fs.open(file, 'a')
     let size = (await handle.stat()).size
     let open = true
+    // the bytes kept from an earlier attempt are hashed once here; new ones as they are written
+    const hash = createHash('sha256')
+    if (size > 0) {
+      for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, end: size - 1 })) hash.update(chunk)
+    }
     const closeHandle = async (): Promise<void> => {
       if (open) { open = false; await handle.close() }
     }
@@ -229,15 +234,12 @@ export function createBlobStore (init: BlobStoreInit): BlobStore {
           const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written)
           written += bytesWritten
         }
+        hash.update(chunk)
         size += chunk.byteLength
       },
-      async commit (options) {
+      async commit () {
         await handle.sync()
         await closeHandle()
-        const hash = createHash('sha256')
-        for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal: options?.signal })) {
-          hash.update(chunk)
-        }
         if (!hashMatches(cid, new Uint8Array(hash.digest()))) {
           await fs.rm(file, { force: true })
           throw new BlobCorruptError(`received bytes do not match ${cid.toString()}`, { cid: cid.toString() })
