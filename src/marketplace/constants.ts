@@ -38,6 +38,8 @@ export const PULL_TIMEOUT = 30 * second
 export const FIND_PROVIDERS_TIMEOUT = 5 * second
 /** Announcing (providing) during publish. */
 export const PROVIDE_TIMEOUT = 10 * second
+/** At start, how long to wait for DHT peers before re-announcing what this node holds. */
+export const START_REPUBLISH_WAIT = 30 * second
 /** A record no peer stored at publish is put again after this long. */
 export const PUT_RETRY_DELAY = 30 * second
 /** Records and provider records are re-announced this often (kad-dht drops records after 36 h). */

@@ -133,6 +133,8 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
   ])
 
   async function provideAll (cids: CID[], options: AbortOptions = {}): Promise<void> {
+    // with no DHT peers there is no one to tell: the republish at start and on schedule will
+    if (host.services.dht.routingTable.size === 0) return
     const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
     await Promise.all(cids.map(async cid => {
       try {
@@ -276,7 +278,15 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         return { data: Buffer.from(bytes).toString('base64') }
       }, { maxMessageBytes: C.MAX_FETCH_MESSAGE_BYTES })
       // after a restart: announce again what this node holds, in the background
-      void marketplace.republish().catch(err => { log('republish after start failed: %s', err?.message) })
+      const first = (async () => {
+        // wait (bounded) for DHT peers: announcing into an empty routing table reaches no one
+        const until = Date.now() + C.START_REPUBLISH_WAIT
+        while (host.services.dht.routingTable.size === 0 && Date.now() < until && !stopping.signal.aborted) {
+          await new Promise(resolve => setTimeout(resolve, 200))
+        }
+        if (!stopping.signal.aborted && [...store.entries()].length > 0) await marketplace.republish()
+      })().catch(err => { log('republish after start failed: %s', err?.message) }).finally(() => { background.delete(first) })
+      background.add(first)
       const every = init.republishInterval ?? C.REPUBLISH_INTERVAL
       if (every > 0) {
         timer = setInterval(() => { void marketplace.republish().catch(err => { log('republish failed: %s', err?.message) }) }, every)

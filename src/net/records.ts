@@ -294,7 +294,7 @@ function deadline (options: AbortOptions): AbortSignal {
 /**
  * Checks the record locally (as every DHT node will), then puts it in the DHT. kad-dht does not
  * throw when remote peers refuse a record, so the answers are counted: RecordNotStoredError
- * when peers were asked and none stored it. With no peers at all it is stored locally only.
+ * when peers were asked and none stored it, or when there are no DHT peers at all.
  */
 export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, record: SignedRecord<T>, options: AbortOptions = {}): Promise<PutResult> {
   const key = ns.key(record.publisher, record.name)
@@ -304,11 +304,21 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
   const responded = new Set<string>()
   const refused = new Set<string>()
   let failed = 0
-  for await (const event of host.services.dht.put(key, bytes, { signal })) {
-    if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') responded.add(event.from.toString())
-    if (event.name === 'QUERY_ERROR') {
-      failed++
-      if (event.from != null) refused.add(event.from.toString())
+  const peers = (host.services.dht as any).routingTable?.size
+  if (peers === 0) throw new RecordNotStoredError(`no DHT peers to store ${ns.namespace} record "${record.name}"`)
+  try {
+    for await (const event of host.services.dht.put(key, bytes, { signal })) {
+      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') responded.add(event.from.toString())
+      if (event.name === 'QUERY_ERROR') {
+        failed++
+        if (event.from != null) refused.add(event.from.toString())
+      }
+    }
+  } catch (err) {
+    // a deadline that passes after some peers stored it still counts as stored
+    if (!signal.aborted || [...responded].every(p => refused.has(p))) {
+      if (signal.aborted) throw new RecordNotStoredError(`no peer stored ${ns.namespace} record "${record.name}" in time`)
+      throw err
     }
   }
   const stored = [...responded].filter(p => !refused.has(p)).length
