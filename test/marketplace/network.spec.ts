@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { startMarkets, protocolYaml } from './fixtures.js'
-import { waitFor } from '../fixtures/hosts.js'
 import type { Markets } from './fixtures.js'
 
 describe('marketplace: six nodes on loopback', function () {
@@ -54,6 +53,8 @@ describe('marketplace: six nodes on loopback', function () {
     assert.equal(next.versions[0].message, 'more epochs')
     const first = await C.market.pull(`${A.host.peerId}/mnist`, { version: 1 })
     assert.doesNotMatch(new TextDecoder().decode(first.selected.contentBytes), /epochs/)
-    await waitFor(() => true, 10, 'nothing')
+    const byCid = await F.market.pull(v2.version)
+    assert.equal(byCid.selected.cid, v2.version)
+    assert.equal(byCid.versions.length, 2)
   })
 })
