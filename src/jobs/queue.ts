@@ -7,6 +7,7 @@ import { executeJob, StopReason } from './execute.js'
 import { killLeftovers } from './process.js'
 import { createLogBook } from './logs.js'
 import { collectOutputs } from './outputs.js'
+import { evalKey, normalizeCriteria } from './eval/key.js'
 import { parseRunnable } from './protocol.js'
 import { createJobStore } from './store.js'
 import type { AccessCheck } from './access.js'
@@ -89,6 +90,22 @@ function checkSubmission (s: JobSubmission): void {
   if (s.timeLimit != null && (!Number.isSafeInteger(s.timeLimit) || s.timeLimit <= 0)) throw new InvalidJobError('timeLimit must be a positive number of milliseconds')
 }
 
+/**
+ * An evaluation job must evaluate what its key says: the model and dataset this node resolved
+ * are the ones in the key, and the key follows from them and the criteria. Otherwise a
+ * submitter could have this node sign a result for an evaluation that never ran.
+ */
+function checkEvaluation (s: JobSubmission, dataset?: LocalContent, model?: LocalContent): void {
+  const e = s.evaluation as NonNullable<JobSubmission['evaluation']>
+  if (typeof e !== 'object' || !Array.isArray(e.criteria) || typeof e.key !== 'string') throw new InvalidJobError('malformed evaluation')
+  if (dataset == null || model == null || dataset.cid !== e.dataset || model.cid !== e.model) {
+    throw new InvalidJobError('an evaluation job must name the dataset and model of its key')
+  }
+  const criteria = normalizeCriteria(e.criteria)
+  if (evalKey(e.model, e.dataset, criteria) !== e.key || s.id !== `eval-${e.key}`) throw new InvalidJobError('the evaluation key does not follow from its model, dataset and criteria')
+  s.evaluation = { key: e.key, model: e.model, dataset: e.dataset, criteria }
+}
+
 export function createLocalJobs (init: QueueInit): LocalJobs {
   const store = createJobStore(init.db)
   const logBook = createLogBook(path.join(init.dir, 'logs'))
@@ -129,6 +146,7 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       const protocol = await parseRunnable(s.protocol)
       const dataset = await resolveContent(init.datasets, s.dataset, 'dataset', options)
       const model = await resolveContent(init.models, s.model, 'model', options)
+      if (s.evaluation != null) checkEvaluation(s, dataset, model)
       const strip = ({ dir, ...info }: LocalContent): Omit<LocalContent, 'dir'> => { void dir; return info }
       const job: StoredJob = {
         id: s.id,

@@ -5,7 +5,7 @@ import { dhtRecordOptions, encodeRecord, signRecord } from '../../src/net/record
 import { createJobs } from '../../src/jobs/index.js'
 import { createEvaluations, evalKey, evalRecords } from '../../src/jobs/eval/index.js'
 import { stopHosts, waitFor } from '../fixtures/hosts.js'
-import { localDataset, resolverOf, startKeyedHosts, workspace } from './fixtures.js'
+import { localDataset, protocolYaml, resolverOf, startKeyedHosts, workspace } from './fixtures.js'
 import type { Evaluations } from '../../src/jobs/eval/index.js'
 import type { Jobs } from '../../src/jobs/index.js'
 import type { Host } from '../../src/net/host.js'
@@ -90,6 +90,15 @@ describe('jobs: evaluations', function () {
     assert.equal(result.state, 'succeeded')
     assert.deepEqual(result.metrics, { accuracy: 0.9, rows: 3 })
     await assert.rejects(evals[3].result(evalKey('bafklenetcid', 'bafkmnistcid', ['never'])), { name: 'EvalNotFoundError' })
+  })
+
+  it('refuses an evaluation job whose key does not follow from its dataset, model and criteria', async () => {
+    const key = evalKey('bafklenetcid', 'bafkmnistcid', ['fresh'])
+    const C = hosts[2].peerId.toString()
+    const protocol = protocolYaml(['echo \'{"accuracy": 1}\' > "$PAIP_OUTPUT_DIR/result.json"'])
+    await assert.rejects(nodes[0].run({ id: `eval-${key}`, protocol, dataset: 'bafkmnistcid', model: 'bafklenetcid', evaluation: { key, model: 'bafklenetcid', dataset: 'bafkmnistcid', criteria: ['other'] }, node: C }), { name: 'InvalidJobError' })
+    const other = evalKey('bafklenetcid', 'bafkmnistcid', ['other'])
+    await assert.rejects(nodes[0].run({ id: `eval-${other}`, protocol, dataset: 'bafkmnistcid', evaluation: { key: other, model: 'bafklenetcid', dataset: 'bafkmnistcid', criteria: ['other'] }, node: C }), { name: 'InvalidJobError' })
   })
 
   it('rejects a forged evaluation record', async () => {
