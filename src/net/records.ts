@@ -203,6 +203,45 @@ export function memoryHighWater (max = HIGH_WATER_ENTRIES): HighWaterStore {
   }
 }
 
+/** A key-value store for high-water marks (a level sublevel with JSON values fits). */
+export interface HighWaterDb {
+  get(key: string): Promise<any>
+  put(key: string, value: any): Promise<void>
+}
+
+export interface AttachableHighWater extends HighWaterStore {
+  /** Keeps marks in `db` too (the first db attached wins), so replays stay refused after a restart. */
+  attach(db: HighWaterDb): void
+}
+
+/**
+ * High-water marks in memory, and in a database once one is attached (the node attaches its own
+ * when it builds its components; the DHT validator exists before that). Database errors (a
+ * closed database) fall back to memory.
+ */
+export function persistentHighWater (max = HIGH_WATER_ENTRIES): AttachableHighWater {
+  const memory = memoryHighWater(max)
+  let db: HighWaterDb | undefined
+  const dbKey = (key: string): string => Buffer.from(key, 'latin1').toString('hex')
+  return {
+    attach (store) { db ??= store },
+    async get (key) {
+      const held = await memory.get(key)
+      if (held != null || db == null) return held
+      try {
+        const value = await db.get(dbKey(key))
+        return Number.isSafeInteger(value) ? value : undefined
+      } catch {
+        return undefined
+      }
+    },
+    async set (key, seq) {
+      await memory.set(key, seq)
+      await db?.put(dbKey(key), seq).catch(() => {})
+    }
+  }
+}
+
 export interface RecordNamespace<T> {
   readonly namespace: string
   /** For kad-dht `validators[namespace]`. */

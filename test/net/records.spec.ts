@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  dhtRecordOptions, encodeRecord, getRecord, keywordCid, normaliseKeywords, putRecord, recordNamespace,
+  dhtRecordOptions, encodeRecord, getRecord, keywordCid, normaliseKeywords, persistentHighWater, putRecord, recordNamespace,
   signRecord, verifyRecord
 } from '../../src/net/records.js'
 import { createHost } from '../../src/net/host.js'
@@ -77,6 +77,31 @@ describe('net: signed records', () => {
     await ns.validate(k, encodeRecord(now))
     await assert.rejects(ns.validate(k, encodeRecord(old)), { name: 'StaleRecordError' })
     await ns.validate(k, encodeRecord(now)) // the same record again is fine
+  })
+
+  it('still refuses a replay after a restart when the marks are kept in a database', async () => {
+    const { Level } = await import('level')
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = await mkdtemp(join(tmpdir(), 'paip-hw-'))
+    const db = new Level<string, any>(dir, { valueEncoding: 'json' })
+    try {
+      const key = await generateKeyPair('Ed25519')
+      const old = await signRecord(key, { namespace: 'paip-test', name: 'mnist', seq: 1, value: { text: 'v1' } })
+      const now = await signRecord(key, { namespace: 'paip-test', name: 'mnist', seq: 2, value: { text: 'v2' } })
+      const before = persistentHighWater()
+      before.attach(db.sublevel('seq', { valueEncoding: 'json' }) as any)
+      const ns1 = recordNamespace('paip-test', decodeNote, { highWater: before })
+      await ns1.validate(ns1.key(now.publisher, 'mnist'), encodeRecord(now))
+      const after = persistentHighWater()
+      after.attach(db.sublevel('seq', { valueEncoding: 'json' }) as any)
+      const ns2 = recordNamespace('paip-test', decodeNote, { highWater: after })
+      await assert.rejects(ns2.validate(ns2.key(old.publisher, 'mnist'), encodeRecord(old)), { name: 'StaleRecordError' })
+    } finally {
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('selects the record with the highest sequence number', async () => {
