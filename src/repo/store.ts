@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { Level } from 'level'
 import { cidOf, digestOf } from './cid.js'
@@ -42,9 +43,15 @@ export class RepoStore {
   readonly heads: Sub<string>
   readonly versions: Sub<string>
   readonly tags: Sub<TagEntry>
+  readonly meta: Sub<number>
+  /** How many writes the database holds; mirrored in a file beside it to notice lost ones. */
+  private writes = 0
+  private readonly writesFile: string
 
-  private constructor (db: Db) {
+  private constructor (db: Db, writesFile: string) {
     this.db = db
+    this.writesFile = writesFile
+    this.meta = db.sublevel<string, number>('meta', { valueEncoding: 'json' }) as unknown as Sub<number>
     this.objects = db.sublevel<string, Uint8Array>('objects', { valueEncoding: 'view' }) as unknown as Sub<Uint8Array>
     this.staged = db.sublevel<string, StagedEntry>('staged', { valueEncoding: 'json' }) as unknown as Sub<StagedEntry>
     this.heads = db.sublevel<string, string>('heads', { valueEncoding: 'utf8' }) as unknown as Sub<string>
@@ -52,7 +59,10 @@ export class RepoStore {
     this.tags = db.sublevel<string, TagEntry>('tags', { valueEncoding: 'json' }) as unknown as Sub<TagEntry>
   }
 
-  /** Opens the database at `path`; an unreadable one is a `RepositoryCorruptError`. */
+  /**
+   * Opens the database at `path`; an unreadable one, or one holding fewer writes than were
+   * made (level drops a damaged log record silently), is a `RepositoryCorruptError`.
+   */
   static async open (path: string, dir: string, createIfMissing: boolean): Promise<RepoStore> {
     const db: Db = new Level<string, any>(path, { valueEncoding: 'json', createIfMissing, errorIfExists: false })
     try {
@@ -63,7 +73,23 @@ export class RepoStore {
       throw new RepositoryCorruptError(`cannot open its database (${String(cause?.message ?? err.message).split('\n')[0]})`, { dir }, { cause: err })
     }
     log('opened %s', path)
-    return new RepoStore(db)
+    const store = new RepoStore(db, `${path}.writes`)
+    try {
+      await store.checkWrites(dir)
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+    return store
+  }
+
+  private async checkWrites (dir: string): Promise<void> {
+    this.writes = await this.get(this.meta, 'writes') ?? 0
+    const text = await readFile(this.writesFile, 'utf8').catch(() => undefined)
+    const made = text == null ? 0 : Number.parseInt(text, 10)
+    if (Number.isSafeInteger(made) && made > this.writes) {
+      throw new RepositoryCorruptError(`the database lost writes (it holds ${this.writes} of the ${made} made)`, { dir, holds: this.writes, made })
+    }
   }
 
   async close (): Promise<void> {
@@ -73,9 +99,15 @@ export class RepoStore {
   /** Applies every change at once (all or nothing, synced to disk). */
   async write (ops: Op[]): Promise<void> {
     if (ops.length === 0) return
+    const writes = this.writes + 1
     log('writing %d changes', ops.length)
-    await this.guard(async () => { await this.db.batch(ops as any, { sync: true } as any) })
+    await this.guard(async () => { await this.db.batch([...ops, { type: 'put', sublevel: this.meta, key: 'writes', value: writes }] as any, { sync: true } as any) })
+    this.writes = writes
     log('wrote %d changes', ops.length)
+    // written after the database, so it is never ahead of what the database really holds
+    const temp = `${this.writesFile}.${process.pid}.tmp`
+    await writeFile(temp, `${writes}\n`)
+    await rename(temp, this.writesFile)
   }
 
   /** Reads `key` of a sublevel; undefined when absent; a database failure is "corrupt". */

@@ -17,7 +17,7 @@ describe('repo: kill -9 in the middle of a commit', () => {
     const FILES = 1000
     let held = 0
     // moments (as fractions of a whole commit) to kill at, in random order: early, midway, late
-    const moments = [0.05, 0.3, 0.5, 0.7, 0.85, 0.95, 1.1].map(m => m * (0.9 + Math.random() * 0.2)).sort(() => Math.random() - 0.5)
+    const moments = [0.1, 0.5, 0.8, 0.9, 1.0, 1.05, 1.2].map(m => m * (0.9 + Math.random() * 0.2)).sort(() => Math.random() - 0.5)
     const lock = join(env.dir, '.paip-repo', 'lock')
     await env.repo.close()
     const outcomes: string[] = []
