@@ -238,12 +238,12 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
    * then leaves it to a background retry and the scheduled republish (the node itself holds
    * the record and answers searches for it meanwhile).
    */
-  async function putOrRetryLater (record: ProtocolRecord, signal: AbortSignal): Promise<{ stored: number }> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+  async function putOrRetryLater (record: ProtocolRecord, signal: AbortSignal, caller?: AbortSignal): Promise<{ stored: number }> {
+    for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
       try {
         return await putRecord(host, records, record, { signal })
       } catch (err: any) {
-        if (err?.name !== 'RecordNotStoredError' || signal.aborted) throw err
+        if (err?.name !== 'RecordNotStoredError' || caller?.aborted === true || stopping.signal.aborted) throw err
         log('put of %s failed (attempt %d): %s', record.name, attempt + 1, err.message)
       }
     }
@@ -316,7 +316,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         await store.putEntry({ record, own: true })
         const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
         const [put] = await Promise.all([
-          putOrRetryLater(record, signal),
+          putOrRetryLater(record, signal, options.signal),
           announce(record, (await historyCids(prepared.head.cid)).filter(c => previous == null || prepared.added.includes(c.toString())), { signal })
         ])
         stored = put.stored
