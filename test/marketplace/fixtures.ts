@@ -95,10 +95,10 @@ taskRoles:
 }
 
 /** A whole node (HTTP API included) with the users and marketplace components and routes. */
-export async function startMarketNode (bootstrap: string[] = []): Promise<TestNode> {
+export async function startMarketNode (bootstrap: string[] = [], options: { private?: boolean } = {}): Promise<TestNode> {
   return await startNode({
     components: marketplaceEntries(),
     routes: [...ROUTES.filter(r => r !== repoRoutes && r !== userRoutes), repoRoutes, userRoutes],
-    config: { network: { bootstrap } }
+    config: { network: { bootstrap }, ...(options.private === true ? { private: true } : {}) }
   })
 }

@@ -81,3 +81,19 @@ describe('marketplace: HTTP routes', function () {
     assert.ok(lines.some(l => l.hit?.name === 'mnist'))
   })
 })
+
+describe('marketplace: a private node', function () {
+  this.timeout(60_000)
+  let node: TestNode | undefined
+  after(async () => { await node?.stop() })
+
+  it('needs a token to read as well as to write', async () => {
+    node = await startMarketNode([], { private: true })
+    await node.client.put('/repo/user/dave', { password: 'dave password' })
+    assert.equal(await status(node.anonymous.get('/repo/search/mnist')), 401)
+    assert.equal(await status(node.anonymous.get('/api/v1/marketplace/entries')), 401)
+    const { token } = await node.anonymous.post<any>('/repo/auth/dave', { password: 'dave password' })
+    const dave = createApiClient({ url: node.url, token })
+    assert.deepEqual((await dave.get<any>('/repo/search/mnist')).results, [])
+  })
+})
