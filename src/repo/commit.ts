@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { MAX_MESSAGE_CHARS } from './constants.js'
 import { NothingStagedError, TagExistsError } from './errors.js'
-import { headsOf, resolveRef } from './history.js'
+import { headsOf, historyKey, resolveRef } from './history.js'
 import { isUnder, toRepoPath } from './paths.js'
 import { encodeVersion } from './records.js'
 import type { RepoContext } from './context.js'
@@ -39,6 +39,7 @@ export async function commit (ctx: RepoContext, message: string, options: Commit
       { type: 'put', sublevel: store.objects, key: cid, value: bytes },
       { type: 'put', sublevel: store.versions, key: cid, value: path },
       { type: 'put', sublevel: store.heads, key: path, value: cid },
+      { type: 'put', sublevel: store.history, key: historyKey({ path, seq: record.seq, cid }), value: '' },
       { type: 'del', sublevel: store.staged, key: path }
     )
     versions.push({ cid, ...record })

@@ -1,7 +1,7 @@
 import { validateProtocol } from '../protocol/index.js'
 import { JSON_CODEC, RAW_CODEC } from './constants.js'
 import { ImportVerificationError } from './errors.js'
-import { readVersion, walkHistory } from './history.js'
+import { historyKey, historyOf, readVersion } from './history.js'
 import { decodeVersion } from './records.js'
 import { cidOf, parseCid } from './store.js'
 import type { RepoContext } from './context.js'
@@ -24,7 +24,7 @@ export interface VersionBundle {
 export async function exportVersions (ctx: RepoContext, head: Version, since?: string, signal?: AbortSignal): Promise<VersionBundle> {
   const bundle: VersionBundle = { head: head.cid, records: [], contents: [] }
   const seen = new Set<string>()
-  for await (const version of walkHistory(ctx.store, head, signal)) {
+  for (const version of await historyOf(ctx.store, head, { signal })) {
     if (version.cid === since) break
     bundle.records.push({ cid: version.cid, bytes: await ctx.store.getObject(version.cid) })
     if (!seen.has(version.content)) {
@@ -68,7 +68,8 @@ export async function importVersions (ctx: RepoContext, records: Block[], conten
     if (content != null && !await store.hasObject(version.content)) ops.push({ type: 'put', sublevel: store.objects, key: version.content, value: content })
     ops.push(
       { type: 'put', sublevel: store.objects, key: version.cid, value: encodeBlock(records, version.cid) },
-      { type: 'put', sublevel: store.versions, key: version.cid, value: version.path }
+      { type: 'put', sublevel: store.versions, key: version.cid, value: version.path },
+      { type: 'put', sublevel: store.history, key: historyKey(version), value: '' }
     )
     result.imported.push(version.cid)
   }

@@ -45,14 +45,30 @@ export async function headOf (store: RepoStore, path: string): Promise<Version |
   return head
 }
 
-/** The versions from `start` back to the first (newest first), checking the chain. */
-export async function * walkHistory (store: RepoStore, start: Version, signal?: AbortSignal): AsyncGenerator<Version> {
-  let version: Version | undefined = start
-  while (version != null) {
-    signal?.throwIfAborted()
-    yield version
-    if (version.parent == null) return
-    const parent = await readVersion(store, version.parent)
+/** The `history` key of a version. */
+export function historyKey (version: { path: string, seq: number, cid: string }): string {
+  return `${version.path}\0${String(version.seq).padStart(12, '0')}\0${version.cid}`
+}
+
+/**
+ * The versions from `start` back to the first (newest first; at most `limit`), checking the
+ * chain: read at once through the `history` index, following parents one by one only where
+ * the index lacks one.
+ */
+export async function historyOf (store: RepoStore, start: Version, options: { limit?: number, signal?: AbortSignal } = {}): Promise<Version[]> {
+  const limit = options.limit ?? Infinity
+  const lowest = Number.isFinite(limit) ? Math.max(1, start.seq - limit + 1) : 1
+  const prefix = `${start.path}\0`
+  const keys = await store.keys(store.history, `${prefix}${String(lowest).padStart(12, '0')}`, `${prefix}${String(start.seq + 1).padStart(12, '0')}`)
+  const cids = keys.map(key => key.slice(key.lastIndexOf('\0') + 1)).filter(cid => cid !== start.cid)
+  const known = new Map((await readVersions(store, cids)).map(v => [v.cid, v]))
+  const versions: Version[] = []
+  let version = start
+  for (;;) {
+    versions.push(version)
+    if (versions.length >= limit || version.parent == null) return versions
+    options.signal?.throwIfAborted()
+    const parent: Version = known.get(version.parent) ?? await readVersion(store, version.parent)
     if (parent.path !== version.path || parent.seq !== version.seq - 1) {
       throw new RepositoryCorruptError(`version ${version.cid} has a parent that breaks its chain`, { cid: version.cid })
     }
@@ -107,8 +123,7 @@ async function nthVersion (store: RepoStore, path: string, n: number, ref: strin
   const head = await readVersion(store, cid)
   const seq = n > 0 ? n : head.seq + n
   if (seq < 1 || seq > head.seq) throw new UnknownVersionError(ref)
-  for await (const version of walkHistory(store, head, signal)) {
-    if (version.seq === seq) return version
-  }
-  throw new UnknownVersionError(ref)
+  const found = (await historyOf(store, head, { limit: head.seq - seq + 1, signal })).at(-1)
+  if (found?.seq !== seq) throw new UnknownVersionError(ref)
+  return found
 }

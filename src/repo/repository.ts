@@ -9,7 +9,7 @@ import { CONFIG_FILE, DB_DIR, FORMAT_VERSION, LOCK_FILE, LOCK_RETRY_MS, LOCK_WAI
 import { diff } from './diff.js'
 import { RepositoryCorruptError, RepositoryExistsError, RepositoryNotFoundError, UnknownVersionError } from './errors.js'
 import { exportVersions, importVersions } from './exchange.js'
-import { headOf, readVersion, readVersions, resolveRef, walkHistory } from './history.js'
+import { headOf, historyOf, readVersion, readVersions, resolveRef } from './history.js'
 import { lockRepository } from './lock.js'
 import { toRepoPath } from './paths.js'
 import { status } from './status.js'
@@ -146,12 +146,10 @@ function createRepository (ctx: RepoContext, lock: RepoLock): Repository {
     const heads = path == null ? (await store.entries(store.heads)).map(([, cid]) => cid) : [await store.get(store.heads, pathOf(path, options.cwd))]
     if (path != null && heads[0] == null) throw new UnknownVersionError(path)
     const versions: Version[] = []
-    for (const cid of heads) {
-      for await (const version of walkHistory(store, await readVersion(store, cid as string), options.signal)) {
-        versions.push(version)
-        if (path != null && versions.length >= limit) return versions
-      }
+    for (const head of await readVersions(store, heads as string[])) {
+      versions.push(...await historyOf(store, head, { limit: path != null ? limit : undefined, signal: options.signal }))
     }
+    if (path != null) return versions
     versions.sort((a, b) => b.time.localeCompare(a.time) || a.path.localeCompare(b.path) || b.seq - a.seq)
     return versions.slice(0, limit)
   }

@@ -34,7 +34,8 @@ export type Op =
 /**
  * The repository's level database: `objects` (CID → bytes, contents and version records),
  * `staged` (path → entry), `heads` (path → version CID), `versions` (version CID → path, to
- * resolve prefixes), `tags` (name → versions). Reads of objects verify their hash.
+ * resolve prefixes), `history` (every version of a file, in order), `tags` (name → versions),
+ * `meta` (the write count). Reads of objects verify their hash.
  */
 export class RepoStore {
   readonly db: Db
@@ -44,6 +45,8 @@ export class RepoStore {
   readonly versions: Sub<string>
   readonly tags: Sub<TagEntry>
   readonly meta: Sub<number>
+  /** `<path>\0<seq, 12 digits>\0<version CID>` → '': every version of a file, to read a history at once. */
+  readonly history: Sub<string>
   /** How many writes the database holds; mirrored in a file beside it to notice lost ones. */
   private writes = 0
   private readonly writesFile: string
@@ -52,6 +55,7 @@ export class RepoStore {
     this.db = db
     this.writesFile = writesFile
     this.meta = db.sublevel<string, number>('meta', { valueEncoding: 'json' }) as unknown as Sub<number>
+    this.history = db.sublevel<string, string>('history', { valueEncoding: 'utf8' }) as unknown as Sub<string>
     this.objects = db.sublevel<string, Uint8Array>('objects', { valueEncoding: 'view' }) as unknown as Sub<Uint8Array>
     this.staged = db.sublevel<string, StagedEntry>('staged', { valueEncoding: 'json' }) as unknown as Sub<StagedEntry>
     this.heads = db.sublevel<string, string>('heads', { valueEncoding: 'utf8' }) as unknown as Sub<string>
@@ -119,6 +123,11 @@ export class RepoStore {
   async getMany<V> (sub: Sub<V>, keys: string[]): Promise<Array<V | undefined>> {
     if (keys.length === 0) return []
     return await this.guard(async () => await sub.getMany(keys))
+  }
+
+  /** The keys of a sublevel in [gte, lt). */
+  async keys (sub: Sub<any>, gte: string, lt: string): Promise<string[]> {
+    return await this.guard(async () => await sub.keys({ gte, lt }).all())
   }
 
   /** Which of these objects are stored (not verified). */
