@@ -15,6 +15,9 @@ export function childPath (path: string, key: string | number): string {
   return `${path}/${pointerSegment(key)}`
 }
 
+/** How far past a value's start `locateText` looks (a value is at most this long in practice). */
+const MAX_TEXT_DISTANCE = 64 * 1024
+
 export class SourceMap {
   readonly offsets = new Map<string, number>()
   private lineStarts?: number[]
@@ -47,6 +50,18 @@ export class SourceMap {
       else hi = mid - 1
     }
     return { line: lo + 1, column: offset - starts[lo] + 1 }
+  }
+
+  /**
+   * Line and column of `text` inside the value at `path` (e.g. one template tag in a block of
+   * commands), searched in the source from where the value starts; else those of the path.
+   */
+  locateText (path: string, text: string): { line: number, column: number } | undefined {
+    const at = this.locate(path)
+    const start = this.offsets.get(path)
+    if (start == null || text === '') return at
+    const found = this.source.indexOf(text, start)
+    return found >= 0 && found - start <= MAX_TEXT_DISTANCE ? this.lineColumn(found) : at
   }
 
   /** Line and column of a path, or of its nearest recorded ancestor. */

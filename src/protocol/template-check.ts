@@ -27,6 +27,9 @@ function warning (path: string, rule: string, message: string): Problem {
   return { severity: 'warning', path, message, rule }
 }
 
+/** A problem with the text it is about (a tag), to find its exact line in the source. */
+export interface TemplateProblem { problem: Problem, text: string }
+
 function checkReference (reference: string, tag: string, path: string, scope: Scope, doc: Record<string, unknown>): Problem | undefined {
   if (reference === '') return warning(path, 'template-tag', `empty tag \`${tag}\`; OpenPAI keeps it as is`)
   if (!REFERENCE.test(reference)) return warning(path, 'template-tag', `\`${tag}\` is not a reference OpenPAI can resolve; it is kept as is`)
@@ -63,25 +66,25 @@ function checkReference (reference: string, tag: string, path: string, scope: Sc
   }
 }
 
-function checkString (text: unknown, path: string, scope: Scope, doc: Record<string, unknown>, out: Problem[]): void {
+function checkString (text: unknown, path: string, scope: Scope, doc: Record<string, unknown>, out: TemplateProblem[]): void {
   if (typeof text !== 'string' || !text.includes('<%')) return
   let tokens
   try {
     tokens = parseTemplate(text)
   } catch (err) {
     if (!(err instanceof TemplateSyntaxError)) throw err
-    out.push({ severity: 'error', path, message: `template syntax: ${err.message}`, rule: 'template-syntax' })
+    out.push({ problem: { severity: 'error', path, message: `template syntax: ${err.message}`, rule: 'template-syntax' }, text: text.slice(err.offset).split('\n')[0] })
     return
   }
   for (const token of tokens) {
     if (token.type === 'text') continue
     const tag = text.slice(token.start, token.end)
     if (token.type !== 'name') {
-      if (token.type !== '/') out.push(warning(path, 'template-tag', `\`${tag}\`: OpenPAI drops section, comment, partial, unescaped and delimiter tags (and what a section holds)`))
+      if (token.type !== '/') out.push({ problem: warning(path, 'template-tag', `\`${tag}\`: OpenPAI drops section, comment, partial, unescaped and delimiter tags (and what a section holds)`), text: tag })
       continue
     }
     const problem = checkReference(token.value, tag, path, scope, doc)
-    if (problem != null) out.push(problem)
+    if (problem != null) out.push({ problem, text: tag })
   }
 }
 
@@ -103,8 +106,8 @@ function roleScope (doc: Record<string, unknown>, name: string, role: Record<str
   }
 }
 
-export function checkTemplates (doc: Record<string, unknown>): Problem[] {
-  const out: Problem[] = []
+export function checkTemplates (doc: Record<string, unknown>): TemplateProblem[] {
+  const out: TemplateProblem[] = []
   const roles = isMapping(doc.taskRoles) ? doc.taskRoles : {}
   for (const [name, role] of Object.entries(roles)) {
     if (!isMapping(role) || !Array.isArray(role.commands)) continue

@@ -45,7 +45,13 @@ export function validateProtocol (input: Uint8Array | string, options: ValidateO
   const doc = parsed.value
   const problems = checkShape(doc)
   if (isMapping(doc)) {
-    problems.push(...checkReferences(doc), ...checkTemplates(doc))
+    problems.push(...checkReferences(doc))
+    for (const { problem, text } of checkTemplates(doc)) {
+      // the tag itself, when it can be found in the source (a block of commands spans lines)
+      const at = parsed.map.locateText(problem.path, text)
+      if (at != null) { problem.line = at.line; problem.column = at.column }
+      problems.push(problem)
+    }
     for (const problem of checkSpec(doc)) {
       if (options.strict === true && problem.rule === 'spec') problem.severity = 'error'
       problems.push(problem)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { parseTemplate, renderTaskRoleCommands, renderTemplate, parseProtocol } from '../../src/protocol/index.js'
-import { at, checkWith, describeProblems, minimal } from './helpers.js'
+import { at, check, checkWith, describeProblems, minimal } from './helpers.js'
 import { dump } from 'js-yaml'
 
 describe('protocol: template tags (<% $parameters.x %>)', () => {
@@ -116,5 +116,35 @@ describe('protocol: template tags (<% $parameters.x %>)', () => {
         return true
       })
     })
+  })
+})
+
+describe('protocol: template problems point at the tag itself', () => {
+  it('gives the line and column of the tag inside a multi-line block of commands', () => {
+    const text = [
+      'protocolVersion: 2',
+      'name: lines',
+      'type: job',
+      'prerequisites: [{name: image, type: dockerimage, uri: python}]',
+      'parameters: {epochs: 1}',
+      'taskRoles:',
+      '  train:',
+      '    dockerImage: image',
+      '    resourcePerInstance: {cpu: 1, memoryMB: 512, gpu: 0}',
+      '    commands:',
+      '      - |',
+      '        echo <% $parameters.epochs %>',
+      '        python train.py \\',
+      '          --lr <% $parameters.lr %>',
+      '      - echo <% $parameters.oops',
+      ''
+    ].join('\n')
+    const result = check(text)
+    const [warning] = result.warnings
+    assert.equal(warning.rule, 'undeclared-parameter')
+    assert.deepEqual([warning.line, warning.column], [14, 16])
+    const [error] = result.errors
+    assert.equal(error.rule, 'template-syntax')
+    assert.deepEqual([error.line, error.column], [15, 14])
   })
 })
