@@ -83,8 +83,8 @@ export interface LogOptions extends AbortOptions {
   offset?: number
 }
 
-/** A job's status plus where it runs, as `list` shows it. */
-export type ListedJob = Job & { unreachable?: boolean }
+/** A job's status, as `list` shows it (its `node` says where it runs). */
+export type ListedJob = Job
 
 export interface Jobs extends Startable {
   /** This node's peer ID. */

@@ -47,7 +47,20 @@ function count (value: unknown, fallback: number): number {
  * Validates a protocol (with the protocol component's validator) and extracts what the runner
  * needs. Throws JobProtocolInvalidError listing the problems.
  */
+const cache = new Map<string, RunnableProtocol>()
+const CACHE_ENTRIES = 64
+
+/** parseRunnable, remembering the last few protocols (a queue often runs the same one). */
 export async function parseRunnable (text: string): Promise<RunnableProtocol> {
+  const hit = cache.get(text)
+  if (hit != null) return hit
+  const parsed = await parseUncached(text)
+  cache.set(text, parsed)
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)
+  return parsed
+}
+
+async function parseUncached (text: string): Promise<RunnableProtocol> {
   const result = validateProtocol(text, { file: 'job protocol' })
   if (!result.ok || !isObject(result.protocol)) {
     const problems = result.errors.length > 0 ? result.errors : [{ severity: 'error', path: '', message: 'not a protocol document' }]
