@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import { validateProtocol } from '../protocol/index.js'
+import { READ_CONCURRENCY } from './constants.js'
 import { InvalidProtocolFilesError, PathNotFoundError } from './errors.js'
 import { headsOf } from './history.js'
 import { assertInside, toAbsolute, toRepoPath, walkProtocolFiles } from './paths.js'
@@ -19,22 +20,22 @@ export async function add (ctx: RepoContext, args: string[], cwd: string, option
   const accepted: Array<{ path: string, bytes: Uint8Array }> = []
   const result: AddResult = { staged: [], unchanged: [], warnings: [] }
 
-  for (const path of paths) {
+  for (let i = 0; i < paths.length; i += READ_CONCURRENCY) {
     options.signal?.throwIfAborted()
-    const abs = toAbsolute(ctx.root, path)
-    const info = await stat(abs)
-    if (info.size > ctx.maxFileBytes) {
-      refused.push({ path, errors: [{ path: '', message: `file is ${info.size} bytes, over the ${ctx.maxFileBytes}-byte limit`, rule: 'too-large' }] })
-      continue
+    const loaded = await Promise.all(paths.slice(i, i + READ_CONCURRENCY).map(async path => await load(ctx, path)))
+    for (const { path, bytes, size } of loaded) {
+      if (bytes == null) {
+        refused.push({ path, errors: [{ path: '', message: `file is ${size} bytes, over the ${ctx.maxFileBytes}-byte limit`, rule: 'too-large' }] })
+        continue
+      }
+      const validation = validateProtocol(bytes, { file: path, maxBytes: ctx.maxFileBytes })
+      if (!validation.ok) {
+        refused.push({ path, errors: validation.errors.map(e => ({ path: e.path, message: e.message, line: e.line, column: e.column, rule: e.rule })) })
+        continue
+      }
+      if (validation.warnings.length > 0) result.warnings.push({ path, warnings: validation.warnings })
+      accepted.push({ path, bytes })
     }
-    const bytes = new Uint8Array(await readFile(abs))
-    const validation = validateProtocol(bytes, { file: path, maxBytes: ctx.maxFileBytes })
-    if (!validation.ok) {
-      refused.push({ path, errors: validation.errors.map(e => ({ path: e.path, message: e.message, line: e.line, column: e.column, rule: e.rule })) })
-      continue
-    }
-    if (validation.warnings.length > 0) result.warnings.push({ path, warnings: validation.warnings })
-    accepted.push({ path, bytes })
   }
   if (refused.length > 0) throw new InvalidProtocolFilesError(refused)
 
@@ -58,6 +59,16 @@ export async function add (ctx: RepoContext, args: string[], cwd: string, option
   })
   await store.write(ops)
   return result
+}
+
+/** A file's bytes, or only its size when it is over the cap (then it is not read). */
+async function load (ctx: RepoContext, path: string): Promise<{ path: string, size: number, bytes?: Uint8Array }> {
+  const abs = toAbsolute(ctx.root, path)
+  const info = await stat(abs)
+  if (info.size > ctx.maxFileBytes) return { path, size: info.size }
+  const bytes = new Uint8Array(await readFile(abs))
+  if (bytes.byteLength > ctx.maxFileBytes) return { path, size: bytes.byteLength }
+  return { path, size: bytes.byteLength, bytes }
 }
 
 /** Each argument as repository paths: a file itself, a directory's protocol files. */

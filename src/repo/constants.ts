@@ -31,6 +31,9 @@ export const LOCK_WAIT_MS = 0
 /** Pause between lock attempts while waiting. */
 export const LOCK_RETRY_MS = 50
 
+/** Files `add` reads at once. */
+export const READ_CONCURRENCY = 32
+
 /** File names a directory walk picks up as protocol files. */
 export const PROTOCOL_EXTENSIONS = ['.yaml', '.yml']
 /** Directory names a walk never enters (besides hidden ones). */
