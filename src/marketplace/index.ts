@@ -4,7 +4,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
-import { encodeRecord, getRecord, keywordCid, putRecord, signRecord } from '../net/records.js'
+import { getRecord, keywordCid, putRecord, signRecord } from '../net/records.js'
 import { request } from '../net/rpc.js'
 import { decodeSearchAnswer } from './wire.js'
 import { handleRequests } from '../net/rpc.js'
@@ -15,7 +15,7 @@ import { fetchObject } from './fetch.js'
 import { checkProtocolName, decodeVersionBlock, isCid } from './objects.js'
 import { prepare, readVersion } from './publish.js'
 import { protocolRecords } from './record.js'
-import { searchAnswer, searchNetwork, searchRanked } from './search.js'
+import { fitAnswer, searchAnswer, searchNetwork, searchRanked } from './search.js'
 import { createMarketStore } from './store.js'
 import { decodeFetchRequest, decodeSearchRequest } from './wire.js'
 import type { Host } from '../net/host.js'
@@ -270,7 +270,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
       await store.load()
       await handleRequests(host, C.SEARCH_PROTOCOL, decodeSearchRequest,
         async req => req.all === true
-          ? { entries: [...store.entries()].filter(e => e.own).sort((a, b) => b.record.time - a.record.time).slice(0, req.limit).map(e => ({ record: Buffer.from(encodeRecord(e.record)).toString('base64') })) }
+          ? fitAnswer([...store.entries()].filter(e => e.own).sort((a, b) => b.record.time - a.record.time).slice(0, req.limit))
           : searchAnswer(store.entries(), req.keywords, req.limit), { maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })
       await handleRequests(host, C.FETCH_PROTOCOL, decodeFetchRequest, async req => {
         const bytes = await store.getObject(req.cid)

@@ -201,6 +201,19 @@ function nameOf (bytes: Uint8Array): string { return String(payloadOf(bytes).nam
 /** The search answer for local entries. */
 export function searchAnswer (entries: Iterable<Entry>, words: string[], limit: number): { entries: Array<{ record: string }> } {
   const query = normaliseKeywords(...words)
-  return { entries: matchEntries(entries, query, limit).map(e => ({ record: Buffer.from(encodeRecord(e.record)).toString('base64') })) }
+  return fitAnswer(matchEntries(entries, query, limit))
+}
+
+/** The best entries first, as many as fit in a search answer (under MAX_SEARCH_MESSAGE_BYTES). */
+export function fitAnswer (entries: Entry[]): { entries: Array<{ record: string }> } {
+  const out: Array<{ record: string }> = []
+  let size = 64
+  for (const e of entries) {
+    const record = Buffer.from(encodeRecord(e.record)).toString('base64')
+    size += record.length + 16
+    if (size > C.MAX_SEARCH_MESSAGE_BYTES * 0.9) break
+    out.push({ record })
+  }
+  return { entries: out }
 }
 
