@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import * as C from './constants.js'
-import { DatasetNotHeldError, InvalidJobError, JobConflictError, JobNotAllowedError, JobNotFoundError, JobsStoppedError } from './errors.js'
+import { DatasetNotHeldError, JobConflictError, JobNotAllowedError, JobNotFoundError, JobsStoppedError } from './errors.js'
 import { executeJob, StopReason } from './execute.js'
 import { killLeftovers } from './process.js'
 import { createLogBook } from './logs.js'
 import { collectOutputs } from './outputs.js'
-import { evalKey, normalizeCriteria } from './eval/key.js'
 import { parseRunnable } from './protocol.js'
+import { checkEvaluation, checkSubmission, publicJob } from './submission.js'
 import { createJobStore } from './store.js'
 import type { AccessCheck } from './access.js'
 import type { LogBook, ReadLogOptions } from './logs.js'
@@ -65,46 +65,6 @@ export interface LocalJobs {
 }
 
 const FINAL = new Set<JobState>(['succeeded', 'failed', 'cancelled'])
-
-/** The status anyone may see: the stored record without the protocol text. */
-export function publicJob (job: StoredJob): Job {
-  const { protocol, pid, ...status } = job
-  void protocol
-  void pid
-  return status
-}
-
-function checkSubmission (s: JobSubmission): void {
-  if (typeof s.id !== 'string' || !C.JOB_ID_PATTERN.test(s.id)) throw new InvalidJobError('a job ID is 1 to 128 letters, digits, `.`, `_` or `-`, starting with a letter or digit')
-  if (typeof s.protocol !== 'string' || s.protocol === '') throw new InvalidJobError('the job has no protocol')
-  if (Buffer.byteLength(s.protocol) > C.MAX_PROTOCOL_BYTES) throw new InvalidJobError(`the protocol is over ${C.MAX_PROTOCOL_BYTES} bytes`)
-  for (const [what, map] of [['parameters', s.parameters], ['secrets', s.secrets]] as const) {
-    if (map == null) continue
-    if (typeof map !== 'object' || Array.isArray(map)) throw new InvalidJobError(`${what} must be an object of strings`)
-    const entries = Object.entries(map)
-    if (entries.length > C.MAX_PARAMS) throw new InvalidJobError(`more than ${C.MAX_PARAMS} ${what}`)
-    for (const [k, v] of entries) {
-      if (typeof v !== 'string' || v.length > C.MAX_PARAM_VALUE || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k)) throw new InvalidJobError(`bad ${what} entry ${JSON.stringify(k)}`)
-    }
-  }
-  if (s.timeLimit != null && (!Number.isSafeInteger(s.timeLimit) || s.timeLimit <= 0)) throw new InvalidJobError('timeLimit must be a positive number of milliseconds')
-}
-
-/**
- * An evaluation job must evaluate what its key says: the model and dataset this node resolved
- * are the ones in the key, and the key follows from them and the criteria. Otherwise a
- * submitter could have this node sign a result for an evaluation that never ran.
- */
-function checkEvaluation (s: JobSubmission, dataset?: LocalContent, model?: LocalContent): void {
-  const e = s.evaluation as NonNullable<JobSubmission['evaluation']>
-  if (typeof e !== 'object' || !Array.isArray(e.criteria) || typeof e.key !== 'string') throw new InvalidJobError('malformed evaluation')
-  if (dataset == null || model == null || dataset.cid !== e.dataset || model.cid !== e.model) {
-    throw new InvalidJobError('an evaluation job must name the dataset and model of its key')
-  }
-  const criteria = normalizeCriteria(e.criteria)
-  if (evalKey(e.model, e.dataset, criteria) !== e.key || s.id !== `eval-${e.key}`) throw new InvalidJobError('the evaluation key does not follow from its model, dataset and criteria')
-  s.evaluation = { key: e.key, model: e.model, dataset: e.dataset, criteria }
-}
 
 export function createLocalJobs (init: QueueInit): LocalJobs {
   const store = createJobStore(init.db)
