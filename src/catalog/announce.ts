@@ -1,4 +1,4 @@
-import { PROVIDE_TIMEOUT, REPROVIDE_INTERVAL } from './constants.js'
+import { PROVIDE_RETRY_INTERVAL, PROVIDE_TIMEOUT, REPROVIDE_INTERVAL } from './constants.js'
 import { entryKeys } from './keys.js'
 import type { CatalogStore } from './store.js'
 import type { Logger } from '@libp2p/interface'
@@ -13,6 +13,10 @@ export interface ProvideRouting {
 export interface AnnouncerInit {
   reprovideInterval?: number
   provideTimeout?: number
+  /** After a round where some keys could not be provided, try again this soon (ms). */
+  provideRetryInterval?: number
+  /** True once the DHT has peers to provide to; the first round waits for it (at most a minute). */
+  ready?: () => boolean
 }
 
 /**
@@ -24,6 +28,7 @@ export class Announcer {
   private timer?: ReturnType<typeof setTimeout>
   private readonly shutdown = new AbortController()
   private readonly inflight = new Set<Promise<void>>()
+  private readonly retries = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (
     private readonly routing: ProvideRouting,
@@ -33,12 +38,25 @@ export class Announcer {
   ) {}
 
   start (): void {
-    this.track(this.provideAll())
+    this.track((async () => {
+      await this.waitReady()
+      await this.provideAll()
+    })())
     this.schedule()
+  }
+
+  private async waitReady (): Promise<void> {
+    const ready = this.init.ready
+    if (ready == null) return
+    const end = Date.now() + PROVIDE_TIMEOUT
+    while (!ready() && Date.now() < end && !this.shutdown.signal.aborted) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
   }
 
   async stop (): Promise<void> {
     clearTimeout(this.timer)
+    for (const retry of this.retries) clearTimeout(retry)
     this.shutdown.abort()
     await Promise.allSettled([...this.inflight])
   }
@@ -67,9 +85,16 @@ export class Announcer {
   }
 
   async provideAll (): Promise<void> {
+    if (this.shutdown.signal.aborted) return
     const keys = await this.allKeys()
     this.log('providing %d catalog keys', keys.size)
-    await this.provide([...keys.values()])
+    const ok = await this.provide([...keys.values()])
+    if (ok < keys.size && !this.shutdown.signal.aborted) {
+      // some keys did not reach the DHT (no peers yet, timeouts): try again soon, not in 12 h
+      const retry = setTimeout(() => { this.track(this.provideAll()) }, this.init.provideRetryInterval ?? PROVIDE_RETRY_INTERVAL)
+      retry.unref?.()
+      this.retries.add(retry)
+    }
   }
 
   /** Provides keys (in parallel, each with a deadline); failures are logged, not thrown. */

@@ -31,6 +31,8 @@ export interface CatalogInit {
   reprovideInterval?: number
   /** Deadline of providing one key (ms). */
   provideTimeout?: number
+  /** Keys that could not be provided are tried again this soon (ms, default 1 min). */
+  provideRetryInterval?: number
   /** Search deadlines (ms). */
   findProvidersTimeout?: number
   peerTimeout?: number
@@ -85,7 +87,10 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   const { blobs, host } = components
   const log = components.logger.forComponent('paip:catalog')
   const store = new CatalogStore(components.db)
-  const announcer = new Announcer(host.contentRouting, store, log, init)
+  const announcer = new Announcer(host.contentRouting, store, log, {
+    ...init,
+    ready: () => ((host.services as any)?.dht?.routingTable?.size ?? host.getConnections().length) > 0
+  })
   const listeners = new Set<RemoveListener>()
   /** Fetches in progress by manifest CID: a second fetch of the same content waits for the first. */
   const fetching = new Map<string, Promise<unknown>>()

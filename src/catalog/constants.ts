@@ -38,6 +38,8 @@ export const PROVIDE_TIMEOUT = 60 * second
 
 /** Every catalog key is provided again this often (well inside the 48 h record validity). */
 export const REPROVIDE_INTERVAL = 12 * hour
+/** Keys that could not be provided are tried again this soon. */
+export const PROVIDE_RETRY_INTERVAL = minute
 /** Most entries one catalog listing answers with. */
 export const MAX_LISTED_ENTRIES = 1000
 
