@@ -15,6 +15,8 @@ export interface ReadProtocolOptions {
   signal?: AbortSignal
 }
 
+const scratch = new Uint8Array(FIRST_READ_BYTES)
+
 export type ReadProtocol = { ok: true, bytes: Uint8Array } | { ok: false, problem: Problem }
 
 function failure (rule: string, message: string): ReadProtocol {
@@ -88,9 +90,10 @@ export function readProtocolFileSync (path: string, options: { maxBytes?: number
     return describeError(err)
   }
   try {
-    const first = new Uint8Array(Math.min(FIRST_READ_BYTES, maxBytes + 1))
+    // synchronous, so one scratch buffer serves every call; small files are copied out of it
+    const first = scratch.subarray(0, Math.min(FIRST_READ_BYTES, maxBytes + 1))
     const bytesRead = readSync(fd, first, 0, first.length, null)
-    if (bytesRead < first.length) return { ok: true, bytes: first.subarray(0, bytesRead) }
+    if (bytesRead < first.length) return { ok: true, bytes: first.slice(0, bytesRead) }
     const info = fstatSync(fd)
     if (info.isFile() && info.size > maxBytes) return failure('too-large', `file is ${info.size} bytes, over the ${maxBytes}-byte limit`)
     const buffer = new Uint8Array(Math.min(info.isFile() ? Math.max(info.size, first.length) : maxBytes, maxBytes) + 1)
