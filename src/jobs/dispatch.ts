@@ -64,6 +64,9 @@ export interface Dispatcher {
   sent: (limit: number) => Promise<Array<{ id: string, peer: string }>>
 }
 
+/** Refusals after which dispatch tries the next candidate. */
+const RETRY_ELSEWHERE = new Set(['JobNotAllowedError', 'DatasetNotHeldError', 'PeerUnavailableError', 'JobsStoppedError'])
+
 function rank (a: Offer & { ms: number }, b: Offer & { ms: number }): number {
   return (b.free - a.free) || (a.queued - b.queued) || (a.ms - b.ms)
 }
@@ -107,7 +110,13 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
     if (init.client == null) throw new NoCandidateError('this node has no network to send jobs with')
     // remember where it goes before sending: a lost answer still leaves the job findable
     await sentDb.put(submission.id, { peer, at: Date.now() })
-    return await mapRemote(init.client.submit(peer, submission, user, options))
+    try {
+      return await mapRemote(init.client.submit(peer, submission, user, options))
+    } catch (err: any) {
+      // refused for sure (not a lost answer): the job is not there
+      if (err?.name !== 'PeerUnavailableError' && err?.kind !== 'timeout') await sentDb.del(submission.id).catch(() => {})
+      throw err
+    }
   }
 
   return {
@@ -129,12 +138,25 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       if (holding.length === 0) {
         throw new NoCandidateError(`no node holding ${req.dataset}${req.model == null ? '' : ` and ${req.model}`} answered (${all.length} asked)`, { dataset: req.dataset, asked: all.map(o => o.peer) })
       }
-      const chosen = options.choose?.(holding) ?? holding[0]
-      const answer = await submitTo(chosen.peer, submission, user, options)
-      const why = `holds ${req.dataset}; ${chosen.free} of ${chosen.slots} slots free, ${chosen.queued} queued` +
-        (holding.length > 1 ? `; best of ${holding.length} candidates` : '; the only candidate') +
-        (chosen.peer === init.self ? ' (this node)' : '')
-      return { ...answer, node: chosen.peer, reason: why, offers: all }
+      const first = options.choose?.(holding) ?? holding[0]
+      const order = [first, ...holding.filter(o => o !== first)]
+      let failure: unknown
+      for (const chosen of order) {
+        try {
+          const answer = await submitTo(chosen.peer, submission, user, options)
+          const why = `holds ${req.dataset}; ${chosen.free} of ${chosen.slots} slots free, ${chosen.queued} queued` +
+            (holding.length > 1 ? `; best of ${holding.length} candidates` : '; the only candidate') +
+            (chosen.peer === init.self ? ' (this node)' : '') +
+            (chosen === first ? '' : `; ${first.peer} refused it`)
+          return { ...answer, node: chosen.peer, reason: why, offers: all }
+        } catch (err: any) {
+          // another holder may accept what this one refused (not allowed, no longer holds it, gone)
+          if (!RETRY_ELSEWHERE.has(err?.name) || options.choose != null) throw err
+          init.log('%s refused job %s: %s', chosen.peer, submission.id, err?.message)
+          failure ??= err
+        }
+      }
+      throw failure
     },
     async locate (id, options = {}) {
       if (await init.local.get(id) != null) return init.self

@@ -14,19 +14,28 @@ describe('jobs dispatch between nodes', function () {
   let nodes: Jobs[] = []
   let mnist: LocalContent
 
-  /** A, B, C and D on loopback; C holds #MNIST; B, C and D let A and B (only) run jobs. */
+  /**
+   * A, B, C and D on loopback; C holds #MNIST; C and D hold #SHARED (D has more free slots);
+   * B and C let A and B run jobs, D only B.
+   */
   before(async () => {
     hosts = await startHosts(4)
     spaces = await Promise.all(hosts.map(async () => await workspace()))
     mnist = await localDataset(spaces[2].dir, 'mnist', ['MNIST'], { 'train.csv': '7,8,9\n' })
-    const holders = (ref: string): string[] => ref === '#MNIST' || ref === 'mnist' ? [hosts[2].peerId.toString()] : []
+    const sharedC = await localDataset(spaces[2].dir, 'shared', ['SHARED'])
+    const sharedD = await localDataset(spaces[3].dir, 'shared', ['SHARED'])
+    const holders = (ref: string): string[] => {
+      if (ref === '#MNIST' || ref === 'mnist') return [hosts[2].peerId.toString()]
+      if (ref === '#SHARED') return [hosts[2].peerId.toString(), hosts[3].peerId.toString()]
+      return []
+    }
     nodes = hosts.map((host, i) => {
-      const init: JobsInit = { dir: path.join(spaces[i].dir, 'jobs'), slots: 2, env: { PATH: process.env.PATH }, offerTimeout: 3000 }
-      if (i > 0) init.allow = { peers: [hosts[0].peerId.toString(), hosts[1].peerId.toString()] }
+      const init: JobsInit = { dir: path.join(spaces[i].dir, 'jobs'), slots: i === 3 ? 4 : 2, env: { PATH: process.env.PATH }, offerTimeout: 3000 }
+      if (i > 0) init.allow = { peers: i === 3 ? [hosts[1].peerId.toString()] : [hosts[0].peerId.toString(), hosts[1].peerId.toString()] }
       return createJobs({
         db: spaces[i].db.sublevel('jobs') as any,
         blobs: spaces[i].blobs,
-        datasets: resolverOf(i === 2 ? [mnist] : [], holders),
+        datasets: resolverOf(i === 2 ? [mnist, sharedC] : i === 3 ? [sharedD] : [], holders),
         libp2p: host
       }, init)
     })
@@ -83,6 +92,15 @@ describe('jobs dispatch between nodes', function () {
   it('refuses a job from a peer not allowed to run jobs', async () => {
     const d = nodes[3]
     await assert.rejects(d.run({ id: 'from-d', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'JobNotAllowedError' })
+  })
+
+  it('tries the next holder when the best one refuses the job', async () => {
+    const [a] = nodes
+    const sent = await a.run({ id: 'shared-1', protocol: protocolYaml(['true']), dataset: '#SHARED' })
+    assert.equal(sent.node, hosts[2].peerId.toString())
+    assert.match(sent.reason, /refused it/)
+    assert.equal(sent.offers.find(o => o.peer === hosts[3].peerId.toString())?.free, 4)
+    await waitFor(async () => (await a.status('shared-1')).state === 'succeeded', 10_000, 'the job on C')
   })
 
   it('lets another allowed node, which did not submit the job, find it on the DHT and read it', async () => {
