@@ -41,6 +41,12 @@ export interface JobsComponents {
   peerId?: string
   /** The node's users, for the `run` role. */
   users?: UserRoles
+  /**
+   * Whether something other than jobs (e.g. the catalog) still uses a blob: outputs removed
+   * because their dataset or model was deleted are kept while it does (blobs are shared by
+   * content). Without it, such outputs are always deleted.
+   */
+  blobInUse?: (cid: string) => Promise<boolean>
   /** Loads a published protocol by reference (for `paip run <ref>`): an adapter over the marketplace. */
   protocols?: ProtocolSource
   logger?: ComponentLogger
@@ -134,7 +140,8 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     maxOutputBytes: init.maxOutputBytes ?? C.MAX_OUTPUT_BYTES,
     maxOutputFiles: init.maxOutputFiles ?? C.MAX_OUTPUT_FILES,
     env: init.env ?? {},
-    log
+    log,
+    ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
   const client = libp2p == null ? undefined : jobsClient(libp2p)
   const dispatcher = createDispatcher({

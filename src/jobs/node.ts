@@ -34,10 +34,31 @@ export interface NodeJobs extends Startable {
   evaluations: Evaluations
 }
 
+/** Whether a blob is part of a catalog entry (its manifest or one of its files). */
+function catalogBlobs (catalog: Catalog): (cid: string) => Promise<boolean> {
+  let held: { at: number, cids: Promise<Set<string>> } | undefined
+  async function collect (): Promise<Set<string>> {
+    const cids = new Set<string>()
+    for (const kind of ['dataset', 'model'] as const) {
+      for (const entry of await catalog.list(kind)) {
+        cids.add(entry.manifest)
+        for (const file of (await catalog.resolve(kind, entry.manifest)).files) cids.add(file.cid)
+      }
+    }
+    return cids
+  }
+  return async cid => {
+    // one deletion asks about many blobs at once: look the catalog through once for them all
+    if (held == null || Date.now() - held.at > 10_000) held = { at: Date.now(), cids: collect() }
+    return (await held.cids).has(cid)
+  }
+}
+
 export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> & { records?: RecordNamespace<EvalRecord> } = {}): NodeJobs {
   const dir = init.dir ?? path.join(c.home, 'jobs')
   const { records, ...jobsInit } = init
   const jobs = createJobs({
+    blobInUse: catalogBlobs(c.catalog),
     db: c.db,
     blobs: c.blobs,
     datasets: catalogResolver(c.catalog, 'dataset', path.join(dir, 'views')),

@@ -38,6 +38,8 @@ export interface QueueInit {
   maxOutputFiles: number
   env: Record<string, string | undefined>
   log: Logger
+  /** Whether something other than jobs (the catalog) still uses a blob. */
+  blobInUse?: (cid: string) => Promise<boolean>
 }
 
 export interface Accepted {
@@ -301,12 +303,23 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
     },
     async contentDeleted (cid) {
       const stopped: string[] = []
+      const affected: string[] = []
       for await (const job of store.list()) {
         if (job.dataset?.cid !== cid && job.model?.cid !== cid) continue
+        affected.push(job.id)
         if (!FINAL.has(job.state)) { await cancel(job.id, `deletion of ${cid}`); stopped.push(job.id) }
-        const current = await store.get(job.id) as StoredJob
-        for (const output of current.outputs) await init.blobs.delete(output.cid).catch(() => false)
+      }
+      const orphaned = new Set<string>()
+      for (const id of affected) {
+        const current = await store.get(id) as StoredJob
+        for (const output of current.outputs) orphaned.add(output.cid)
         if (current.outputs.length > 0) await save({ ...current, outputs: [] })
+      }
+      // blobs are shared by content: keep what another job or the catalog still uses
+      for await (const job of store.list()) for (const output of job.outputs) orphaned.delete(output.cid)
+      for (const blob of orphaned) {
+        if (await init.blobInUse?.(blob) === true) continue
+        await init.blobs.delete(blob).catch(() => false)
       }
       return stopped
     }

@@ -184,6 +184,9 @@ describe('jobs runner', function () {
     const done = await finished('done-on-mnist')
     assert.equal(done.outputs.length, 1)
     assert.equal(await ws.blobs.has(done.outputs[0].cid), true)
+    await jobs.submit({ id: 'same-output', protocol: protocolYaml(['echo out > "$PAIP_OUTPUT_DIR/o.txt"']) }, { peer: SELF })
+    const same = await finished('same-output')
+    assert.equal(same.outputs[0].cid, done.outputs[0].cid)
     await jobs.submit({ id: 'running-on-mnist', protocol: protocolYaml(['sleep 300']), dataset: 'mnist' }, { peer: SELF })
     await waitFor(async () => (await jobs.status('running-on-mnist')).state === 'running', 10_000, 'the job to run')
     const stopped = await jobs.contentDeleted(done.dataset?.cid as string)
@@ -192,7 +195,12 @@ describe('jobs runner', function () {
     assert.equal(cancelled.state, 'cancelled')
     assert.match(cancelled.reason ?? '', /deletion/)
     assert.deepEqual((await jobs.status('done-on-mnist')).outputs, [])
-    assert.equal(await ws.blobs.has(done.outputs[0].cid), false)
+    // the same bytes are another job's output too: kept for it
+    assert.equal(await ws.blobs.has(done.outputs[0].cid), true)
+    await jobs.submit({ id: 'other-output', protocol: protocolYaml(['echo only mine > "$PAIP_OUTPUT_DIR/p.txt"']), dataset: 'mnist' }, { peer: SELF })
+    const mine = await finished('other-output')
+    await jobs.contentDeleted(done.dataset?.cid as string)
+    assert.equal(await ws.blobs.has(mine.outputs[0].cid), false)
   })
 
   it('after a restart keeps queued jobs queued and marks running ones failed (or retries them)', async () => {
