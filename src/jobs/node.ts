@@ -7,7 +7,7 @@ import type { Jobs, JobsDb, JobsInit, ProtocolSource, UserRoles } from './index.
 import type { Catalog } from '../catalog/index.js'
 import type { RecordNamespace } from '../net/records.js'
 import type { BlobStore } from '../storage/blobs.js'
-import type { ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
 
 /**
  * Everything the node needs to run jobs and evaluations, built from its parts: the jobs
@@ -83,6 +83,21 @@ export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> &
       unsubscribe?.()
       await evaluations.stop()
       await jobs.stop()
+    }
+  }
+}
+
+/** What `marketplaceProtocols` needs of the marketplace (its `pull`). */
+export interface ProtocolPuller {
+  pull: (ref: string, options?: AbortOptions) => Promise<{ selected: { contentBytes: Uint8Array } }>
+}
+
+/** `paip run <ref>`: loads the latest version of a published protocol through the marketplace. */
+export function marketplaceProtocols (marketplace: ProtocolPuller): ProtocolSource {
+  return {
+    async load (ref, options) {
+      const pulled = await marketplace.pull(ref, options)
+      return new TextDecoder('utf-8', { fatal: true }).decode(pulled.selected.contentBytes)
     }
   }
 }
