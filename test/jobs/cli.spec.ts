@@ -4,6 +4,7 @@ import path from 'node:path'
 import { createAuthenticator } from '../../src/api/auth.js'
 import { createApiServer } from '../../src/api/server.js'
 import { jobsRoutes } from '../../src/api/routes/jobs.js'
+import { NotFoundError } from '../../src/errors.js'
 import { createJobs } from '../../src/jobs/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { paip } from '../fixtures/cli.js'
@@ -26,7 +27,9 @@ describe('jobs: CLI and REST API', function () {
   before(async () => {
     ws = await workspace()
     const mnist = await localDataset(ws.dir, 'mnist', ['MNIST'], { 'train.csv': 'a\nb\n' })
-    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: resolverOf([mnist]), peerId: SELF },
+    const published: Record<string, string> = { 'alice/hello': protocolYaml(['echo published']) }
+    const protocols = { load: async (ref: string) => { if (published[ref] == null) throw new NotFoundError(`no protocol ${ref}`); return published[ref] } }
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: resolverOf([mnist]), peerId: SELF, protocols },
       { dir: path.join(ws.dir, 'jobs'), env: { PATH: process.env.PATH } })
     await jobs.start()
     const users: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bob' }
@@ -88,6 +91,14 @@ describe('jobs: CLI and REST API', function () {
     assert.equal(run.code, 0, run.stderr)
     const logs = await cli('jobs', 'logs', 'cli-ticks', '-f')
     assert.equal(logs.stdout, 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n')
+  })
+
+  it('runs a published protocol by its reference', async () => {
+    const run = await cli('--json', 'run', 'alice/hello', '--id', 'cli-published')
+    assert.equal(run.code, 0, run.stderr)
+    await settled('cli-published')
+    assert.equal((await cli('jobs', 'logs', 'cli-published')).stdout, 'published\n')
+    assert.equal((await cli('run', 'bob/missing')).code, 4)
   })
 
   it('cancels a running job', async () => {
