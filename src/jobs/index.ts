@@ -11,7 +11,7 @@ import type { Dispatched, RunRequest } from './dispatch.js'
 import type { Accepted, LocalJobs } from './queue.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
-import type { Offer } from './wire.js'
+import type { JobsClient, Offer } from './wire.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -172,6 +172,10 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     return job
   }
 
+  async function status (id: string, options?: AbortOptions): Promise<Job> {
+    return await route(id, options, async () => await localJob(id), async peer => await (client as JobsClient).status(peer, id, options))
+  }
+
   return {
     self,
     events: local.events,
@@ -197,9 +201,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     },
     async offers (dataset, model, options) { return await dispatcher.offers(dataset, model, options) },
     locate: dispatcher.locate,
-    async status (id, options) {
-      return await route(id, options, async () => await localJob(id), async peer => await (client as any).status(peer, id, options))
-    },
+    status,
     async list (options = {}) {
       const limit = Math.min(options.limit ?? C.LIST_LIMIT, C.LIST_LIMIT)
       const mine: ListedJob[] = await local.list({ state: options.state, limit })
@@ -234,7 +236,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
       }
     },
     async results (id, options) {
-      return (await this.status(id, options)).outputs
+      return (await status(id, options)).outputs
     },
     async * output (id, cid, options) {
       const peer = await dispatcher.locate(id, options)

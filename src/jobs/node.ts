@@ -7,14 +7,9 @@ import type { Jobs, JobsDb, JobsInit, ProtocolSource, UserRoles } from './index.
 import type { Catalog } from '../catalog/index.js'
 import type { RecordNamespace } from '../net/records.js'
 import type { BlobStore } from '../storage/blobs.js'
-import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
 
-/**
- * Everything the node needs to run jobs and evaluations, built from its parts: the jobs
- * component over the catalog (datasets and models, with a view directory of their files) and
- * the evaluations component on top. The node registers `records` (the evaluation record
- * namespace) with its DHT when it creates libp2p, and starts/stops what this returns.
- */
+/** What the node gives the jobs component (fields as in its NodeComponents). */
 export interface NodeJobsComponents {
   /** The node home: jobs live in `<home>/jobs`. */
   home: string
@@ -27,11 +22,6 @@ export interface NodeJobsComponents {
   logger: ComponentLogger
   users?: UserRoles
   protocols?: ProtocolSource
-}
-
-export interface NodeJobs extends Startable {
-  jobs: Jobs
-  evaluations: Evaluations
 }
 
 /** Whether a blob is part of a catalog entry (its manifest or one of its files). */
@@ -54,9 +44,13 @@ function catalogBlobs (catalog: Catalog): (cid: string) => Promise<boolean> {
   }
 }
 
-export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> & { records?: RecordNamespace<EvalRecord> } = {}): NodeJobs {
+/**
+ * The node's jobs component: jobs over the catalog's datasets and models (with a view
+ * directory of their files under `<home>/jobs/views`); deleting a catalog entry stops its jobs
+ * and evaluations and removes their outputs.
+ */
+export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> = {}): Jobs {
   const dir = init.dir ?? path.join(c.home, 'jobs')
-  const { records, ...jobsInit } = init
   const jobs = createJobs({
     blobInUse: catalogBlobs(c.catalog),
     db: c.db,
@@ -67,24 +61,32 @@ export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> &
     logger: c.logger,
     ...(c.users == null ? {} : { users: c.users }),
     ...(c.protocols == null ? {} : { protocols: c.protocols })
-  }, { ...jobsInit, dir })
-  const evaluations = createEvaluations({ jobs, libp2p: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { ...(records == null ? {} : { records }) })
+  }, { ...init, dir })
   let unsubscribe: (() => void) | undefined
   return {
-    jobs,
-    evaluations,
+    ...jobs,
     async start () {
       await jobs.start()
-      await evaluations.start()
-      // deleting a dataset or model stops its jobs and evaluations and removes their outputs
       unsubscribe = c.catalog.onRemove(async entry => { await jobs.contentDeleted(entry.manifest) })
     },
     async stop () {
       unsubscribe?.()
-      await evaluations.stop()
       await jobs.stop()
     }
   }
+}
+
+export interface NodeEvaluationsComponents {
+  jobs: Jobs
+  host: Libp2p<any>
+  privateKey: PrivateKey
+  blobs: BlobStore
+  logger: ComponentLogger
+}
+
+/** The node's evaluations component; `records` is the namespace registered with its DHT. */
+export function createNodeEvaluations (c: NodeEvaluationsComponents, records?: RecordNamespace<EvalRecord>): Evaluations {
+  return createEvaluations({ jobs: c.jobs, libp2p: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, records == null ? {} : { records })
 }
 
 /** What `marketplaceProtocols` needs of the marketplace (its `pull`). */

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createCatalog } from '../../src/catalog/index.js'
-import { catalogResolver } from '../../src/jobs/catalog-adapter.js'
-import { createJobs } from '../../src/jobs/index.js'
+import { createNodeJobs } from '../../src/jobs/node.js'
 import { paipLogger } from '../../src/logger.js'
 import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
 import { collect, protocolYaml, workspace } from './fixtures.js'
@@ -28,12 +27,8 @@ describe('jobs: datasets from the catalog', function () {
     await fs.mkdir(path.join(src, 'train'), { recursive: true })
     await fs.writeFile(path.join(src, 'train', 'a.csv'), '1,2\n3,4\n')
     await catalog.add('dataset', { path: src }, { name: 'digits', tags: ['#MNIST'], license: 'CC-BY-4.0', format: 'csv', public: true })
-    jobs = createJobs({
-      db: ws.db.sublevel('jobs') as any,
-      blobs: ws.blobs,
-      datasets: catalogResolver(catalog, 'dataset', path.join(ws.dir, 'views')),
-      libp2p: hosts[0]
-    }, { dir: path.join(ws.dir, 'jobs'), env: { PATH: process.env.PATH } })
+    jobs = createNodeJobs({ home: ws.dir, db: ws.db.sublevel('jobs') as any, host: hosts[0], privateKey: undefined as any, blobs: ws.blobs, catalog, logger: paipLogger() },
+      { env: { PATH: process.env.PATH } })
     await jobs.start()
   })
 
@@ -50,5 +45,13 @@ describe('jobs: datasets from the catalog', function () {
     await waitFor(async () => (await jobs.status('from-catalog')).state === 'succeeded', 10_000, 'the job')
     const log = await collect(jobs.logs('from-catalog'))
     assert.match(log, /1,2\n3,4/)
+  })
+
+  it('stops the jobs of a dataset removed from the catalog', async () => {
+    await jobs.run({ id: 'until-removed', protocol: protocolYaml(['sleep 300']), dataset: '#MNIST' })
+    await waitFor(async () => (await jobs.status('until-removed')).state === 'running', 10_000, 'the job to run')
+    await catalog.remove('dataset', 'digits')
+    await waitFor(async () => (await jobs.status('until-removed')).state === 'cancelled', 10_000, 'the job to be stopped')
+    await assert.rejects(jobs.run({ id: 'after-removal', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'NoCandidateError' })
   })
 })
