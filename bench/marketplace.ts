@@ -129,11 +129,18 @@ export async function run (options: { signal?: AbortSignal, log?: (line: string)
         await searchRound(nodes, `${size} nodes, 0% dead:`, figures, log)
 
         const pullTimes: number[] = []
+        let pulled = 0
         for (let i = 0; i < PULLS; i++) {
           const node = nodes[nodes.length - 1 - (i % (nodes.length - PROTOCOLS))]
-          const [ms] = await timed(async () => await node.market.pull(published[i % published.length]))
-          pullTimes.push(ms)
+          try {
+            const [ms] = await timed(async () => await node.market.pull(published[i % published.length]))
+            pullTimes.push(ms)
+            pulled++
+          } catch (err: any) {
+            log(`pull of ${published[i % published.length]} failed: ${err?.name as string}`)
+          }
         }
+        figures.push({ name: `${size} nodes: pull success`, value: 100 * pulled / PULLS, unit: '%', target: 100, higherIsBetter: true })
         figures.push({ name: `${size} nodes: pull median`, value: quantile(pullTimes, 0.5), unit: 'ms' })
         figures.push({ name: `${size} nodes: pull p95`, value: quantile(pullTimes, 0.95), unit: 'ms' })
 

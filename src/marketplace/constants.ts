@@ -24,6 +24,8 @@ export const MAX_DESCRIPTION = 1000
 /** Longest history followed when pulling. */
 export const MAX_HISTORY = 1000
 
+/** Provides run at once for background announcing (keywords, older history, republish). */
+export const BACKGROUND_PROVIDES = 4
 /** A whole network search. */
 export const SEARCH_TIMEOUT = 3 * second
 /** One peer's answer to a search. */

@@ -12,6 +12,7 @@ import { NotFoundError } from '../errors.js'
 import * as C from './constants.js'
 import { AmbiguousNameError, ProtocolNotFoundError } from './errors.js'
 import { fetchObject } from './fetch.js'
+import { limiter } from './channel.js'
 import { checkProtocolName, decodeVersionBlock, isCid } from './objects.js'
 import { prepare, readVersion } from './publish.js'
 import { protocolRecords } from './record.js'
@@ -159,6 +160,8 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
   }
 
   const background = new Set<Promise<void>>()
+  /** Background announcing never floods the DHT: a few provides at a time. */
+  const backgroundLimit = limiter(C.BACKGROUND_PROVIDES)
 
   /**
    * Provides a record's keywords and the given CIDs. The name's keyword and the head version
@@ -173,7 +176,8 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 ? [] : cids.slice(headIndex, headIndex + 2))]
     const rest = [...words, ...cids].filter(c => !first.some(f => f.equals(c)))
     if (rest.length > 0) {
-      const later = provideAll(rest, { signal: stopping.signal }).finally(() => { background.delete(later) })
+      const later = Promise.all(rest.map(async cid => await backgroundLimit(async () => await provideAll([cid], { signal: stopping.signal }))))
+        .then(() => {}).finally(() => { background.delete(later) })
       background.add(later)
     }
     await provideAll(first, options)
@@ -216,6 +220,10 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         return { record, holders: [publisher] }
       } catch (err) {
         if (local != null) return { record: local.record, holders: [publisher] }
+        // the DHT did not answer: ask the publisher itself
+        const listed = await marketplace.listPublisher(publisher, { signal }).catch(() => [])
+        const direct = listed.find(r => r.name === name)
+        if (direct != null) return { record: direct, holders: [publisher] }
         throw new ProtocolNotFoundError(ref)
       }
     }
