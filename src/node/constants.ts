@@ -17,3 +17,9 @@ export const SHUTDOWN_TIMEOUT = 5 * second
 export const TOKEN_BYTES = 32
 /** Deadline of a ping or a join dial when the caller gives none. */
 export const DIAL_TIMEOUT = 10 * second
+/** A routing table this full needs no more join lookups (kad-dht's k-bucket size). */
+export const JOIN_ENOUGH_PEERS = 20
+/** First pause between join lookups; doubles up to the self-query interval while nothing changes. */
+export const JOIN_INTERVAL = second
+/** Deadline of one join lookup. */
+export const JOIN_LOOKUP_TIMEOUT = 10 * second

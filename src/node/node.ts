@@ -7,7 +7,8 @@ import { createHost } from '../net/host.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
-import { DIAL_TIMEOUT } from './constants.js'
+import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT } from './constants.js'
+import { runJoiner } from './join.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
 import { loadIdentity } from './identity.js'
@@ -162,6 +163,14 @@ export function createNode (init: NodeInit): Node {
     undo.push({ what: 'api file', run: async () => { await unlink(homePath(home, 'api')).catch(() => {}) } })
     log('HTTP API on %s', url)
     void checkBootstrap(host, bootstrap, warn, shutdown.signal)
+    void runJoiner(host, {
+      enough: JOIN_ENOUGH_PEERS,
+      interval: JOIN_INTERVAL,
+      maxInterval: config.network.querySelfInterval,
+      timeout: JOIN_LOOKUP_TIMEOUT,
+      signal: shutdown.signal,
+      log: logger.forComponent('paip:node:join')
+    }).catch(err => { log.error('join lookups failed: %e', err) })
   }
 
   async function stop (): Promise<void> {

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import type { Host } from '../net/host.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface JoinerInit {
+  /** Stop looking up once the routing table holds this many peers (a full k-bucket). */
+  enough: number
+  /** First pause between lookups (ms); doubles up to `maxInterval` while the table grows. */
+  interval: number
+  maxInterval: number
+  /** Deadline of one lookup (ms). */
+  timeout: number
+  signal: AbortSignal
+  log: Logger
+}
+
+/**
+ * Fills the routing table after start: looks up random keys on the DHT, each lookup with a
+ * deadline, until the table holds `enough` peers, then checks again every `maxInterval`.
+ * kad-dht's self-query alone leaves late joiners with little more than their bootstrap peer:
+ * peers answer a FIND_NODE only with peers closer to the key than the asker, which for the
+ * asker's own ID is none.
+ */
+export async function runJoiner (host: Host, init: JoinerInit): Promise<void> {
+  const { signal, log } = init
+  let pause = init.interval
+  while (!signal.aborted) {
+    const before = host.services.dht.routingTable.size
+    if (before < init.enough && before > 0) {
+      try {
+        const lookup = AbortSignal.any([signal, AbortSignal.timeout(init.timeout)])
+        // a random key: peers answer only with peers closer to the key than the asker, so a
+        // lookup of the node's own ID learns nothing new, while random keys walk the network
+        for await (const event of host.services.dht.getClosestPeers(randomBytes(32), { signal: lookup })) {
+          void event
+        }
+      } catch (err: any) {
+        if (signal.aborted) return
+        log('join lookup ended early: %s', err.message)
+      }
+      const after = host.services.dht.routingTable.size
+      log('join lookup: routing table %d -> %d peers', before, after)
+      pause = after > before ? init.interval : Math.min(pause * 2, init.maxInterval)
+    } else {
+      pause = before === 0 ? init.interval : init.maxInterval
+    }
+    await sleep(pause, signal)
+  }
+}
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, ms)
+    function done (): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
