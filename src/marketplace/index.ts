@@ -164,16 +164,17 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
   const backgroundLimit = limiter(C.BACKGROUND_PROVIDES)
 
   /**
-   * Provides a record's keywords and the given CIDs. The name's keyword and the head version
-   * (with its content) are awaited, so the publication is findable and fetchable when this
-   * returns; the other keywords and older history are provided in the background.
+   * Provides a record's keywords and the given CIDs. The name's keyword and (unless
+   * `headFirst: false`: a publisher serves its head itself) the head version with its content
+   * are awaited, so the publication is findable and fetchable when this returns; the other
+   * keywords and older history are provided in the background.
    */
-  async function announce (record: ProtocolRecord, cids: CID[], options: AbortOptions = {}): Promise<void> {
+  async function announce (record: ProtocolRecord, cids: CID[], options: AbortOptions & { headFirst?: boolean } = {}): Promise<void> {
     const words = record.value.keywords.map(k => keywordCid(C.PROTOCOL_NAMESPACE, k))
     const nameWord = words.find(w => w.equals(keywordCid(C.PROTOCOL_NAMESPACE, record.name.split(/[^\p{L}\p{N}]+/u).find(t => t.length >= 2) ?? record.name)))
     const head = CID.parse(record.value.version)
     const headIndex = cids.findIndex(c => c.equals(head))
-    const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 ? [] : cids.slice(headIndex, headIndex + 2))]
+    const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 || options.headFirst === false ? [] : cids.slice(headIndex, headIndex + 2))]
     const rest = [...words, ...cids].filter(c => !first.some(f => f.equals(c)))
     if (rest.length > 0) {
       const later = Promise.all(rest.map(async cid => await backgroundLimit(async () => await provideAll([cid], { signal: stopping.signal }))))
@@ -325,7 +326,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         const signal = withDeadline(options, init.provideTimeout ?? C.PROVIDE_TIMEOUT)
         const [put] = await Promise.all([
           putOrRetryLater(record, signal, options.signal),
-          announce(record, (await historyCids(prepared.head.cid)).filter(c => previous == null || prepared.added.includes(c.toString())), { signal })
+          announce(record, (await historyCids(prepared.head.cid)).filter(c => previous == null || prepared.added.includes(c.toString())), { signal, headFirst: false })
         ])
         stored = put.stored
       }
