@@ -7,7 +7,7 @@ describe('marketplace: six nodes on loopback', function () {
   let net: Markets | undefined
   afterEach(async () => { await net?.stop(); net = undefined })
 
-  it('A publishes; F finds it by keyword and pulls it; with A stopped F pulls again from a node that pulled before', async () => {
+  it('A publishes; F finds it by keyword and pulls it; with A stopped, B (which never held it) pulls it from the nodes that pulled before', async () => {
     net = await startMarkets(6)
     const [A, B, , , E, F] = net.nodes
     const published = await A.market.publish({ user: 'alice', file: 'mnist.yaml', content: protocolYaml('mnist', 'Handwritten digits with PyTorch'), message: 'first' })
