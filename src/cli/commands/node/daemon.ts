@@ -1,4 +1,3 @@
-import * as nodeModule from 'node:module'
 import { setFlagsFromString } from 'node:v8'
 import { Option } from 'commander'
 import { PaipError } from '../../../errors.js'
@@ -45,8 +44,7 @@ async function runDaemon (ctx: CommandContext, options: Record<string, unknown>)
   if (ctx.signal.aborted) return undefined
 
   // loaded here, not at the top: libp2p and fastify take a while to load, and other commands do
-  // not need them; V8's compile cache (Node 22.1+) makes the next start faster
-  ;(nodeModule as any).enableCompileCache?.()
+  // not need them (V8's compile cache was tried: no faster here, and 4 MB more resident)
   // a young generation that does not grow keeps an idle daemon ~20 MB smaller (bench: idle RSS);
   // only in a real daemon process, not when tests run the command in-process
   if (io.env === process.env && io.env.PAIP_V8_DEFAULTS !== '1') setFlagsFromString('--semi-space-growth-factor=1')
