@@ -1,5 +1,6 @@
 import type { Authenticator } from '../api/auth.js'
 import type { Host } from '../net/host.js'
+import type { BlobStore } from '../storage/blobs.js'
 import type { NodeConfig } from './config-schema.js'
 import type { Database } from './database.js'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
@@ -13,6 +14,8 @@ export interface CoreComponents {
   logger: ComponentLogger
   /** The node's level database: take a sublevel with `sublevel(db, '<component>')`. */
   db: Database
+  /** Content-addressed blobs (dataset files, outputs) in `<home>/blobs`, shared by components. */
+  blobs: BlobStore
   privateKey: PrivateKey
   peerId: PeerId
   host: Host

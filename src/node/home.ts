@@ -11,7 +11,8 @@ export const HOME_FILES = {
   token: 'token',
   api: 'api',
   lock: 'daemon.lock',
-  db: 'db'
+  db: 'db',
+  blobs: 'blobs'
 } as const
 
 /**

@@ -4,6 +4,7 @@ import { createApiServer } from '../api/server.js'
 import { createAuthenticator } from '../api/auth.js'
 import { paipLogger } from '../logger.js'
 import { createHost } from '../net/host.js'
+import { createBlobStore } from '../storage/blobs.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
@@ -121,6 +122,7 @@ export function createNode (init: NodeInit): Node {
       config,
       logger,
       db,
+      blobs: createBlobStore({ dir: homePath(home, 'blobs') }),
       privateKey: identity.privateKey,
       peerId: identity.peerId,
       host,

@@ -17,6 +17,7 @@ describe('node: start and stop', () => {
     }
     assert.match(await readFile(join(node.home, 'config.yaml'), 'utf8'), /^# paip node configuration/)
     assert.equal((await readFile(join(node.home, 'api'), 'utf8')).trim(), node.url)
+    assert.ok(node.node.components.blobs != null, 'a blob store for the components')
   })
 
   it('answers the health check with its node ID, addresses, uptime, peers and version', async () => {
