@@ -68,12 +68,29 @@ export function parsePeerTarget (text: string): PeerId | Multiaddr {
 export async function pingPeer (host: Host, target: PeerId | Multiaddr, options: AbortOptions = {}): Promise<number> {
   const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT)
   if (!isMultiaddr(target) && target.equals(host.peerId)) throw new InvalidArgumentError('cannot ping this node itself')
-  try {
-    return await host.services.ping.ping(target, { signal })
-  } catch (err: any) {
-    throw new PeerUnavailableError(`could not ping ${target.toString()}: ${err.message ?? err}`, { cause: err })
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await host.services.ping.ping(target, { signal })
+    } catch (err: any) {
+      // libp2p's ping allows one outbound stream per connection, which the connection monitor
+      // and the DHT's contact checks use too: wait for theirs to end and try again
+      if (err?.name === 'TooManyOutboundProtocolStreamsError' && !signal.aborted) {
+        if (attempt < PING_ATTEMPTS) {
+          await new Promise(resolve => setTimeout(resolve, 50 * attempt))
+          continue
+        }
+        // still busy: the connection monitor's own measurement (same protocol) will do
+        const peer = isMultiaddr(target) ? target.getComponents().find(c => c.name === 'p2p')?.value : target.toString()
+        const rtt = host.getConnections().find(c => c.remotePeer.toString() === peer && c.rtt != null)?.rtt
+        if (rtt != null) return rtt
+      }
+      throw new PeerUnavailableError(`could not ping ${target.toString()}: ${err.message ?? err}`, { cause: err })
+    }
   }
 }
+
+/** Tries of one ping when its stream collides with another ping on the same connection. */
+const PING_ATTEMPTS = 5
 
 export interface JoinRequest {
   nodeId: string
