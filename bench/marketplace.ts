@@ -123,6 +123,7 @@ export async function run (options: { signal?: AbortSignal, log?: (line: string)
           publishTimes.push(ms)
           published.push(`${result.publisher}/${result.name}`)
         }
+        // first publications: every publisher dials the DHT's closest peers for the first time
         figures.push({ name: `${size} nodes: publish median`, value: quantile(publishTimes, 0.5), unit: 'ms', target: PUBLISH_TARGET })
         figures.push({ name: `${size} nodes: publish max`, value: Math.max(...publishTimes), unit: 'ms', target: PUBLISH_TARGET })
 
@@ -143,6 +144,15 @@ export async function run (options: { signal?: AbortSignal, log?: (line: string)
         figures.push({ name: `${size} nodes: pull success`, value: 100 * pulled / PULLS, unit: '%', target: 100, higherIsBetter: true })
         figures.push({ name: `${size} nodes: pull median`, value: quantile(pullTimes, 0.5), unit: 'ms' })
         figures.push({ name: `${size} nodes: pull p95`, value: quantile(pullTimes, 0.95), unit: 'ms' })
+
+        // a later version from the same publishers, once their connections are up: steady state
+        const updateTimes: number[] = []
+        for (let i = 0; i < PROTOCOLS; i++) {
+          const [ms] = await timed(async () => await publishers[i % publishers.length].market.publish({ user: 'bench', file: `${TOPICS[i]}.yaml`, content: yaml(`${TOPICS[i]}-job`, `${TOPICS[i]} v2`) }))
+          updateTimes.push(ms)
+        }
+        figures.push({ name: `${size} nodes: publish (new version) median`, value: quantile(updateTimes, 0.5), unit: 'ms', target: PUBLISH_TARGET })
+        figures.push({ name: `${size} nodes: publish (new version) max`, value: Math.max(...updateTimes), unit: 'ms', target: PUBLISH_TARGET })
 
         // 20% of the nodes die (never the publishers), then search again
         const victims = nodes.slice(PROTOCOLS).sort(() => Math.random() - 0.5).slice(0, Math.round(size * 0.2))
