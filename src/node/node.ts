@@ -10,6 +10,7 @@ import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
 import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT } from './constants.js'
 import { runJoiner } from './join.js'
+import { handleRtt } from './rtt.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
 import { loadIdentity } from './identity.js'
@@ -143,6 +144,7 @@ export function createNode (init: NodeInit): Node {
       throw portError(err, 'libp2p') ?? err
     }
     undo.push({ what: 'libp2p', run: async () => { await host.stop() } })
+    await handleRtt(host)
     log('libp2p started as %p on %a', host.peerId, host.getMultiaddrs())
 
     for (const entry of entries) {

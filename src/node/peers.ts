@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from '../errors.js'
 import { PeerUnavailableError } from '../net/errors.js'
 import { DIAL_TIMEOUT } from './constants.js'
+import { measureRtt } from './rtt.js'
 import type { Host } from '../net/host.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -64,10 +65,18 @@ export function parsePeerTarget (text: string): PeerId | Multiaddr {
   }
 }
 
-/** Round-trip time (ms) of a libp2p ping to a peer (dialling it if needed). */
+/** Round-trip time (ms) to a peer (dialling it if needed): paip's echo protocol, else libp2p's ping. */
 export async function pingPeer (host: Host, target: PeerId | Multiaddr, options: AbortOptions = {}): Promise<number> {
   const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT)
   if (!isMultiaddr(target) && target.equals(host.peerId)) throw new InvalidArgumentError('cannot ping this node itself')
+  try {
+    return await measureRtt(host, target, { signal })
+  } catch (err: any) {
+    // a peer that is not a paip node: libp2p's ping below
+    if (err?.name !== 'UnsupportedProtocolError') {
+      throw new PeerUnavailableError(`could not ping ${target.toString()}: ${err.message ?? err}`, { cause: err })
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       return await host.services.ping.ping(target, { signal })

@@ -75,6 +75,19 @@ describe('api: node routes', () => {
     await assert.rejects(a.client.post('/api/v1/ping', {}), (err: any) => err.status === 400)
   })
 
+  it('POST /api/v1/ping falls back to libp2p\'s ping for a peer that is not a paip node', async () => {
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { createHost } = await import('../../src/net/host.js')
+    const plain = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await plain.start()
+    try {
+      const { rtt } = await a.client.post<any>('/api/v1/ping', { peer: plain.getMultiaddrs()[0].toString() })
+      assert.equal(typeof rtt, 'number')
+    } finally {
+      await plain.stop()
+    }
+  })
+
   it('POST /api/v1/ping to an unreachable peer is 503', async () => {
     await assert.rejects(a.client.post('/api/v1/ping', { peer: '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWFWuZzpUE92KfATL4tNVbRnZDKDwcKX9ki88mQa9RyNYk', timeout: 2000 }), (err: any) => err.status === 503 && err.kind === 'unavailable')
   })

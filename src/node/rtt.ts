@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { BadPeerMessageError } from '../net/errors.js'
+import { DIAL_TIMEOUT } from './constants.js'
+import type { Host } from '../net/host.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * paip's own echo protocol for `paip ping`. libp2p's ping allows one outbound stream per
+ * connection, which its connection monitor and the DHT's contact checks use all the time, so
+ * a user's ping there fails now and then with "too many outbound protocol streams".
+ */
+export const RTT_PROTOCOL = '/paip/ping/1.0.0'
+const RTT_BYTES = 32
+const MAX_STREAMS = 32
+
+/** Answers RTT probes: echoes up to 32 bytes back. */
+export async function handleRtt (host: Host): Promise<void> {
+  await host.handle(RTT_PROTOCOL, async stream => {
+    const signal = AbortSignal.timeout(DIAL_TIMEOUT)
+    const onAbort = (): void => { stream.abort(new Error('RTT probe timed out')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      let total = 0
+      for await (const chunk of stream) {
+        total += chunk.byteLength
+        if (total > RTT_BYTES) {
+          stream.abort(new BadPeerMessageError('RTT probe too long'))
+          return
+        }
+        stream.send(chunk)
+      }
+      await stream.close({ signal })
+    } catch (err: any) {
+      stream.abort(err)
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
+}
+
+/** Round-trip time (ms) of one echo over RTT_PROTOCOL. */
+export async function measureRtt (host: Host, target: PeerId | Multiaddr, options: AbortOptions = {}): Promise<number> {
+  const stream = await host.dialProtocol(target, RTT_PROTOCOL, { signal: options.signal })
+  try {
+    const data = randomBytes(RTT_BYTES)
+    const received = new Uint8ArrayList()
+    let resolve!: (rtt: number) => void
+    let reject!: (err: unknown) => void
+    const answered = { promise: new Promise<number>((res, rej) => { resolve = res; reject = rej }), resolve: (rtt: number) => { resolve(rtt) }, reject: (err: unknown) => { reject(err) } }
+    let start = 0
+    const onMessage = (event: any): void => {
+      received.append(event.data)
+      if (received.byteLength < RTT_BYTES) return
+      stream.removeEventListener('message', onMessage)
+      const rtt = performance.now() - start
+      if (!Buffer.from(received.subarray()).equals(data)) answered.reject(new BadPeerMessageError('the peer answered the RTT probe with other bytes'))
+      else answered.resolve(Math.round(rtt * 10) / 10)
+    }
+    stream.addEventListener('message', onMessage)
+    const onAbort = (): void => { answered.reject(options.signal?.reason ?? new Error('aborted')) }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    start = performance.now()
+    stream.send(data)
+    await stream.close({ signal: options.signal })
+    try {
+      return await answered.promise
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  } catch (err: any) {
+    stream.abort(err)
+    throw err
+  }
+}
