@@ -8,7 +8,12 @@ type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefine
  * ADD A BENCH: write `bench/<name>.ts` exporting `run: Bench` and add one line here.
  */
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
-  node: async () => import('./node.js')
+  node: async () => import('./node.js'),
+  protocol: async () => import('./protocol.js'),
+  repo: async () => import('./repo.js'),
+  marketplace: async () => import('./marketplace.js'),
+  catalog: async () => import('./catalog.js'),
+  jobs: async () => import('./jobs.js')
 }
 
 async function main (): Promise<number> {

@@ -1,4 +1,9 @@
 import type { Authenticator } from '../api/auth.js'
+import type { Catalog } from '../catalog/index.js'
+import type { Evaluations } from '../jobs/eval/index.js'
+import type { Jobs } from '../jobs/index.js'
+import type { Marketplace } from '../marketplace/index.js'
+import type { Users } from '../users/index.js'
 import type { Host } from '../net/host.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { NodeConfig } from './config-schema.js'
@@ -30,10 +35,15 @@ export interface CoreComponents {
 
 /**
  * Everything a node holds, passed to each component factory and to every API route.
- * ADD A COMPONENT: add its field here (e.g. `catalog: Catalog`) and its entry to COMPONENTS
+ * ADD A COMPONENT: add its field here (e.g. `catalog: Catalog`) and its entry to defaultComponents()
  * in `src/node/registry.ts`.
  */
 export interface NodeComponents extends CoreComponents {
+  catalog: Catalog
+  users: Users
+  marketplace: Marketplace
+  jobs: Jobs
+  evaluations: Evaluations
 }
 
 /** DHT record validators and selectors, one pair per record namespace a component uses. */

@@ -39,6 +39,13 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'network.querySelfInterval', type: 'integer', default: C.QUERY_SELF_INTERVAL, min: 100, env: 'PAIP_QUERY_SELF_INTERVAL', doc: 'How often (ms) the DHT looks itself up to find close peers.' },
   { path: 'network.swarmKey', type: 'string', default: '', env: 'PAIP_SWARM_KEY', secret: true, doc: 'Private network: the swarm.key text (/key/swarm/psk/1.0.0/ ...); only nodes with the same key connect. Empty: public.' },
   { path: 'identity.privateKey', type: 'string', default: '', env: 'PAIP_IDENTITY', secret: true, doc: 'Fixed node identity: a base64 protobuf ed25519 private key (`paip id --generate`). Empty: the home\'s identity.key, created on first start.' },
+  { path: 'users.signUp', type: 'boolean', default: false, env: 'PAIP_SIGN_UP', flag: 'sign-up', doc: 'Anyone may create a user on this node (PUT /repo/user/:user); otherwise only the admin.' },
+  { path: 'jobs.slots', type: 'integer', default: 2, min: 1, max: 1024, env: 'PAIP_JOB_SLOTS', flag: 'job-slots', doc: 'Jobs this node runs at the same time.' },
+  { path: 'jobs.timeLimit', type: 'integer', default: 3_600_000, min: 1, env: 'PAIP_JOB_TIME_LIMIT', doc: 'Longest a job may run (ms) before it is stopped and failed.' },
+  { path: 'jobs.maxLogBytes', type: 'integer', default: 16 * 1024 * 1024, min: 1, env: 'PAIP_JOB_MAX_LOG_BYTES', doc: 'Most bytes a job may print before it is stopped and failed.' },
+  { path: 'jobs.maxOutputBytes', type: 'integer', default: 1024 * 1024 * 1024, min: 0, env: 'PAIP_JOB_MAX_OUTPUT_BYTES', doc: 'Most bytes of output files collected from one job.' },
+  { path: 'jobs.allowPeers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_PEERS', doc: 'Other nodes allowed to run jobs here: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
+  { path: 'jobs.allowUsers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_USERS', doc: 'Local users (besides the admin) allowed to run jobs. Empty: every user of this node.' },
   { path: 'shutdownTimeout', type: 'integer', default: C.SHUTDOWN_TIMEOUT, min: 100, env: 'PAIP_SHUTDOWN_TIMEOUT', doc: 'Longest a clean stop may take (ms) before the daemon exits anyway.' }
 ]
 
@@ -58,6 +65,15 @@ export interface NodeConfig {
     swarmKey: string
   }
   identity: { privateKey: string }
+  users: { signUp: boolean }
+  jobs: {
+    slots: number
+    timeLimit: number
+    maxLogBytes: number
+    maxOutputBytes: number
+    allowPeers: string[]
+    allowUsers: string[]
+  }
   shutdownTimeout: number
 }
 

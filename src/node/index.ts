@@ -4,7 +4,7 @@ export { loadConfig, defaultConfig, configTemplate, redactConfig, SETTINGS } fro
 export type { NodeConfig, LoadedConfig, ConfigFlags, Setting } from './config.js'
 export type { NodeComponents, CoreComponents, ComponentEntry, RecordNamespaces } from './components.js'
 export { component } from './components.js'
-export { COMPONENTS } from './registry.js'
+export { defaultComponents } from './registry.js'
 export { sublevel } from './database.js'
 export type { Database, Sublevel } from './database.js'
 export { resolveHome, homePath, HOME_FILES } from './home.js'

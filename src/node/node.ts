@@ -15,7 +15,7 @@ import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
 import { loadIdentity } from './identity.js'
 import { lockHome } from './lock.js'
-import { COMPONENTS, CORE_RECORDS } from './registry.js'
+import { CORE_RECORDS, defaultComponents } from './registry.js'
 import { loadAdminToken } from './token.js'
 import type { ApiRoute, ApiServer } from '../api/server.js'
 import type { Host } from '../net/host.js'
@@ -28,7 +28,7 @@ export interface NodeInit {
   home: string
   config: NodeConfig
   logger?: ComponentLogger
-  /** Default: COMPONENTS from `registry.ts`. */
+  /** Default: `defaultComponents()` from `registry.ts`. */
   components?: readonly ComponentEntry[]
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
@@ -60,7 +60,7 @@ export function createNode (init: NodeInit): Node {
     log(message)
     init.onWarning?.(message)
   }
-  const entries = init.components ?? COMPONENTS
+  const entries = init.components ?? defaultComponents()
   const { config, home } = init
   /** Undo steps, run in reverse by stop(). */
   const undo: Array<{ what: string, run: () => Promise<void> }> = []
@@ -118,7 +118,8 @@ export function createNode (init: NodeInit): Node {
     const shutdown = new AbortController()
     undo.push({ what: 'shutdown signal', run: async () => { shutdown.abort(new Error('the node is stopping')) } })
 
-    const built: NodeComponents = {
+    // the core parts; each component's field is filled in by its entry just below
+    const built = {
       home,
       config,
       logger,
@@ -131,7 +132,7 @@ export function createNode (init: NodeInit): Node {
       startedAt: Date.now(),
       version: VERSION,
       shutdownSignal: shutdown.signal
-    }
+    } as NodeComponents
     for (const entry of entries) {
       (built as any)[entry.name] = await entry.create(built)
     }

@@ -1,13 +1,58 @@
+import { createCatalog } from '../catalog/index.js'
+import { evalRecords } from '../jobs/eval/index.js'
+import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
+import { marketplaceEntries } from '../marketplace/node.js'
+import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
+import { sublevel } from './database.js'
+import { component } from './components.js'
 import type { ComponentEntry, RecordNamespaces } from './components.js'
 
 /**
  * The components a node runs, built in this order after libp2p is created and stopped in
- * reverse. ADD A COMPONENT: one line here (and its field in `NodeComponents`), e.g.
- *
- *   component({ name: 'catalog', records: catalogRecords, create: c => createCatalog(c, c.config.catalog) }),
+ * reverse. A function, not a constant: each node (several run in one process in tests) gets
+ * its own record namespaces and replay marks. ADD A COMPONENT: one entry here (and its field
+ * in `NodeComponents`).
  */
-export const COMPONENTS: ComponentEntry[] = [
-]
+export function defaultComponents (): ComponentEntry[] {
+  const evalHighWater = persistentHighWater()
+  const evalNamespace = evalRecords({ highWater: evalHighWater })
+  return [
+    component({
+      name: 'catalog',
+      create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
+    }),
+    ...marketplaceEntries(),
+    component({
+      name: 'jobs',
+      records: dhtRecordOptions(evalNamespace),
+      create: c => {
+        evalHighWater.attach(sublevel(c.db, 'eval-seq'))
+        return createNodeJobs({
+          home: c.home,
+          db: sublevel(c.db, 'jobs') as any,
+          host: c.host,
+          privateKey: c.privateKey,
+          blobs: c.blobs,
+          catalog: c.catalog,
+          logger: c.logger,
+          protocols: marketplaceProtocols(c.marketplace)
+        }, {
+          slots: c.config.jobs.slots,
+          timeLimit: c.config.jobs.timeLimit,
+          maxLogBytes: c.config.jobs.maxLogBytes,
+          maxOutputBytes: c.config.jobs.maxOutputBytes,
+          allow: { peers: c.config.jobs.allowPeers, ...(c.config.jobs.allowUsers.length > 0 ? { users: c.config.jobs.allowUsers } : {}) },
+          // only these reach a job's commands from the node's own environment
+          env: { PATH: process.env.PATH, LANG: process.env.LANG, TZ: process.env.TZ }
+        })
+      }
+    }),
+    component({
+      name: 'evaluations',
+      create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
+    })
+  ]
+}
 
 /** DHT record namespaces every node registers besides the components' own (none yet). */
 export const CORE_RECORDS: RecordNamespaces[] = []

@@ -1,5 +1,11 @@
+import { datasetRoutes } from './datasets.js'
+import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
+import { jobsRoutes } from './jobs.js'
+import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { repoRoutes } from './repo.js'
+import { userRoutes } from './users.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -8,5 +14,11 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
-  nodeRoutes
+  nodeRoutes,
+  datasetRoutes,
+  modelRoutes,
+  gridSearchRoutes,
+  repoRoutes,
+  userRoutes,
+  jobsRoutes
 ]

@@ -1,3 +1,6 @@
+import path from 'node:path'
+import { NodeNotRunningError } from '../../../api/errors.js'
+import { formatRepositoryStatus, repositoryStatus } from '../../../repo/index.js'
 import { apiFromContext } from '../../api.js'
 import type { ApiClient } from '../../../api/client.js'
 import type { HealthStatus } from '../../../node/status.js'
@@ -35,10 +38,21 @@ function formatUptime (seconds: number): string {
 export function registerStatus (program: Command, action: Action): void {
   program
     .command('status')
-    .description('show whether the node is up: its ID, uptime, peers and addresses')
-    .addHelpText('after', '\nExample:\n  $ paip status --api http://127.0.0.1:9292')
-    .action(action(async ctx => {
-      const status = await fetchNodeStatus(await apiFromContext(ctx), ctx.signal)
-      return { data: { node: status }, text: nodeStatusText(status) }
+    .description('show the node (ID, uptime, peers, addresses) and, inside a protocol repository, its staged, modified and untracked files')
+    .option('-C <dir>', 'look for the repository from this directory instead of the current one')
+    .addHelpText('after', '\nExample:\n  $ paip status\n  $ paip status --json --api http://127.0.0.1:9292')
+    .action(action(async (ctx, options: { C?: string }) => {
+      const repository = await repositoryStatus(path.resolve(ctx.io.cwd, options.C ?? '.'), { signal: ctx.signal })
+      let node: NodeStatus | undefined
+      try {
+        node = await fetchNodeStatus(await apiFromContext(ctx), ctx.signal)
+      } catch (err) {
+        // inside a repository the node is optional: say it is not running and show the rest
+        if (repository == null || !(err instanceof NodeNotRunningError)) throw err
+        const text = [`node:          ${err.message}`, '', ...formatRepositoryStatus(repository)]
+        return { data: { node: null, nodeError: err.message, repository }, text }
+      }
+      if (repository == null) return { data: { node }, text: nodeStatusText(node) }
+      return { data: { node, repository }, text: [...nodeStatusText(node), '', ...formatRepositoryStatus(repository)] }
     }))
 }
