@@ -6,7 +6,9 @@ import type { Command } from 'commander'
 interface Hit { publisher: string, name: string, version: string, versions: number, description: string, nodes: number, matched: number, time: number, user: string, file: string }
 
 function line (h: Hit): string {
-  const desc = h.description.length > 60 ? h.description.slice(0, 57) + '...' : h.description
+  // one table row per hit: the description's first line that says something, cut to fit
+  const first = h.description.split('\n').map(l => l.replace(/^#+\s*/, '').trim()).find(l => l !== '') ?? ''
+  const desc = first.length > 60 ? first.slice(0, 57) + '...' : first
   return `${h.name}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
 }
 
