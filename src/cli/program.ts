@@ -44,7 +44,7 @@ export async function runCli (argv: string[], options: RunOptions): Promise<numb
     exitCode = result.exitCode ?? 0
   }
 
-  registerCommands(program, action)
+  await registerCommands(program, action, argv)
   // every subcommand reports errors through the same overrides as the root
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput(program.configureOutput())
