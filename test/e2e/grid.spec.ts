@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startTestbed } from '../../src/testbed/index.js'
+import { paip } from '../fixtures/cli.js'
+import { until } from '../fixtures/wait.js'
+import type { CliRun } from '../fixtures/cli.js'
+import type { Testbed, TestbedNode } from '../../src/testbed/index.js'
+
+/** A protocol that lists the dataset's files and writes one output file. */
+const LISTING_PROTOCOL = [
+  'protocolVersion: 2',
+  'name: list_dataset',
+  'type: job',
+  'prerequisites:',
+  '  - name: image',
+  '    type: dockerimage',
+  '    uri: alpine:3',
+  'taskRoles:',
+  '  main:',
+  '    instances: 1',
+  '    dockerImage: image',
+  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
+  '    commands:',
+  '      - "echo running on $PAIP_NODE_ID"',
+  '      - "ls $PAIP_DATASET_DIR"',
+  '      - "ls $PAIP_DATASET_DIR > $PAIP_OUTPUT_DIR/listing.txt"'
+].join('\n') + '\n'
+
+/** A protocol a user publishes to the marketplace (found by the keyword "gridzebra"). */
+const PUBLISHED_PROTOCOL = [
+  'protocolVersion: 2',
+  'name: gridzebra',
+  'type: job',
+  'description: "gridzebra: a protocol pushed in the end-to-end test"',
+  'prerequisites:',
+  '  - name: image',
+  '    type: dockerimage',
+  '    uri: alpine:3',
+  'taskRoles:',
+  '  main:',
+  '    instances: 1',
+  '    dockerImage: image',
+  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
+  '    commands:',
+  '      - "echo zebra"'
+].join('\n') + '\n'
+
+describe('grid: four daemon processes driven through the CLI and the HTTP API', function () {
+  this.timeout(120_000)
+  let testbed: Testbed | undefined
+  let work: string
+  let A: TestbedNode
+  let C: TestbedNode
+  let D: TestbedNode
+
+  /** `paip <args> --api <node>` as a user of that node's home, in `cwd`. */
+  async function cli (node: TestbedNode, args: string[], cwd = work, extra: Record<string, string> = {}, readSecret?: (prompt: string) => Promise<string>): Promise<CliRun> {
+    return paip([...args, '--api', node.url], {
+      env: { PAIP_HOME: node.home, PAIP_CONFIG_DIR: join(work, `config-${node.index}`), ...extra },
+      cwd,
+      ...(readSecret == null ? {} : { readSecret }),
+      signal: AbortSignal.timeout(30_000)
+    })
+  }
+
+  function ok (run: CliRun, what: string): CliRun {
+    assert.equal(run.code, 0, `${what} exited ${run.code}: ${run.stderr}${run.stdout}`)
+    return run
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'paip-e2e-'))
+    testbed = await startTestbed({ nodes: 4, env: { PAIP_JOB_ALLOW_PEERS: '*' } })
+    ;[A, , C, D] = testbed.nodes
+  })
+
+  after(async () => {
+    await testbed?.stop()
+    if (work != null) await rm(work, { recursive: true, force: true })
+  })
+
+  it('finds a dataset tagged #mnist added on node C from node A (CLI search and seed 002\'s POST /search)', async () => {
+    const data = join(work, 'digits')
+    await mkdir(data)
+    await writeFile(join(data, 'train.csv'), 'label,pixels\n7,0 0 1\n')
+    await writeFile(join(data, 'test.csv'), 'label,pixels\n2,1 0 0\n')
+    ok(await cli(C, ['datasets', 'add', data, '--name', 'digits', '--tags', '#mnist', '--public', '--json']), 'datasets add on C')
+
+    let results: any[] = []
+    await until(async () => {
+      results = ok(await cli(A, ['datasets', 'search', '#mnist', '--json']), 'datasets search on A').json()
+      return results.some(r => r.node?.peerId === C.peerId)
+    }, 30_000, 'node A to find C\'s #mnist dataset')
+    const hit = results.find(r => r.node.peerId === C.peerId)
+    assert.equal(hit.entry.name, 'digits')
+
+    const answer = await A.client.post<{ 'node-addresses': Array<[string, string]> }>('/search', { query: ['#mnist'] })
+    const pair = answer['node-addresses'].find(([id]) => id === C.peerId)
+    assert.ok(pair != null, `POST /search on A answers C: ${JSON.stringify(answer)}`)
+    assert.ok(pair[1].includes('/ip4/127.0.0.1/') && pair[1].endsWith(`/p2p/${C.peerId}`), `C's address: ${pair[1]}`)
+  })
+
+  it('runs a protocol submitted on A with --dataset \'#mnist\' on C; A reads its logs and results', async () => {
+    const file = join(work, 'list.yaml')
+    await writeFile(file, LISTING_PROTOCOL)
+    const submitted = ok(await cli(A, ['run', 'list.yaml', '--dataset', '#mnist', '--json']), 'run on A').json()
+    assert.equal(submitted.node, C.peerId, 'the job goes to the node holding the dataset')
+    const id: string = submitted.job.id
+
+    let job: any
+    await until(async () => {
+      job = ok(await cli(A, ['jobs', 'status', id, '--json']), 'jobs status on A').json()
+      return job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled'
+    }, 30_000, 'the job to end')
+    const logs = ok(await cli(A, ['jobs', 'logs', id]), 'jobs logs on A').stdout
+    assert.equal(job.state, 'succeeded', `job ended ${job.state}; logs:\n${logs}`)
+    assert.match(logs, new RegExp(`running on ${C.peerId}`))
+    assert.match(logs, /train\.csv/)
+    assert.match(logs, /test\.csv/)
+
+    const results = ok(await cli(A, ['jobs', 'results', id, '--get', 'out', '--json']), 'jobs results on A').json()
+    assert.deepEqual(results.outputs.map((o: any) => o.path), ['listing.txt'])
+    const listing = await readFile(join(work, 'out', 'listing.txt'), 'utf8')
+    assert.deepEqual(listing.trim().split('\n').sort(), ['test.csv', 'train.csv'])
+  })
+
+  it('publishes a protocol pushed by a user of A; D finds it with paip search and pulls it into another repository', async () => {
+    await A.client.put('/repo/user/alice', { password: 'correct horse' })
+    ok(await cli(A, ['marketplace', 'add', 'lab', A.url]), 'marketplace add')
+    ok(await cli(A, ['login', 'lab', '--user', 'alice'], work, {}, async () => 'correct horse'), 'login')
+
+    const source = join(work, 'source')
+    ok(await cli(A, ['init', source]), 'init')
+    await writeFile(join(source, 'gridzebra.yaml'), PUBLISHED_PROTOCOL)
+    ok(await cli(A, ['add', 'gridzebra.yaml'], source), 'add')
+    ok(await cli(A, ['commit', '-m', 'first version'], source), 'commit')
+    const pushed = ok(await cli(A, ['push', '--to', 'lab', '--json'], source), 'push').json()
+    assert.equal(pushed.pushed.length, 1)
+
+    let hits: any[] = []
+    await until(async () => {
+      hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D').json().results
+      return hits.some(h => h.name === 'gridzebra')
+    }, 30_000, 'node D to find the pushed protocol')
+    const hit = hits.find(h => h.name === 'gridzebra')
+
+    const target = join(work, 'target')
+    ok(await cli(D, ['init', target]), 'init target')
+    ok(await cli(D, ['pull', `${hit.publisher as string}/gridzebra`], target), 'pull on D')
+    const pulled = await readFile(join(target, 'gridzebra.yaml'), 'utf8')
+    assert.equal(pulled, PUBLISHED_PROTOCOL)
+  })
+})
