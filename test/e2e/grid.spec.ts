@@ -152,4 +152,32 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     const pulled = await readFile(join(target, 'gridzebra.yaml'), 'utf8')
     assert.equal(pulled, PUBLISHED_PROTOCOL)
   })
+
+  it('runs the same evaluation ordered from A and then from B once, on C where model and dataset are', async () => {
+    const B = testbed!.nodes[1]
+    const counter = join(work, 'evaluations-run')
+    const model = join(work, 'lenet')
+    await mkdir(model)
+    await writeFile(join(model, 'evaluate'), `echo "$PAIP_EVAL_CRITERIA" >> ${counter}\necho '{"accuracy": 0.9, "files": '$(ls "$1" | wc -l)'}' > "$2/result.json"\n`)
+    ok(await cli(C, ['models', 'add', model, '--name', 'lenet', '--framework', 'sklearn', '--task', 'image-classification', '--json']), 'models add on C')
+
+    const first = ok(await cli(A, ['eval', 'lenet', '#mnist', '--criteria', 'accuracy', '--json']), 'eval on A').json()
+    assert.equal(first.cached, false)
+    assert.equal(first.node, C.peerId)
+    let result: any
+    await until(async () => {
+      const run = await cli(B, ['eval', 'results', first.key, '--json'])
+      result = run.code === 0 ? run.json() : undefined
+      return result?.state === 'succeeded' || result?.state === 'failed'
+    }, 30_000, 'B to read the evaluation\'s result')
+    assert.equal(result.state, 'succeeded', JSON.stringify(result))
+    assert.deepEqual(result.metrics, { accuracy: 0.9, files: 2 })
+    assert.equal(result.publisher, C.peerId)
+
+    const second = ok(await cli(B, ['eval', 'lenet', '#mnist', '--criteria', 'accuracy', '--json']), 'eval on B').json()
+    assert.equal(second.cached, true)
+    assert.equal(second.key, first.key)
+    const runs = (await readFile(counter, 'utf8')).split('\n').filter(l => l !== '')
+    assert.deepEqual(runs, ['accuracy'])
+  })
 })
