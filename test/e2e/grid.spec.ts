@@ -54,6 +54,7 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   let A: TestbedNode
   let C: TestbedNode
   let D: TestbedNode
+  let jobId: string | undefined
 
   /** `paip <args> --api <node>` as a user of that node's home, in `cwd`. */
   async function cli (node: TestbedNode, args: string[], cwd = work, extra: Record<string, string> = {}, readSecret?: (prompt: string) => Promise<string>): Promise<CliRun> {
@@ -63,6 +64,11 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
       ...(readSecret == null ? {} : { readSecret }),
       signal: AbortSignal.timeout(30_000)
     })
+  }
+
+  /** `paip <args>` with only `PAIP_HOME` set: the CLI must find the node from its home. */
+  async function local (node: TestbedNode, args: string[]): Promise<CliRun> {
+    return paip(args, { env: { PAIP_HOME: node.home }, cwd: work, signal: AbortSignal.timeout(30_000) })
   }
 
   function ok (run: CliRun, what: string): CliRun {
@@ -108,6 +114,7 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     const submitted = ok(await cli(A, ['run', 'list.yaml', '--dataset', '#mnist', '--json']), 'run on A').json()
     assert.equal(submitted.node, C.peerId, 'the job goes to the node holding the dataset')
     const id: string = submitted.job.id
+    jobId = id
 
     let job: any
     await until(async () => {
@@ -179,5 +186,24 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     assert.equal(second.key, first.key)
     const runs = (await readFile(counter, 'utf8')).split('\n').filter(l => l !== '')
     assert.deepEqual(runs, ['accuracy'])
+  })
+
+  it('finds the local node from PAIP_HOME alone (no --api): its ID, its datasets, the jobs it ran', async () => {
+    for (const node of testbed!.nodes) {
+      assert.equal(ok(await local(node, ['id', '--json']), `id on ${node.index}`).json().peerId, node.peerId)
+    }
+    const datasets = ok(await local(C, ['datasets', 'list', '--json']), 'datasets list on C').json()
+    assert.ok(JSON.stringify(datasets).includes('"digits"'), JSON.stringify(datasets))
+    assert.ok(jobId != null, 'the job test ran')
+    const status = ok(await local(C, ['jobs', 'status', jobId, '--json']), 'jobs status on C').json()
+    assert.equal(status.state, 'succeeded')
+    assert.equal(status.node, C.peerId)
+    const found = ok(await local(D, ['datasets', 'search', '#mnist', '--json']), 'datasets search on D').json()
+    assert.ok(found.some((r: any) => r.node?.peerId === C.peerId), JSON.stringify(found))
+  })
+
+  it('stops every node cleanly (exit code 0) with all components running', async () => {
+    const codes = await Promise.all(testbed!.nodes.map(async n => await n.stop()))
+    assert.deepEqual(codes, testbed!.nodes.map(() => 0), testbed!.nodes.map(n => n.log()).join('\n---\n'))
   })
 })
