@@ -202,6 +202,22 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     assert.ok(found.some((r: any) => r.node?.peerId === C.peerId), JSON.stringify(found))
   })
 
+  it('keeps datasets, jobs, users and published protocols across restarts of C and A', async () => {
+    await C.restart()
+    await A.restart()
+    assert.ok(jobId != null, 'the job test ran')
+    assert.equal(ok(await cli(C, ['jobs', 'status', jobId, '--json']), 'jobs status on C after restart').json().state, 'succeeded')
+    await until(async () => {
+      const results = ok(await cli(A, ['datasets', 'search', '#mnist', '--json']), 'datasets search on A after restarts').json()
+      return results.some((r: any) => r.node?.peerId === C.peerId)
+    }, 30_000, 'A to find C\'s dataset again after both restarted')
+    await A.client.post('/repo/auth/alice', { password: 'correct horse' })
+    await until(async () => {
+      const hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D after A restarted').json().results
+      return hits.some((h: any) => h.name === 'gridzebra')
+    }, 30_000, 'D to find the protocol after its publisher restarted')
+  })
+
   it('stops every node cleanly (exit code 0) with all components running', async () => {
     const codes = await Promise.all(testbed!.nodes.map(async n => await n.stop()))
     assert.deepEqual(codes, testbed!.nodes.map(() => 0), testbed!.nodes.map(n => n.log()).join('\n---\n'))
