@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJobs } from '../../src/jobs/index.js'
 import { waitFor } from '../fixtures/hosts.js'
-import { alive, workspace } from './fixtures.js'
+import { alive, readPid, workspace } from './fixtures.js'
 import type { Jobs } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
 
@@ -36,7 +36,7 @@ describe('jobs: a node killed with SIGKILL', function () {
       node.kill('SIGKILL')
     }
     await new Promise(resolve => node.once('exit', resolve))
-    childPid = Number((await fs.readFile(path.join(ws.dir, 'child.pid'), 'utf8')).trim())
+    childPid = await readPid(path.join(ws.dir, 'child.pid'))
     assert.ok(alive(childPid), 'the job\'s child outlives the killed node')
 
     await ws.db.open()

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -90,7 +91,22 @@ export async function collect (source: AsyncIterable<Uint8Array>): Promise<strin
 
 /** True while a process with this pid exists. */
 export function alive (pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
+  // pid 0 would signal our own process group: a pid file read before it was written
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a process ID: ${pid}`)
+  try { process.kill(pid, 0) } catch { return false }
+  // a killed process whose parent is gone stays a zombie until someone reaps it: it is dead
+  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return true }
+}
+
+/** Reads a pid file once the job has written it whole (a number and its newline). */
+export async function readPid (file: string, ms = 10_000): Promise<number> {
+  const end = Date.now() + ms
+  for (;;) {
+    const text = await fs.readFile(file, 'utf8').catch(() => '')
+    if (/^\d+\n$/.test(text)) return Number(text.trim())
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for a pid in ${file}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
 }
 
 /** Like startHosts, but keeps each host's private key (to sign records as that node). */

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
 import { waitFor } from '../fixtures/hosts.js'
-import { alive, collect, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
+import { alive, collect, localDataset, protocolYaml, readPid, resolverOf, workspace } from './fixtures.js'
 import type { Jobs, JobsInit, Job } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
 
@@ -96,7 +96,7 @@ describe('jobs runner', function () {
     await jobs.submit({ id: 'forker', protocol: protocolYaml([`sleep 300 & echo $! > ${pidFile}`]) }, { peer: SELF })
     const done = await finished('forker')
     assert.equal(done.state, 'succeeded', done.reason)
-    const pid = Number((await fs.readFile(pidFile, 'utf8')).trim())
+    const pid = await readPid(pidFile)
     await waitFor(() => !alive(pid), 5000, 'the forked child to be killed')
   })
 
@@ -104,8 +104,7 @@ describe('jobs runner', function () {
     await open()
     const pidFile = path.join(ws.dir, 'child.pid')
     await jobs.submit({ id: 'to-cancel', protocol: protocolYaml([`sleep 300 & echo $! > ${pidFile}; sleep 300`]) }, { peer: SELF })
-    await waitFor(async () => fs.access(pidFile).then(() => true, () => false), 10_000, 'the job to fork')
-    const pid = Number((await fs.readFile(pidFile, 'utf8')).trim())
+    const pid = await readPid(pidFile)
     assert.ok(alive(pid))
     const job = await jobs.cancel('to-cancel')
     assert.equal(job.state, 'cancelled')
