@@ -12,6 +12,17 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Default deadline of one request/response exchange on a paip stream protocol. */
 export const RPC_TIMEOUT = 10 * second
 
+/**
+ * Concurrent ping streams per connection. libp2p's connection monitor pings every connection
+ * every 10 s and aborts the connection when that ping fails; kad-dht pings new contacts before
+ * adding them and old ones before evicting them. With the ping protocol's defaults (1 outbound,
+ * 2 inbound) the second ping fails with TooManyOutboundProtocolStreamsError and the monitor
+ * drops the connection with all the DHT queries on it.
+ */
+export const PING_MAX_OUTBOUND_STREAMS = 4
+/** Room for a remote's monitor and DHT pings at once (twice its outbound allowance). */
+export const PING_MAX_INBOUND_STREAMS = 8
+
 /** Provider records are valid this long on the nodes that store them... */
 export const PROVIDE_VALIDITY = 48 * hour
 /** ...are checked this often... */

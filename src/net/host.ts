@@ -91,7 +91,11 @@ export async function createHost (init: HostInit): Promise<Host> {
     logger: init.logger,
     services: {
       identify: identify(),
-      ping: ping(),
+      // libp2p's connection monitor and kad-dht (checking a contact before adding or evicting
+      // it) ping over the same connection at once; with the ping protocol's default of one
+      // outbound stream the monitor's ping fails and it aborts the connection, killing every
+      // DHT query in flight on it
+      ping: ping({ maxOutboundStreams: C.PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: C.PING_MAX_INBOUND_STREAMS }),
       dht: kadDHT({
         protocol: C.DHT_PROTOCOL,
         clientMode: false,

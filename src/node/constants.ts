@@ -21,5 +21,11 @@ export const DIAL_TIMEOUT = 10 * second
 export const JOIN_ENOUGH_PEERS = 20
 /** First pause between join lookups; doubles up to the self-query interval while nothing changes. */
 export const JOIN_INTERVAL = second
+/**
+ * Longest pause between join lookups while the table is short of `JOIN_ENOUGH_PEERS` (a grid
+ * smaller than that never gets there). Not the self-query interval: testbeds shorten that one,
+ * and a lookup a second from every node of a 25-node testbed starves 2 cores.
+ */
+export const JOIN_MAX_INTERVAL = 30 * second
 /** Deadline of one join lookup. */
 export const JOIN_LOOKUP_TIMEOUT = 10 * second
