@@ -8,7 +8,7 @@ import { createBlobStore } from '../storage/blobs.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
-import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT } from './constants.js'
+import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
 import { runJoiner } from './join.js'
 import { handleRtt } from './rtt.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
@@ -171,7 +171,7 @@ export function createNode (init: NodeInit): Node {
     void runJoiner(host, {
       enough: JOIN_ENOUGH_PEERS,
       interval: JOIN_INTERVAL,
-      maxInterval: config.network.querySelfInterval,
+      maxInterval: JOIN_MAX_INTERVAL,
       timeout: JOIN_LOOKUP_TIMEOUT,
       signal: shutdown.signal,
       log: logger.forComponent('paip:node:join')

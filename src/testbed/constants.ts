@@ -4,7 +4,5 @@ const second = 1000
 export const START_TIMEOUT = 30 * second
 /** Longest a daemon may take to exit after SIGTERM before it is killed. */
 export const STOP_TIMEOUT = 10 * second
-/** DHT self-query interval of testbed nodes (fast, so routing tables fill quickly). */
-export const TESTBED_QUERY_SELF_INTERVAL = second
 /** Lines of a daemon's stderr kept for error messages. */
 export const KEPT_LOG_LINES = 50
