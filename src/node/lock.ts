@@ -1,6 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises'
 import { NodeHomeBusyError } from './errors.js'
 import { homePath } from './home.js'
+import { isProcessAlive } from '../process-alive.js'
 
 export interface HomeLock {
   release: () => Promise<void>
@@ -29,19 +30,9 @@ export async function lockHome (home: string): Promise<HomeLock> {
       if (err.code !== 'EEXIST') throw err
     }
     const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10)
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new NodeHomeBusyError(home, pid)
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) throw new NodeHomeBusyError(home, pid)
     // stale: its process is gone
     await unlink(file).catch(() => {})
   }
   throw new NodeHomeBusyError(home)
-}
-
-function isAlive (pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
 }

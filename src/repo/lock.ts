@@ -2,6 +2,7 @@ import { link, readFile, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RepositoryBusyError } from './errors.js'
+import { isProcessAlive } from '../process-alive.js'
 
 export interface RepoLock {
   release: () => Promise<void>
@@ -73,15 +74,5 @@ async function readHolder (file: string): Promise<{ pid?: number, alive: boolean
   if (!Number.isInteger(pid) || pid <= 0) return { alive: false }
   // a lock from another host (a shared disk) is never presumed stale
   if (host != null && host !== '' && host !== hostname()) return { pid, alive: true }
-  return { pid, alive: isAlive(pid) }
-}
-
-function isAlive (pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
+  return { pid, alive: isProcessAlive(pid) }
 }
