@@ -1,3 +1,4 @@
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
@@ -20,5 +21,6 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
-  jobsRoutes
+  jobsRoutes,
+  dataRoutes
 ]
