@@ -7,6 +7,7 @@ import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
+import { userAdminRoutes } from './user-admin.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -21,6 +22,11 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
+<<<<<<< HEAD
   jobsRoutes,
   dataRoutes
+=======
+  userAdminRoutes,
+  jobsRoutes
+>>>>>>> main
 ]
