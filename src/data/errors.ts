@@ -14,13 +14,6 @@ export class DataNotFoundError extends PaipError {
   constructor (path: string) { super(`nothing at ${path}`, 'not-found', { path }) }
 }
 
-/** Another user's data space: only its owner and the node's admin may read or write it. */
-export class DataForbiddenError extends PaipError {
-  static name = 'DataForbiddenError'
-  name = 'DataForbiddenError'
-  constructor (path: string, user: string) { super(`${user} may not use ${path}: a data space belongs to its user (and the node's admin)`, 'forbidden', { path, user }) }
-}
-
 /** A file would not fit on the node's disk (or is over the node's size cap). */
 export class DataTooLargeError extends PaipError {
   static name = 'DataTooLargeError'

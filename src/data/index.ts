@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises'
 import { paipLogger } from '../logger.js'
 import { KEEP_FREE_BYTES, LIST_LIMIT } from './constants.js'
-import { DataForbiddenError, DataNotFoundError, DataTooLargeError } from './errors.js'
+import { DataNotFoundError, DataTooLargeError } from './errors.js'
+import { requireOwner } from '../users/roles.js'
+import type { Actor } from '../users/roles.js'
 import { dataKey, formatDataPath, parseDataPath } from './paths.js'
 import type { DataPath } from './paths.js'
 import type { BlobSource, BlobStore } from '../storage/blobs.js'
@@ -61,22 +63,22 @@ export interface PutDataOptions extends AbortOptions {
   onProgress?: (bytes: number) => void
 }
 
-/** `as` is the caller's user name (`admin` for the node's admin): owners and the admin only. */
+/** `as` is the caller: a space is its owner's and the node admin's only. */
 export interface DataSpace {
-  put: (path: DataPath, source: BlobSource, as: string, options?: PutDataOptions) => Promise<DataEntry>
-  stat: (path: DataPath, as: string) => Promise<DataEntry>
-  get: (path: DataPath, as: string, options?: AbortOptions) => Promise<{ entry: DataEntry, bytes: AsyncIterable<Uint8Array> }>
-  list: (path: DataPath, as: string) => Promise<DataListing>
+  put: (path: DataPath, source: BlobSource, as: Actor, options?: PutDataOptions) => Promise<DataEntry>
+  stat: (path: DataPath, as: Actor) => Promise<DataEntry>
+  get: (path: DataPath, as: Actor, options?: AbortOptions) => Promise<{ entry: DataEntry, bytes: AsyncIterable<Uint8Array> }>
+  list: (path: DataPath, as: Actor) => Promise<DataListing>
   /** Deletes a file, or with `recursive` everything under a collection or folder; answers what went. */
-  delete: (path: DataPath, as: string, options?: { recursive?: boolean }) => Promise<DataEntry[]>
+  delete: (path: DataPath, as: Actor, options?: { recursive?: boolean }) => Promise<DataEntry[]>
   /** Whether any stored file is this blob (blobs are shared by content). */
   usesBlob: (cid: string) => Promise<boolean>
   /** Every blob the data space holds. */
   blobs: () => Promise<Set<string>>
 }
 
-function checkOwner (path: DataPath, as: string): void {
-  if (as !== 'admin' && as !== path.user) throw new DataForbiddenError(formatDataPath(path), as)
+function checkOwner (path: DataPath, as: Actor): void {
+  requireOwner(as, path.user, formatDataPath(path), 'use')
 }
 
 async function getOrUndefined (db: DataDb, key: string): Promise<any> {

@@ -4,6 +4,7 @@ import { parseDataPath } from '../../data/index.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { UnauthorizedError } from '../errors.js'
 import type { DataSpace } from '../../data/index.js'
+import type { Principal } from '../auth.js'
 import type { ApiDeps, ApiRoute } from '../server.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
@@ -32,14 +33,14 @@ export function requestSignal (deps: ApiDeps, request: FastifyRequest, reply: Fa
 }
 
 /** `/api/v1/data/<user>/<collection>/<path>` (`.my` for the caller) → the data path and caller. */
-async function target (deps: ApiDeps, request: FastifyRequest, need: 'file' | 'any'): Promise<{ path: ReturnType<typeof parseDataPath>, as: string }> {
+async function target (deps: ApiDeps, request: FastifyRequest, need: 'file' | 'any'): Promise<{ path: ReturnType<typeof parseDataPath>, as: Principal }> {
   const principal = await deps.access.principalOf(request)
   if (principal == null) throw new UnauthorizedError('a data space is private: a token is required')
-  const as = principal.name
+  const as = principal
   const rest = String((request.params as Record<string, string>)['*'] ?? '')
   let decoded: string
   try { decoded = rest.split('/').map(s => decodeURIComponent(s)).join('/') } catch { decoded = rest }
-  return { path: parseDataPath('data://' + decoded, as, need), as }
+  return { path: parseDataPath('data://' + decoded, as.name, need), as }
 }
 
 const flag = (value: unknown): boolean => value === '' || value === '1' || value === 'true'

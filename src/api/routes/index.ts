@@ -22,11 +22,7 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
-<<<<<<< HEAD
+  userAdminRoutes,
   jobsRoutes,
   dataRoutes
-=======
-  userAdminRoutes,
-  jobsRoutes
->>>>>>> main
 ]
