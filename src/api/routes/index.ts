@@ -6,6 +6,7 @@ import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
+import { userAdminRoutes } from './user-admin.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -20,5 +21,6 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
+  userAdminRoutes,
   jobsRoutes
 ]
