@@ -90,16 +90,17 @@ describe('cli: login, logout and whoami in a real terminal (bin/paip in a pty)',
     await term.run(`mkdir -p ${work} && cd ${work}`)
     await symlink(join(ROOT, 'protocols'), join(work, 'protocols'))
     await term.run('paip marketplace remove home')
-    const steps = [
-      step(/^paip init experiments/),
-      step(/^cp \.\.\/protocols\/mnist\.yaml/),
-      step(/^paip marketplace add home/),
-      ...lines.filter(l => /^paip users add alice/.test(l))
-    ]
-    for (const command of steps) {
+    await node.client.delete('/api/v1/users/alice')
+    for (const command of [step(/^paip init experiments/), step(/^cp \.\.\/protocols\/mnist\.yaml/), step(/^paip marketplace add home/)]) {
       const { code, screen } = await term.run(command)
       assert.equal(code, 0, `${command}\n${screen}`)
     }
+    const add = await term.start(step(/^paip users add alice/))
+    await add.shows(/Password for alice: $/m)
+    await term.type(PASSWORD)
+    await add.shows(/Password for alice \(again\): $/m)
+    await term.type(PASSWORD)
+    assert.equal((await add.ended()).code, 0)
     const login = await term.start(step(/^paip login home --user alice/))
     await login.shows(/Password for alice at home: $/m)
     await term.type(PASSWORD)
