@@ -1,3 +1,4 @@
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
@@ -22,5 +23,6 @@ export const ROUTES: readonly ApiRoute[] = [
   repoRoutes,
   userRoutes,
   userAdminRoutes,
-  jobsRoutes
+  jobsRoutes,
+  dataRoutes
 ]
