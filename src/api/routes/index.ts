@@ -4,6 +4,7 @@ import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
 import type { ApiRoute } from '../server.js'
@@ -20,5 +21,6 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
-  jobsRoutes
+  jobsRoutes,
+  portalRoutes
 ]
