@@ -6,6 +6,7 @@ import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
 import type { ComponentEntry, RecordNamespaces } from './components.js'
+import type { Role } from '../users/index.js'
 
 /**
  * The components a node runs, built in this order after libp2p is created and stopped in
@@ -35,6 +36,8 @@ export function defaultComponents (): ComponentEntry[] {
           blobs: c.blobs,
           catalog: c.catalog,
           logger: c.logger,
+          // running jobs needs the `run` role (the admin holds every role)
+          users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) },
           protocols: marketplaceProtocols(c.marketplace)
         }, {
           slots: c.config.jobs.slots,

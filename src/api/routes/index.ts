@@ -7,6 +7,7 @@ import { nodeRoutes } from './node.js'
 import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
+import { userAdminRoutes } from './user-admin.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -21,6 +22,7 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
+  userAdminRoutes,
   jobsRoutes,
   portalRoutes
 ]

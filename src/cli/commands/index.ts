@@ -16,7 +16,8 @@ const GROUPS: Record<string, Group> = {
   datasets: async () => import('./datasets/index.js'),
   models: async () => import('./models/index.js'),
   jobs: async () => import('./jobs/index.js'),
-  marketplace: async () => import('./marketplace/index.js')
+  marketplace: async () => import('./marketplace/index.js'),
+  users: async () => import('./users/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */
