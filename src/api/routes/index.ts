@@ -1,3 +1,4 @@
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
@@ -16,6 +17,7 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
@@ -24,5 +26,5 @@ export const ROUTES: readonly ApiRoute[] = [
   userRoutes,
   userAdminRoutes,
   jobsRoutes,
-  portalRoutes
+  dataRoutes
 ]
