@@ -1,5 +1,6 @@
 import type { Authenticator } from '../api/auth.js'
 import type { Catalog } from '../catalog/index.js'
+import type { DataSpace } from '../data/index.js'
 import type { Evaluations } from '../jobs/eval/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
@@ -40,6 +41,8 @@ export interface CoreComponents {
  */
 export interface NodeComponents extends CoreComponents {
   catalog: Catalog
+  /** Users' files under data://<user>/<collection>/<path>. */
+  data: DataSpace
   users: Users
   marketplace: Marketplace
   jobs: Jobs

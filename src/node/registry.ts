@@ -1,4 +1,5 @@
 import { createCatalog } from '../catalog/index.js'
+import { createDataSpace } from '../data/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
 import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
 import { marketplaceEntries } from '../marketplace/node.js'
@@ -21,6 +22,10 @@ export function defaultComponents (): ComponentEntry[] {
     component({
       name: 'catalog',
       create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
+    }),
+    component({
+      name: 'data',
+      create: c => createDataSpace({ db: sublevel(c.db, 'data'), blobs: c.blobs, logger: c.logger })
     }),
     ...marketplaceEntries(),
     component({

@@ -1,9 +1,11 @@
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
 import { userAdminRoutes } from './user-admin.js'
@@ -15,6 +17,7 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
@@ -22,5 +25,6 @@ export const ROUTES: readonly ApiRoute[] = [
   repoRoutes,
   userRoutes,
   userAdminRoutes,
-  jobsRoutes
+  jobsRoutes,
+  dataRoutes
 ]

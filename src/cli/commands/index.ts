@@ -17,7 +17,8 @@ const GROUPS: Record<string, Group> = {
   models: async () => import('./models/index.js'),
   jobs: async () => import('./jobs/index.js'),
   marketplace: async () => import('./marketplace/index.js'),
-  users: async () => import('./users/index.js')
+  users: async () => import('./users/index.js'),
+  data: async () => import('./data/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */
