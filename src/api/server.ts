@@ -1,9 +1,11 @@
+import swagger from '@fastify/swagger'
 import fastify from 'fastify'
 import { isPaipError } from '../errors.js'
 import { createAccess } from './auth.js'
 import { KIND_STATUS } from './errors.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
 import { ROUTES } from './routes/index.js'
+import { VERSION } from '../version.js'
 import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
 import type { NodeComponents } from '../node/components.js'
@@ -62,11 +64,28 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  // before the routes: it collects every route's own schema into the OpenAPI document
+  await app.register(swagger, { openapi: OPENAPI_INFO })
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
   const deps: ApiDeps = { components, access }
   for (const route of init.routes ?? ROUTES) {
     await app.register(async scope => { await route(scope, deps) })
   }
   return app
+}
+
+/** The OpenAPI document's fixed parts; its paths come from the routes. */
+const OPENAPI_INFO = {
+  openapi: '3.0.3',
+  info: {
+    title: 'paip node API',
+    version: VERSION,
+    description: 'The HTTP API of a paip node: protocols (marketplace), datasets, models, jobs, users, the node and its peers. Writes take `Authorization: Bearer <token>`.'
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } }
+  }
 }
 
 function errorBody (name: string, kind: ErrorKind, message: string, details?: unknown): ErrorBody {

@@ -6,6 +6,7 @@ import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
 import { userAdminRoutes } from './user-admin.js'
@@ -17,6 +18,7 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,

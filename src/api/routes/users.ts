@@ -42,7 +42,8 @@ const userParams = {
  * - `PUT /repo/user/:user` `{ password }`: creates a user (the admin, or anyone when sign-up is open);
  * - `POST /repo/auth/:user` `{ password }`: a bearer token with its expiry (401 on a wrong
  *   password; repeated failures are slowed down);
- * - `DELETE /repo/auth`: revokes the bearer token the request carries.
+ * - `DELETE /repo/auth`: revokes the bearer token the request carries;
+ * - `GET /api/v1/whoami`: whom the request's token speaks for (`{ user: null }` without one).
  */
 export const userRoutes: ApiRoute = (app, { components, access }) => {
   app.put('/repo/user/:user', { schema: { body: passwordBody, params: userParams } }, async (request, reply) => {
@@ -74,5 +75,11 @@ export const userRoutes: ApiRoute = (app, { components, access }) => {
     if (request.principal?.kind !== 'user') throw new InvalidArgumentError('only user tokens can be revoked (the admin token is the home\'s `token` file)')
     await usersOf(components).revoke(match[1])
     return { revoked: true }
+  })
+
+  app.get('/api/v1/whoami', async request => {
+    const principal = await access.principalOf(request)
+    if (principal == null) return { user: null, kind: 'anonymous' }
+    return { ...principal, user: principal.name }
   })
 }
