@@ -10,6 +10,7 @@ type Group = () => Promise<{ register: (program: Command, action: Action) => voi
  */
 const GROUPS: Record<string, Group> = {
   node: async () => import('./node/index.js'),
+  serve: async () => import('./serve/index.js'),
   config: async () => import('./config/index.js'),
   validate: async () => import('./validate/index.js'),
   repo: async () => import('./repo/index.js'),
@@ -19,7 +20,7 @@ const GROUPS: Record<string, Group> = {
   marketplace: async () => import('./marketplace/index.js'),
   users: async () => import('./users/index.js'),
   data: async () => import('./data/index.js'),
-  serve: async () => import('./serve/index.js')
+  algo: async () => import('./algo/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */
