@@ -1,3 +1,4 @@
+import { algorithmRoutes } from './algorithms.js'
 import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
@@ -26,5 +27,6 @@ export const ROUTES: readonly ApiRoute[] = [
   userRoutes,
   userAdminRoutes,
   jobsRoutes,
-  dataRoutes
+  dataRoutes,
+  algorithmRoutes
 ]
