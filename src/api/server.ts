@@ -10,7 +10,7 @@ import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
 import type { NodeComponents } from '../node/components.js'
 import type { ErrorKind } from '../errors.js'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 
 /** What every route plugin gets besides the fastify instance. */
 export interface ApiDeps {
@@ -32,6 +32,8 @@ export interface ApiServerInit {
   bodyLimit?: number
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
+  /** Runs before every route (added before the routes, so it reaches all of them). */
+  onRequest?: (request: FastifyRequest) => Promise<void>
 }
 
 export type ApiServer = FastifyInstance
@@ -64,6 +66,7 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
