@@ -10,7 +10,7 @@ export const PROTOCOL_NAMESPACE = 'paip-protocol'
  * exact matches). Query words shorter than PREFIX_LENGTH match whole keywords only.
  */
 export const PROTOCOL_PREFIX_NAMESPACE = 'paip-protocol-prefix'
-export const PREFIX_LENGTH = 3
+export const PREFIX_LENGTH = 4
 /** Stream protocols. */
 export const SEARCH_PROTOCOL = '/paip/market-search/1.0.0'
 export const FETCH_PROTOCOL = '/paip/market-fetch/1.0.0'

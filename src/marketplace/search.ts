@@ -12,6 +12,7 @@ import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
 import type { RecordNamespace } from '../net/records.js'
 import type { Host } from '../net/host.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 export interface SearchHit {
   publisher: string
@@ -179,12 +180,7 @@ export async function * searchNetwork (ctx: NetworkSearchContext, words: string[
     }
   })
 
-  // the providers of each word, and of each longer word's prefix key (prefix matches)
-  const keys = [
-    ...query.map(word => ({ word, cid: keywordCid(C.PROTOCOL_NAMESPACE, word) })),
-    ...[...new Set(query.map(prefixKeyOf).filter(p => p != null))].map(prefix => ({ word: `${prefix}*`, cid: keywordCid(C.PROTOCOL_PREFIX_NAMESPACE, prefix) }))
-  ]
-  const lookups = keys.map(async ({ word, cid }) => {
+  const lookup = async (word: string, cid: CID): Promise<void> => {
     try {
       for await (const event of ctx.host.services.dht.findProviders(cid, { signal })) {
         if (event.name !== 'PROVIDER') continue
@@ -199,7 +195,16 @@ export async function * searchNetwork (ctx: NetworkSearchContext, words: string[
     } catch (err: any) {
       ctx.log('search: provider lookup for "%s" ended: %s', word, err?.message)
     }
-  })
+  }
+
+  // the providers of each word first; then, with what time is left, those of the prefix keys
+  // of the longer words (prefix matches rank below exact ones anyway)
+  const prefixes = [...new Set(query.map(prefixKeyOf).filter(p => p != null))]
+  const lookups = [(async () => {
+    await Promise.allSettled(query.map(async word => { await lookup(word, keywordCid(C.PROTOCOL_NAMESPACE, word)) }))
+    if (signal.aborted) return
+    await Promise.allSettled(prefixes.map(async prefix => { await lookup(`${prefix}*`, keywordCid(C.PROTOCOL_PREFIX_NAMESPACE, prefix)) }))
+  })()]
 
   void (async () => {
     await Promise.allSettled(lookups)
