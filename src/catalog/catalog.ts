@@ -52,6 +52,8 @@ export interface AddOptions extends AbortOptions {
 
 export interface FetchOptions extends AbortOptions {
   onProgress?: (progress: FetchProgress) => void
+  /** Known holders (peer IDs) to fetch from, instead of looking the holders up on the DHT. */
+  from?: string[]
 }
 
 export interface ResolvedEntry {
@@ -177,7 +179,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const results = await search(kind, byCid ? [] : [ref], {
       signal: options.signal,
       remoteOnly: true,
-      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined
+      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined,
+      ...(options.from == null ? {} : { peers: options.from })
     })
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)

@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { parseBlobCid } from '../storage/index.js'
 import { FIND_PROVIDERS_TIMEOUT, MAX_SEARCH_PEERS, PEER_QUERY_TIMEOUT } from './constants.js'
 import { matchedTerms } from './entries.js'
@@ -34,6 +35,8 @@ export interface SearchOptions {
   remoteOnly?: boolean
   /** Also ask for entries with these manifest CIDs. */
   manifests?: string[]
+  /** Ask these peers (IDs) directly instead of looking the providers up on the DHT (known holders). */
+  peers?: string[]
 }
 
 /** Collects the providers of one key until the lookup ends or its deadline passes. */
@@ -110,7 +113,8 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
     const addresses = host.getMultiaddrs().map(a => a.toString())
     for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true })
   }
-  await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
+  if (options.peers != null) for (const peer of options.peers) ask(peerIdFromString(peer))
+  else await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
   options.signal?.throwIfAborted()
   await Promise.all(answers)
   options.signal?.throwIfAborted()

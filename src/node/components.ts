@@ -1,6 +1,7 @@
 import type { Authenticator } from '../api/auth.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Evaluations } from '../jobs/eval/index.js'
+import type { Fed } from '../fed/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
 import type { Users } from '../users/index.js'
@@ -44,6 +45,7 @@ export interface NodeComponents extends CoreComponents {
   marketplace: Marketplace
   jobs: Jobs
   evaluations: Evaluations
+  fed: Fed
 }
 
 /** DHT record validators and selectors, one pair per record namespace a component uses. */

@@ -1,4 +1,5 @@
 import { datasetRoutes } from './datasets.js'
+import { fedRoutes } from './fed.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
@@ -20,5 +21,6 @@ export const ROUTES: readonly ApiRoute[] = [
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
-  jobsRoutes
+  jobsRoutes,
+  fedRoutes
 ]
