@@ -1,14 +1,16 @@
+import swagger from '@fastify/swagger'
 import fastify from 'fastify'
 import { isPaipError } from '../errors.js'
 import { createAccess } from './auth.js'
 import { KIND_STATUS } from './errors.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
 import { ROUTES } from './routes/index.js'
+import { VERSION } from '../version.js'
 import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
 import type { NodeComponents } from '../node/components.js'
 import type { ErrorKind } from '../errors.js'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 
 /** What every route plugin gets besides the fastify instance. */
 export interface ApiDeps {
@@ -30,6 +32,8 @@ export interface ApiServerInit {
   bodyLimit?: number
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
+  /** Runs before every route (added before the routes, so it reaches all of them). */
+  onRequest?: (request: FastifyRequest) => Promise<void>
 }
 
 export type ApiServer = FastifyInstance
@@ -62,11 +66,29 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
+  // before the routes: it collects every route's own schema into the OpenAPI document
+  await app.register(swagger, { openapi: OPENAPI_INFO })
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
   const deps: ApiDeps = { components, access }
   for (const route of init.routes ?? ROUTES) {
     await app.register(async scope => { await route(scope, deps) })
   }
   return app
+}
+
+/** The OpenAPI document's fixed parts; its paths come from the routes. */
+const OPENAPI_INFO = {
+  openapi: '3.0.3',
+  info: {
+    title: 'paip node API',
+    version: VERSION,
+    description: 'The HTTP API of a paip node: protocols (marketplace), datasets, models, jobs, users, the node and its peers. Writes take `Authorization: Bearer <token>`.'
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } }
+  }
 }
 
 function errorBody (name: string, kind: ErrorKind, message: string, details?: unknown): ErrorBody {

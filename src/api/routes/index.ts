@@ -1,3 +1,5 @@
+import { algorithmRoutes } from './algorithms.js'
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { fedRoutes } from './fed.js'
 import { gridSearchRoutes } from './grid-search.js'
@@ -5,8 +7,10 @@ import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
+import { userAdminRoutes } from './user-admin.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -15,12 +19,16 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
+  userAdminRoutes,
   jobsRoutes,
+  dataRoutes,
+  algorithmRoutes,
   fedRoutes
 ]
