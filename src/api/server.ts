@@ -41,7 +41,7 @@ export type ApiServer = FastifyInstance
 /**
  * The node's HTTP API: every route file registered from one list, one error handler mapping
  * PaipError kinds to statuses with the body `{ error: { name, kind, message, details } }`.
- * `application/octet-stream` bodies are not parsed: `request.body` is the raw stream
+ * `application/octet-stream` and `application/x-tar` bodies are not parsed: `request.body` is the raw stream
  * (routes that take uploads set their own limit).
  */
 export async function createApiServer (components: NodeComponents, init: ApiServerInit = {}): Promise<ApiServer> {
@@ -55,7 +55,7 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
   const access = createAccess(components.authenticator, { private: init.private })
   app.decorateRequest('principal', undefined)
 
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => { done(null, payload) })
+  app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => { done(null, payload) })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, body } = errorResponse(err)

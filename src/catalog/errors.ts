@@ -92,3 +92,10 @@ export class InvalidManifestError extends PaipError {
   name = 'InvalidManifestError'
   constructor (message: string) { super(message, 'corrupt') }
 }
+
+/** An uploaded tree that cannot be stored as it is: an unsafe or repeated path, no files. */
+export class InvalidUploadError extends PaipError {
+  static name = 'InvalidUploadError'
+  name = 'InvalidUploadError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}
