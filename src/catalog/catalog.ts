@@ -4,7 +4,7 @@ import { parseTerms } from './entries.js'
 import { EntryExistsError, EntryNotFoundError } from './errors.js'
 import { chooseHolders, fetchEntryBlobs } from './fetch.js'
 import { entryKeys, nameKey } from './keys.js'
-import { decodeManifest, ingestFile, ingestPath, safeRelativePath, storeManifest } from './manifest.js'
+import { checkUploadName, decodeManifest, ingestFile, ingestPath, storeManifest } from './manifest.js'
 import { handleCatalogProtocols, unhandleCatalogProtocols } from './protocol.js'
 import { parseKind, validateMetadata } from './schema.js'
 import { searchGrid } from './search.js'
@@ -138,6 +138,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
 
   async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
     const metadata = validateMetadata(parseKind(kind), input)
+    if ('filename' in source) checkUploadName(source.filename)
     if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
     const cids = new Set<string>()
     try {
@@ -145,7 +146,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
       if ('path' in source) {
         result = await ingestPath(blobs, source.path, cids, options)
       } else {
-        const file = await ingestFile(blobs, source.stream, safeRelativePath(source.filename), cids, options)
+        const file = await ingestFile(blobs, source.stream, source.filename, cids, options)
         result = await storeManifest(blobs, [file], cids, options)
       }
       if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)

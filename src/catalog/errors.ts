@@ -90,3 +90,10 @@ export class InvalidManifestError extends PaipError {
   name = 'InvalidManifestError'
   constructor (message: string) { super(message, 'corrupt') }
 }
+
+/** An uploaded file's name that cannot name a file (empty, `.`, `..`, a path, control characters). */
+export class InvalidFileNameError extends PaipError {
+  static name = 'InvalidFileNameError'
+  name = 'InvalidFileNameError'
+  constructor (filename: string) { super(`not a file name: ${JSON.stringify(filename.slice(0, 100))} (one name, no "/", "\\\\", ".", ".." or control characters)`, 'invalid-input') }
+}
