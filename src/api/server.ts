@@ -1,4 +1,5 @@
 import { maxHeaderSize } from 'node:http'
+import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import fastify from 'fastify'
 import { PaipError, isPaipError } from '../errors.js'
@@ -6,6 +7,7 @@ import { createAccess } from './auth.js'
 import { KIND_STATUS } from './errors.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
 import { ROUTES } from './routes/index.js'
+import { VERSION } from '../version.js'
 import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
 import type { NodeComponents } from '../node/components.js'
@@ -51,7 +53,8 @@ const MAX_HEADER_BYTES = maxHeaderSize
  * which are always text, are coerced to the types their schemas name.
  */
 function validatorCompiler (): (route: { schema: any, httpPart?: string }) => (data: any) => any {
-  const options = { useDefaults: true, removeAdditional: true, allErrors: false } as const
+  // fastify's own defaults (allErrors off: a DoS otherwise), but for coercion of bodies
+  const options = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const
   const body = new Ajv({ ...options, coerceTypes: false })
   const text = new Ajv({ ...options, coerceTypes: 'array' })
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema)
@@ -99,11 +102,28 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  // before the routes: it collects every route's own schema into the OpenAPI document
+  await app.register(swagger, { openapi: OPENAPI_INFO })
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
   const deps: ApiDeps = { components, access }
   for (const route of init.routes ?? ROUTES) {
     await app.register(async scope => { await route(scope, deps) })
   }
   return app
+}
+
+/** The OpenAPI document's fixed parts; its paths come from the routes. */
+const OPENAPI_INFO = {
+  openapi: '3.0.3',
+  info: {
+    title: 'paip node API',
+    version: VERSION,
+    description: 'The HTTP API of a paip node: protocols (marketplace), datasets, models, jobs, users, the node and its peers. Writes take `Authorization: Bearer <token>`.'
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } }
+  }
 }
 
 function errorBody (name: string, kind: ErrorKind, message: string, details?: unknown): ErrorBody {

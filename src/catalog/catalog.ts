@@ -44,6 +44,8 @@ export interface CatalogInit {
 export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string }
 
 export interface AddOptions extends AbortOptions {
+  /** The user adding it (recorded as its owner; default: none, the admin's). */
+  owner?: string
   /** Refuse (storing nothing) a streamed file over this many bytes. */
   maxBytes?: number
   /** Bytes stored so far. */
@@ -51,6 +53,8 @@ export interface AddOptions extends AbortOptions {
 }
 
 export interface FetchOptions extends AbortOptions {
+  /** The user fetching it: the owner of the copy on this node. */
+  owner?: string
   onProgress?: (progress: FetchProgress) => void
 }
 
@@ -139,7 +143,12 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
     const metadata = validateMetadata(parseKind(kind), input)
     if ('filename' in source) checkUploadName(source.filename)
-    if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
+    const owner = options.owner == null ? {} : { owner: options.owner }
+    const taken = async (): Promise<void> => {
+      const existing = await store.get(kind, metadata.name)
+      if (existing != null) throw new EntryExistsError(kind, metadata.name, existing.owner ?? 'admin')
+    }
+    await taken()
     const cids = new Set<string>()
     try {
       let result: IngestResult
@@ -149,8 +158,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
         const file = await ingestFile(blobs, source.stream, source.filename, cids, options)
         result = await storeManifest(blobs, [file], cids, options)
       }
-      if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
-      return await register(entryOf(kind, metadata, { manifest: result.manifest, manifestCid: result.manifestCid.toString() }), result.cids)
+      await taken()
+      return await register(entryOf(kind, metadata, { manifest: result.manifest, manifestCid: result.manifestCid.toString() }, owner), result.cids)
     } catch (err) {
       await undo(cids)
       throw err
@@ -196,14 +205,19 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
       idleTimeout: init.fetchIdleTimeout,
       onProgress: options.onProgress
     })
-    const { kind: _k, manifest: _m, size, files, addedAt: _a, fetchedFrom: _f, ...metadata } = holders[0].entry
+    const { kind: _k, manifest: _m, size, files, addedAt: _a, fetchedFrom: _f, owner: _o, ...metadata } = holders[0].entry
     const checked = validateMetadata(kind, metadata)
     const existing = await store.get(kind, checked.name)
     if (existing != null) {
       if (existing.manifest === manifest) return existing
-      throw new EntryExistsError(kind, checked.name)
+      throw new EntryExistsError(kind, checked.name, existing.owner ?? 'admin')
     }
-    return register({ ...entryOf(kind, checked, { manifest: { version: 1, blockSize: 0, size, files: [] }, manifestCid: manifest }), files, fetchedFrom: holders[0].node.peerId }, cids)
+    return register({
+      ...entryOf(kind, checked, { manifest: { version: 1, blockSize: 0, size, files: [] }, manifestCid: manifest }),
+      files,
+      fetchedFrom: holders[0].node.peerId,
+      ...(options.owner == null ? {} : { owner: options.owner })
+    }, cids)
   }
 
   async function search (kind: EntryKind, terms: string[], options: SearchOptions = {}): Promise<SearchResult[]> {

@@ -60,7 +60,9 @@ export class EntryNotFoundError extends PaipError {
 export class EntryExistsError extends PaipError {
   static name = 'EntryExistsError'
   name = 'EntryExistsError'
-  constructor (readonly entryKind: string, readonly entryName: string) { super(`a ${entryKind} named ${JSON.stringify(entryName)} already exists with other content`, 'conflict', { kind: entryKind, name: entryName }) }
+  constructor (readonly entryKind: string, readonly entryName: string, readonly owner?: string) {
+    super(`a ${entryKind} named ${JSON.stringify(entryName)} already exists with other content${owner == null ? '' : ` (owned by ${owner})`}`, 'conflict', { kind: entryKind, name: entryName, ...(owner == null ? {} : { owner }) })
+  }
 }
 
 /** A name that matches several different datasets on the grid: use the manifest CID. */

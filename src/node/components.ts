@@ -1,4 +1,5 @@
 import type { Authenticator } from '../api/auth.js'
+import type { Algorithms } from '../algorithms/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { DataSpace } from '../data/index.js'
 import type { Evaluations } from '../jobs/eval/index.js'
@@ -47,6 +48,8 @@ export interface NodeComponents extends CoreComponents {
   marketplace: Marketplace
   jobs: Jobs
   evaluations: Evaluations
+  /** Published algorithms, called as jobs. */
+  algorithms: Algorithms
 }
 
 /** DHT record validators and selectors, one pair per record namespace a component uses. */

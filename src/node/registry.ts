@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { createAlgorithms } from '../algorithms/index.js'
 import { createCatalog } from '../catalog/index.js'
 import { createDataSpace } from '../data/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
@@ -6,7 +8,7 @@ import { marketplaceEntries } from '../marketplace/node.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
-import type { ComponentEntry, RecordNamespaces } from './components.js'
+import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
 import type { Role } from '../users/index.js'
 
 /**
@@ -43,7 +45,9 @@ export function defaultComponents (): ComponentEntry[] {
           logger: c.logger,
           // running jobs needs the `run` role (the admin holds every role)
           users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) },
-          protocols: marketplaceProtocols(c.marketplace)
+          protocols: marketplaceProtocols(c.marketplace),
+          // an algorithm call's code, data and payload (the algorithms component is built next)
+          content: { resolve: async (ref, options) => await (c as Partial<NodeComponents>).algorithms?.content.resolve(ref, options) }
         }, {
           slots: c.config.jobs.slots,
           timeLimit: c.config.jobs.timeLimit,
@@ -54,6 +58,13 @@ export function defaultComponents (): ComponentEntry[] {
           env: { PATH: process.env.PATH, LANG: process.env.LANG, TZ: process.env.TZ }
         })
       }
+    }),
+    component({
+      name: 'algorithms',
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, logger: c.logger }, {
+        dir: path.join(c.home, 'algorithms'),
+        allowPeers: c.config.algorithms.allowPeers
+      })
     }),
     component({
       name: 'evaluations',

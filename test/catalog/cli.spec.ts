@@ -48,7 +48,7 @@ describe('catalog: paip datasets and paip models', function () {
     assert.equal(entry.public, true)
     assert.equal(entry.files, 2)
     const listed = await run(['datasets', 'list'])
-    assert.match(listed.stdout, /^mnist {2}public/m)
+    assert.match(listed.stdout, /^mnist {2}admin {2}public/m, 'the list names the owner')
     const shown = await run(['datasets', 'show', 'mnist'])
     assert.match(shown.stdout, /train\.csv/)
   })

@@ -3,6 +3,7 @@ import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { errorResponse } from '../server.js'
+import { requireOwner } from '../../users/roles.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult } from '../../catalog/index.js'
 import type { ApiDeps, ApiRoute } from '../server.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -92,8 +93,9 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       return { ...resolved.entry, manifestFiles: resolved.manifest.files }
     })
 
-    app.post(base, { onRequest: access.requireWrite, bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
+    app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
       const catalog = catalogOf(deps)
+      const owner = request.principal?.name
       const signal = signalFor(deps, request, reply)
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
@@ -102,7 +104,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
         const metadata = parseMetadataParam(query.metadata)
         const filename = query.filename ?? (metadata as any)?.name
         if (typeof filename !== 'string' || filename === '') throw new InvalidArgumentError('an upload needs a `filename` query parameter')
-        entry = await catalog.add(kind, { stream: request.body as Readable, filename }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES })
+        entry = await catalog.add(kind, { stream: request.body as Readable, filename }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
       } else {
         // a path on the node's own disk: only its admin may name one
         await access.requireAdmin(request, reply)
@@ -110,7 +112,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
         if (body == null || typeof body.path !== 'string' || body.metadata == null || typeof body.metadata !== 'object') {
           throw new InvalidArgumentError('expected {"path": "<file or directory on the node>", "metadata": {...}} or an application/octet-stream upload')
         }
-        entry = await catalog.add(kind, { path: body.path }, body.metadata, { signal })
+        entry = await catalog.add(kind, { path: body.path }, body.metadata, { signal, owner })
       }
       void reply.status(201)
       return entry
@@ -118,7 +120,10 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.delete(`${base}/:ref`, { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      return catalogOf(deps).remove(kind, ref)
+      const catalog = catalogOf(deps)
+      const entry = await catalog.get(kind, ref)
+      if (request.principal != null) requireOwner(request.principal, entry.owner, `${kind} ${entry.name}`, 'delete')
+      return catalog.remove(kind, entry.name)
     })
 
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
@@ -127,20 +132,21 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       return searchAnswer(await catalogOf(deps).search(kind, body.query, { signal }))
     })
 
-    app.post(`${base}/fetch`, { onRequest: access.requireWrite, schema: { body: fetchBody } }, async (request, reply) => {
+    app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
       const catalog = catalogOf(deps)
       const signal = signalFor(deps, request, reply)
+      const owner = request.principal?.name
       if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
-        return catalog.fetch(kind, ref, { signal })
+        return catalog.fetch(kind, ref, { signal, owner })
       }
-      return streamFetch(reply, catalog, kind, ref, signal)
+      return streamFetch(reply, catalog, kind, ref, signal, owner)
     })
   }
 }
 
 /** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
-function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal): FastifyReply {
+function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal, owner?: string): FastifyReply {
   const out = new PassThrough()
   let last = 0
   const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
@@ -148,6 +154,7 @@ function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, re
     try {
       const entry = await catalog.fetch(kind, ref, {
         signal,
+        owner,
         onProgress: progress => {
           const now = Date.now()
           if (progress.phase === 'file' && now - last < 100) return

@@ -1,3 +1,4 @@
+import { algorithmRoutes } from './algorithms.js'
 import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
@@ -5,6 +6,7 @@ import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
 import { userAdminRoutes } from './user-admin.js'
@@ -16,6 +18,7 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
@@ -24,5 +27,6 @@ export const ROUTES: readonly ApiRoute[] = [
   userRoutes,
   userAdminRoutes,
   jobsRoutes,
-  dataRoutes
+  dataRoutes,
+  algorithmRoutes
 ]

@@ -2,10 +2,11 @@ import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { checkFilePath } from '../../marketplace/index.js'
+import { validateProtocol } from '../../protocol/index.js'
 import { BodyTooLargeError } from '../errors.js'
 import { errorResponse } from '../server.js'
 import type { Readable } from 'node:stream'
-import type { Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
+import type { HistoryResult, Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
 import type { NodeComponents } from '../../node/components.js'
 import type { ApiRoute } from '../server.js'
 import type { FastifyReply } from 'fastify'
@@ -57,6 +58,24 @@ export function pullJson (result: PullResult): unknown {
     versions: result.versions.map(v => ({ cid: v.cid, seq: v.seq, path: v.path, message: v.message, author: v.author, time: v.time, content: v.content })),
     records: result.versions.map(v => ({ cid: v.cid, bytes: b64(v.bytes) })),
     contents: [...contents].map(([cid, bytes]) => ({ cid, bytes }))
+  }
+}
+
+/** A history as the portal shows it: every version's text, the newest one's description. */
+export function historyJson (result: HistoryResult): unknown {
+  const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+  const newest = result.versions[0]
+  const doc: any = validateProtocol(newest.contentBytes).protocol
+  return {
+    publisher: result.publisher,
+    name: result.name,
+    file: result.file,
+    user: result.record?.value.user,
+    time: result.record?.time ?? newest.time,
+    keywords: result.record?.value.keywords ?? [],
+    description: typeof doc?.description === 'string' ? doc.description : (result.record?.value.description ?? ''),
+    holders: result.holders,
+    versions: result.versions.map(v => ({ cid: v.cid, seq: v.seq, message: v.message, author: v.author, time: v.time, content: text(v.contentBytes) }))
   }
 }
 
@@ -159,6 +178,13 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
     const signal = signalFor(components, reply, PULL_TIMEOUT)
     return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
+  })
+
+  app.get('/api/v1/marketplace/history', { onRequest: access.readAccess }, async (request, reply) => {
+    const { ref } = request.query as { ref?: string }
+    if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
+    const signal = signalFor(components, reply, PULL_TIMEOUT)
+    return historyJson(await marketplaceOf(components).history(ref, { signal }))
   })
 
   app.get('/api/v1/marketplace/publishers/:peer', { onRequest: access.readAccess }, async (request, reply) => {

@@ -18,7 +18,8 @@ const GROUPS: Record<string, Group> = {
   jobs: async () => import('./jobs/index.js'),
   marketplace: async () => import('./marketplace/index.js'),
   users: async () => import('./users/index.js'),
-  data: async () => import('./data/index.js')
+  data: async () => import('./data/index.js'),
+  algo: async () => import('./algo/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */
