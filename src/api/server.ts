@@ -12,7 +12,7 @@ import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
 import type { NodeComponents } from '../node/components.js'
 import type { ErrorKind } from '../errors.js'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 
 /** What every route plugin gets besides the fastify instance. */
 export interface ApiDeps {
@@ -41,6 +41,8 @@ export interface ApiServerInit {
   bodyLimit?: number
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
+  /** Runs before every route (added before the routes, so it reaches all of them). */
+  onRequest?: (request: FastifyRequest) => Promise<void>
   /** Told what the node's admin must act on (a full disk); the daemon prints it at the default level. */
   onWarning?: (message: string) => void
 }
@@ -65,7 +67,7 @@ export type ApiServer = FastifyInstance
 /**
  * The node's HTTP API: every route file registered from one list, one error handler mapping
  * PaipError kinds to statuses with the body `{ error: { name, kind, message, details } }`.
- * `application/octet-stream` bodies are not parsed: `request.body` is the raw stream
+ * `application/octet-stream` and `application/x-tar` bodies are not parsed: `request.body` is the raw stream
  * (routes that take uploads set their own limit).
  */
 export async function createApiServer (components: NodeComponents, init: ApiServerInit = {}): Promise<ApiServer> {
@@ -90,7 +92,7 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
   const access = createAccess(components.authenticator, { private: init.private })
   app.decorateRequest('principal', undefined)
 
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => { done(null, payload) })
+  app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => { done(null, payload) })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, body } = errorResponse(err)
@@ -102,6 +104,7 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())

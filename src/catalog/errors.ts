@@ -99,3 +99,10 @@ export class InvalidFileNameError extends PaipError {
   name = 'InvalidFileNameError'
   constructor (filename: string) { super(`not a file name: ${JSON.stringify(filename.slice(0, 100))} (one name, no "/", "\\\\", ".", ".." or control characters)`, 'invalid-input') }
 }
+
+/** An uploaded tree that cannot be stored as it is: an unsafe or repeated path, no files. */
+export class InvalidUploadError extends PaipError {
+  static name = 'InvalidUploadError'
+  name = 'InvalidUploadError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}

@@ -17,7 +17,7 @@ function Diff ({ from, to }) {
     </div>`
 }
 
-export function ProtocolPage ({ api, publisher, name }) {
+export function ProtocolPage ({ api, publisher, name, readOnly }) {
   const ref = publisher == null ? name : `${publisher}/${name}`
   const [data, setData] = useState()
   const [error, setError] = useState('')
@@ -42,13 +42,14 @@ export function ProtocolPage ({ api, publisher, name }) {
       <h1>${data.name}</h1>
       <p class="meta">
         ${data.user == null ? null : html`by <strong>${data.user}</strong> `}
-        ${data.publisher == null ? null : html`on node <code title=${data.publisher}>${short(data.publisher)}</code> · `}
-        <span class="nodes">${data.holders.length} node${data.holders.length === 1 ? '' : 's'} hold${data.holders.length === 1 ? 's' : ''} it</span> ·${' '}
+        ${data.publisher == null || readOnly ? null : html`on node <code title=${data.publisher}>${short(data.publisher)}</code> · `}
+        ${readOnly ? null : html`<span class="nodes">${data.holders.length} node${data.holders.length === 1 ? '' : 's'} hold${data.holders.length === 1 ? 's' : ''} it</span> · `}
         ${versions.length} version${versions.length === 1 ? '' : 's'} · ${data.file} · updated ${when(data.time)}
       </p>
       <div class="copies">
-        <${CopyLine} text=${`paip pull ${full}`} />
-        <${CopyLine} text=${`paip run ${full}`} />
+        ${readOnly
+          ? html`<${CopyLine} text=${`paip run ${data.file}`} /><${CopyLine} text=${`paip push ${data.file}`} />`
+          : html`<${CopyLine} text=${`paip pull ${full}`} /><${CopyLine} text=${`paip run ${full}`} />`}
       </div>
       <section class="description" aria-label="description">${markdown(data.description)}</section>
       <section>

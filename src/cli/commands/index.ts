@@ -10,6 +10,7 @@ type Group = () => Promise<{ register: (program: Command, action: Action) => voi
  */
 const GROUPS: Record<string, Group> = {
   node: async () => import('./node/index.js'),
+  serve: async () => import('./serve/index.js'),
   config: async () => import('./config/index.js'),
   validate: async () => import('./validate/index.js'),
   repo: async () => import('./repo/index.js'),
