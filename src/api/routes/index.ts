@@ -6,6 +6,7 @@ import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { openpaiRoutes } from './openpai.js'
 import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
@@ -19,6 +20,7 @@ import type { ApiRoute } from '../server.js'
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
   portalRoutes,
+  openpaiRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,

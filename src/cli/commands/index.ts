@@ -20,7 +20,8 @@ const GROUPS: Record<string, Group> = {
   marketplace: async () => import('./marketplace/index.js'),
   users: async () => import('./users/index.js'),
   data: async () => import('./data/index.js'),
-  algo: async () => import('./algo/index.js')
+  algo: async () => import('./algo/index.js'),
+  workflow: async () => import('./workflow/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */
