@@ -4,7 +4,7 @@ import { parseTerms } from './entries.js'
 import { EntryExistsError, EntryNotFoundError } from './errors.js'
 import { chooseHolders, fetchEntryBlobs } from './fetch.js'
 import { entryKeys, nameKey } from './keys.js'
-import { decodeManifest, ingestFile, ingestFiles, ingestPath, safeRelativePath, storeManifest } from './manifest.js'
+import { checkUploadName, decodeManifest, ingestFile, ingestFiles, ingestPath, storeManifest } from './manifest.js'
 import { handleCatalogProtocols, unhandleCatalogProtocols } from './protocol.js'
 import { parseKind, validateMetadata } from './schema.js'
 import { searchGrid } from './search.js'
@@ -147,6 +147,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
 
   async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
     const metadata = validateMetadata(parseKind(kind), input)
+    if ('filename' in source) checkUploadName(source.filename)
     const owner = options.owner == null ? {} : { owner: options.owner }
     const taken = async (): Promise<void> => {
       const existing = await store.get(kind, metadata.name)
@@ -161,7 +162,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
       } else if ('files' in source) {
         result = await ingestFiles(blobs, source.files, cids, options)
       } else {
-        const file = await ingestFile(blobs, source.stream, safeRelativePath(source.filename), cids, options)
+        const file = await ingestFile(blobs, source.stream, source.filename, cids, options)
         result = await storeManifest(blobs, [file], cids, options)
       }
       await taken()
