@@ -90,9 +90,10 @@ function decodeBundle (value: any): VersionBundle {
 async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
+  // not destroyed when over the cap: the server reads and drops the rest, so the client gets the 413
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
     size += chunk.length
-    if (size > max) { stream.destroy(); throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`) }
+    if (size > max) throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`)
     chunks.push(chunk)
   }
   return new Uint8Array(Buffer.concat(chunks))
@@ -127,7 +128,8 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
-    const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
+    // the router decoded the path once already: decoding again would turn `a%25` into `a%`, then fail
+    const file = checkFilePath((request.params as any)['*'] ?? '')
     const user = request.principal?.name ?? 'anonymous'
     const signal = signalFor(components, reply, 30 * second)
     const body: any = request.body
@@ -139,6 +141,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       result = await marketplaceOf(components).publish({ user, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
+      if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
       result = await marketplaceOf(components).publish({ user, file, content }, { signal })
     }
@@ -147,7 +150,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   })
 
   app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
-    const ref = decodeURIComponent((request.params as any)['*'] ?? '')
+    const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher } = request.query as { publisher?: string }
     const { entry, content } = await marketplaceOf(components).readFile(ref, publisher)
