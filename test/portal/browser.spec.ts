@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
+import { createApiClient } from '../../src/api/client.js'
+import { protocolYaml as jobProtocol } from '../jobs/fixtures.js'
 import { launchBrowser, newPage } from '../fixtures/browser.js'
 import { startNode } from '../fixtures/daemon.js'
 import { until } from '../fixtures/wait.js'
@@ -81,6 +83,63 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     // the same version on both sides: nothing changed
     await page.locator('select[name="from"]').selectOption({ index: 0 })
     await page.getByText('These versions have the same content.').waitFor()
+    await page.context().close()
+  })
+
+  it('publishes in the browser on one node with live validation, and another node\'s browser finds it', async () => {
+    const [a, b] = nodes
+    await a.client.put('/repo/user/alice', { password: 'alice password' })
+    const page = await newPage(browser, errors)
+    await page.goto(a.url + '/#/login')
+    await page.getByLabel('User').fill('alice')
+    await page.getByLabel('Password').fill('alice password')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByText('signed in as').waitFor()
+    await page.getByRole('link', { name: 'Publish' }).click()
+    const editor = page.locator('textarea[name="protocol"]')
+    // a broken protocol: the problem is shown at its line and publishing is off
+    await editor.fill('protocolVersion: 2\nname: fashion-mnist\ntype: job\ntaskRoles:\n  train:\n    instances: many\n')
+    await page.locator('.y-problem').first().waitFor()
+    assert.ok(await page.getByRole('button', { name: 'Publish' }).isDisabled())
+    await shot(page, 'publish')
+    await editor.fill(new TextDecoder().decode(protocolYaml('fashion-mnist', 'Zalando **clothes** images')))
+    await page.locator('.validation .ok').waitFor()
+    assert.equal(await page.locator('input[name="file"]').inputValue(), 'fashion-mnist.yaml')
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await page.getByRole('heading', { name: 'fashion-mnist', level: 1 }).waitFor()
+    assert.match(await page.locator('.protocol .meta').textContent() ?? '', /by alice/)
+    await page.context().close()
+
+    const other = await newPage(browser, errors)
+    await other.goto(b.url + '/')
+    await other.getByRole('searchbox').fill('zalando clothes')
+    await other.locator('.results .card', { hasText: 'fashion-mnist' }).getByRole('link').click()
+    await other.getByRole('heading', { name: 'fashion-mnist', level: 1 }).waitFor()
+    await other.context().close()
+  })
+
+  it('follows a job\'s log live, and cancels it', async () => {
+    const [a] = nodes
+    await a.client.put('/api/v1/users/alice/roles/run')
+    const { token } = await a.anonymous.post<any>('/repo/auth/alice', { password: 'alice password' })
+    const alice = createApiClient({ url: a.url, token })
+    const page = await newPage(browser, errors)
+    await page.goto(a.url + '/#/login')
+    await page.getByLabel('User').fill('alice')
+    await page.getByLabel('Password').fill('alice password')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByText('signed in as').waitFor()
+    // a job that prints a line, then another a few seconds later, then waits
+    await alice.post('/api/v1/jobs', { id: 'follow-me', protocol: jobProtocol(['echo first line', 'sleep 4', 'echo second line', 'sleep 60']) })
+    await page.goto(a.url + '/#/jobs')
+    await page.getByRole('link', { name: 'follow-me' }).click()
+    await page.locator('.log', { hasText: 'first line' }).waitFor()
+    // the same page, no reload: the second line arrives while the job still runs
+    await page.locator('.log', { hasText: 'second line' }).waitFor()
+    assert.equal((await alice.get<any>('/api/v1/jobs/follow-me')).job.state, 'running')
+    await shot(page, 'job')
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator('.job .meta', { hasText: 'cancelled' }).waitFor()
     await page.context().close()
   })
 

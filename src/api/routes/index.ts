@@ -7,6 +7,7 @@ import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
 import { openpaiRoutes } from './openpai.js'
+import { validateRoutes } from './validate.js'
 import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
@@ -21,6 +22,7 @@ export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
   portalRoutes,
   openpaiRoutes,
+  validateRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
