@@ -10,7 +10,8 @@ const ANONYMOUS_ACTIONS: Record<string, string> = {
   'PUT /repo/user/{user}': 'sign-up, when the node allows it (401 otherwise)',
   'POST /search': 'seed 002\'s grid search: a read of the catalogue',
   'POST /api/v1/datasets/search': 'a read of the catalogue',
-  'POST /api/v1/models/search': 'a read of the catalogue'
+  'POST /api/v1/models/search': 'a read of the catalogue',
+  'POST /api/v1/protocols/validate': 'checks the protocol in the body: nothing dialled, fetched or stored'
 }
 
 describe('api: anonymous callers may read, never make the node act for them', function () {
