@@ -46,6 +46,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'jobs.maxOutputBytes', type: 'integer', default: 1024 * 1024 * 1024, min: 0, env: 'PAIP_JOB_MAX_OUTPUT_BYTES', doc: 'Most bytes of output files collected from one job.' },
   { path: 'jobs.allowPeers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_PEERS', doc: 'Other nodes allowed to run jobs here: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
   { path: 'jobs.allowUsers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_USERS', doc: 'Local users (besides the admin) allowed to run jobs. Empty: every user of this node.' },
+  { path: 'algorithms.allowPeers', type: 'list', default: ['*'], env: 'PAIP_ALGORITHM_ALLOW_PEERS', doc: 'Other nodes allowed to call the public algorithms published here: peer IDs, or * for any node of the grid.' },
   { path: 'shutdownTimeout', type: 'integer', default: C.SHUTDOWN_TIMEOUT, min: 100, env: 'PAIP_SHUTDOWN_TIMEOUT', doc: 'Longest a clean stop may take (ms) before the daemon exits anyway.' }
 ]
 
@@ -74,6 +75,7 @@ export interface NodeConfig {
     allowPeers: string[]
     allowUsers: string[]
   }
+  algorithms: { allowPeers: string[] }
   shutdownTimeout: number
 }
 
