@@ -59,6 +59,8 @@ export interface FetchOptions extends AbortOptions {
   /** The user fetching it: the owner of the copy on this node. */
   owner?: string
   onProgress?: (progress: FetchProgress) => void
+  /** Known holders (peer IDs) to fetch from, instead of looking the holders up on the DHT. */
+  from?: string[]
 }
 
 export interface ResolvedEntry {
@@ -192,7 +194,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const results = await search(kind, byCid ? [] : [ref], {
       signal: options.signal,
       remoteOnly: true,
-      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined
+      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined,
+      ...(options.from == null ? {} : { peers: options.from })
     })
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)
