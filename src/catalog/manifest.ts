@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cidOfBytes, parseBlobCid } from '../storage/index.js'
 import { BLOCK_BYTES, MAX_DEPTH, MAX_FILES } from './constants.js'
-import { InvalidManifestError, InvalidUploadError, PathNotFoundError, SpecialFileError, SymlinkOutsideError, TreeTooLargeError } from './errors.js'
+import { InvalidFileNameError, InvalidManifestError, InvalidUploadError, PathNotFoundError, SpecialFileError, SymlinkOutsideError, TreeTooLargeError } from './errors.js'
 import type { BlobStore } from '../storage/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -216,6 +216,13 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
 }
 
 /** Checks a relative path from a manifest: no absolute paths, no `..`, no empty parts. */
+/** The name of an uploaded file: one path segment a file can have. */
+export function checkUploadName (value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || value === '.' || value === '..' || Buffer.byteLength(value) > 255 || /[/\\\x00-\x1f\x7f]/.test(value)) throw new InvalidFileNameError(value)
+  return value
+}
+
 export function safeRelativePath (value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.length > 4096) throw new InvalidManifestError('manifest file path missing or too long')
   if (value.startsWith('/') || value.includes('\\') || value.includes('\0')) throw new InvalidManifestError(`unsafe path in manifest: ${value.slice(0, 100)}`)

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
@@ -111,7 +110,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
         const metadata = parseMetadataParam(query.metadata)
         const filename = query.filename ?? (metadata as any)?.name
         if (typeof filename !== 'string' || filename === '') throw new InvalidArgumentError('an upload needs a `filename` query parameter')
-        entry = await catalog.add(kind, { stream: request.body as Readable, filename: path.basename(filename) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
+        entry = await catalog.add(kind, { stream: request.body as Readable, filename }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
       } else {
         // a path on the node's own disk: only its admin may name one
         await access.requireAdmin(request, reply)

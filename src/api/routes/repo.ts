@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { checkFilePath } from '../../marketplace/index.js'
 import { validateProtocol } from '../../protocol/index.js'
+import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
 import { errorResponse } from '../server.js'
 import type { Readable } from 'node:stream'
@@ -90,9 +91,10 @@ function decodeBundle (value: any): VersionBundle {
 async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
+  // not destroyed when over the cap: the server reads and drops the rest, so the client gets the 413
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
     size += chunk.length
-    if (size > max) { stream.destroy(); throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`) }
+    if (size > max) throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`)
     chunks.push(chunk)
   }
   return new Uint8Array(Buffer.concat(chunks))
@@ -127,7 +129,8 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
-    const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
+    // the router decoded the path once already: decoding again would turn `a%25` into `a%`, then fail
+    const file = checkFilePath((request.params as any)['*'] ?? '')
     const user = request.principal?.name ?? 'anonymous'
     const signal = signalFor(components, reply, 30 * second)
     const body: any = request.body
@@ -139,6 +142,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       result = await marketplaceOf(components).publish({ user, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
+      if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
       result = await marketplaceOf(components).publish({ user, file, content }, { signal })
     }
@@ -147,7 +151,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   })
 
   app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
-    const ref = decodeURIComponent((request.params as any)['*'] ?? '')
+    const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher } = request.query as { publisher?: string }
     const { entry, content } = await marketplaceOf(components).readFile(ref, publisher)
@@ -170,7 +174,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     return streamSearch(reply, market, words, signal, timeout)
   })
 
-  app.get('/api/v1/marketplace/pull', { onRequest: access.readAccess }, async (request, reply) => {
+  app.get('/api/v1/marketplace/pull', { onRequest: requireToken(access, 'pulling (the node fetches, stores and provides it)') }, async (request, reply) => {
     const { ref, version } = request.query as { ref?: string, version?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
     const signal = signalFor(components, reply, PULL_TIMEOUT)
@@ -184,7 +188,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     return historyJson(await marketplaceOf(components).history(ref, { signal }))
   })
 
-  app.get('/api/v1/marketplace/publishers/:peer', { onRequest: access.readAccess }, async (request, reply) => {
+  app.get('/api/v1/marketplace/publishers/:peer', { onRequest: requireToken(access, 'asking a publisher (the node dials the peer named)') }, async (request, reply) => {
     const { peer } = request.params as { peer: string }
     const signal = signalFor(components, reply, 15 * second)
     try { peerIdFromString(peer) } catch { throw new InvalidArgumentError(`not a peer ID: ${peer.slice(0, 100)}`) }
