@@ -95,14 +95,41 @@ async function which (name: string, dirs: string): Promise<string | undefined> {
   return undefined
 }
 
-/** Whether a container engine works (`<engine> info` succeeds within 20 s); else the reason. */
-async function answers (engine: string): Promise<true | string> {
+/** Runs a command, to its end or 20 s: its exit code and the last line it printed. */
+async function probe (command: string, args: string[]): Promise<{ code: number, last: string }> {
   return await new Promise(resolve => {
-    execFile(engine, ['info'], { timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err == null) resolve(true)
-      else resolve((String(stderr).trim().split('\n').pop() ?? '') || err.message)
+    execFile(command, args, { timeout: 20_000 }, (err: any, stdout, stderr) => {
+      const last = `${String(stdout)}\n${String(stderr)}`.trim().split('\n').pop() ?? ''
+      resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : 1, last: last === '' && err != null ? err.message : last })
     })
   })
+}
+
+/**
+ * Whether a container engine can run containers: `<engine> info` answers (a docker CLI
+ * without its daemon does not) and, for podman, a container starts (on a host podman cannot
+ * drive, it fails before looking for the command): else the reason.
+ */
+async function answers (engine: string, dir: string): Promise<true | string> {
+  const version = await probe(engine, ['--version'])
+  if (version.code !== 0) return version.last
+  if (!/podman/i.test(version.last)) {
+    const info = await probe(engine, ['info'])
+    return info.code === 0 ? true : info.last
+  }
+  const empty = path.join(dir, 'probe-rootfs')
+  await fs.mkdir(empty, { recursive: true })
+  const run = await probe(engine, ['run', '--rm', '--network', 'none', '--rootfs', empty, '/paip-probe'])
+  return run.code === 127 ? true : `it cannot start a container: ${run.last}`
+}
+
+/** Engines asked already (several nodes in one process ask once). */
+const asked = new Map<string, Promise<true | string>>()
+
+async function answersOnce (engine: string, dir: string): Promise<true | string> {
+  let answer = asked.get(engine)
+  if (answer == null) { answer = answers(engine, dir); asked.set(engine, answer) }
+  return await answer
 }
 
 function num (r: Record<string, unknown> | undefined, key: string): number | undefined {
@@ -197,9 +224,9 @@ export function createRuntimes (init: RuntimesInit): Runtimes {
         for (const name of candidates) {
           const found = await which(name, dirs)
           if (found == null) continue
-          const answer = await answers(found)
+          const answer = await answersOnce(found, init.dir)
           if (answer === true) { engine = found; return }
-          engineProblem = `${found} info failed: ${answer}`
+          engineProblem = `${found}: ${answer}`
         }
       })()
       started = true
