@@ -7,7 +7,9 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
 COPY protocols ./protocols
-RUN npx tsc -p tsconfig.json
+COPY web ./web
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.json && node scripts/build-web.mjs
 RUN npm prune --omit=dev
 
 FROM node:24-slim

@@ -1,11 +1,15 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
+import { hasRole, isAdmin, requireRole } from '../users/roles.js'
 import { ForbiddenError, UnauthorizedError } from './errors.js'
+import type { Role } from '../users/roles.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** Who a request speaks for. */
 export interface Principal {
   kind: 'admin' | 'user'
   name: string
+  /** A user's roles (`publish`, `run`, `read`, `admin`); the admin token holds every role. */
+  roles?: readonly string[]
 }
 
 /**
@@ -69,8 +73,10 @@ export interface Access {
   requireWrite: PreHandler
   /** The admin token only. */
   requireAdmin: PreHandler
-  /** No token needed unless the node is private; a token given must be valid. */
+  /** No token needed unless the node is private (then a token with the `read` role); a token given must be valid. */
   readAccess: PreHandler
+  /** A valid token holding `role` (the admin holds every role); `action` says what for, in the 403. */
+  requireRole: (role: Role, action: string) => PreHandler
   /** The principal of a request, authenticating it if no preHandler did (undefined: anonymous). */
   principalOf: (request: FastifyRequest) => Promise<Principal | undefined>
 }
@@ -101,11 +107,18 @@ export function createAccess (authenticator: Authenticator, init: AccessInit = {
     async requireAdmin (request) {
       const principal = await principalOf(request)
       if (principal == null) throw new UnauthorizedError('the admin token is required: pass `Authorization: Bearer <token>` (the node home\'s `token` file)')
-      if (principal.kind !== 'admin') throw new ForbiddenError('only the node\'s admin may do that')
+      if (!isAdmin(principal)) throw new ForbiddenError('only the node\'s admin may do that')
     },
     async readAccess (request) {
       const principal = await principalOf(request)
-      if (principal == null && init.private === true) throw new UnauthorizedError('this node is private: a valid token is required to read')
+      if (init.private !== true) return
+      if (principal == null) throw new UnauthorizedError('this node is private: a valid token is required to read')
+      if (!hasRole(principal, 'read')) requireRole(principal, 'read', 'read on this private node')
+    },
+    requireRole: (role, action) => async request => {
+      const principal = await principalOf(request)
+      if (principal == null) throw new UnauthorizedError()
+      requireRole(principal, role, action)
     }
   }
 }

@@ -4,14 +4,14 @@ import { parseTerms } from './entries.js'
 import { EntryExistsError, EntryNotFoundError } from './errors.js'
 import { chooseHolders, fetchEntryBlobs } from './fetch.js'
 import { entryKeys, nameKey } from './keys.js'
-import { decodeManifest, ingestFile, ingestPath, safeRelativePath, storeManifest } from './manifest.js'
+import { checkUploadName, decodeManifest, ingestFile, ingestFiles, ingestPath, storeManifest } from './manifest.js'
 import { handleCatalogProtocols, unhandleCatalogProtocols } from './protocol.js'
 import { parseKind, validateMetadata } from './schema.js'
 import { searchGrid } from './search.js'
 import { CatalogStore } from './store.js'
 import type { BlobStore } from '../storage/index.js'
 import type { FetchProgress } from './fetch.js'
-import type { IngestResult, Manifest } from './manifest.js'
+import type { IngestResult, Manifest, UploadedFile } from './manifest.js'
 import type { EntryKind } from './schema.js'
 import type { SearchOptions, SearchResult } from './search.js'
 import type { CatalogDb, CatalogEntry } from './store.js'
@@ -40,10 +40,15 @@ export interface CatalogInit {
   fetchIdleTimeout?: number
 }
 
-/** What to add: a file or directory on this node, or one file's bytes as a stream (an upload). */
-export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string }
+/**
+ * What to add: a file or directory on this node, one file's bytes as a stream (an upload), or
+ * the files of a tree one after another (an uploaded directory).
+ */
+export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string } | { files: AsyncIterable<UploadedFile> }
 
 export interface AddOptions extends AbortOptions {
+  /** The user adding it (recorded as its owner; default: none, the admin's). */
+  owner?: string
   /** Refuse (storing nothing) a streamed file over this many bytes. */
   maxBytes?: number
   /** Bytes stored so far. */
@@ -51,6 +56,8 @@ export interface AddOptions extends AbortOptions {
 }
 
 export interface FetchOptions extends AbortOptions {
+  /** The user fetching it: the owner of the copy on this node. */
+  owner?: string
   onProgress?: (progress: FetchProgress) => void
 }
 
@@ -138,18 +145,26 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
 
   async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
     const metadata = validateMetadata(parseKind(kind), input)
-    if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
+    if ('filename' in source) checkUploadName(source.filename)
+    const owner = options.owner == null ? {} : { owner: options.owner }
+    const taken = async (): Promise<void> => {
+      const existing = await store.get(kind, metadata.name)
+      if (existing != null) throw new EntryExistsError(kind, metadata.name, existing.owner ?? 'admin')
+    }
+    await taken()
     const cids = new Set<string>()
     try {
       let result: IngestResult
       if ('path' in source) {
         result = await ingestPath(blobs, source.path, cids, options)
+      } else if ('files' in source) {
+        result = await ingestFiles(blobs, source.files, cids, options)
       } else {
-        const file = await ingestFile(blobs, source.stream, safeRelativePath(source.filename), cids, options)
+        const file = await ingestFile(blobs, source.stream, source.filename, cids, options)
         result = await storeManifest(blobs, [file], cids, options)
       }
-      if (await store.get(kind, metadata.name) != null) throw new EntryExistsError(kind, metadata.name)
-      return await register(entryOf(kind, metadata, { manifest: result.manifest, manifestCid: result.manifestCid.toString() }), result.cids)
+      await taken()
+      return await register(entryOf(kind, metadata, { manifest: result.manifest, manifestCid: result.manifestCid.toString() }, owner), result.cids)
     } catch (err) {
       await undo(cids)
       throw err
@@ -195,14 +210,19 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
       idleTimeout: init.fetchIdleTimeout,
       onProgress: options.onProgress
     })
-    const { kind: _k, manifest: _m, size, files, addedAt: _a, fetchedFrom: _f, ...metadata } = holders[0].entry
+    const { kind: _k, manifest: _m, size, files, addedAt: _a, fetchedFrom: _f, owner: _o, ...metadata } = holders[0].entry
     const checked = validateMetadata(kind, metadata)
     const existing = await store.get(kind, checked.name)
     if (existing != null) {
       if (existing.manifest === manifest) return existing
-      throw new EntryExistsError(kind, checked.name)
+      throw new EntryExistsError(kind, checked.name, existing.owner ?? 'admin')
     }
-    return register({ ...entryOf(kind, checked, { manifest: { version: 1, blockSize: 0, size, files: [] }, manifestCid: manifest }), files, fetchedFrom: holders[0].node.peerId }, cids)
+    return register({
+      ...entryOf(kind, checked, { manifest: { version: 1, blockSize: 0, size, files: [] }, manifestCid: manifest }),
+      files,
+      fetchedFrom: holders[0].node.peerId,
+      ...(options.owner == null ? {} : { owner: options.owner })
+    }, cids)
   }
 
   async function search (kind: EntryKind, terms: string[], options: SearchOptions = {}): Promise<SearchResult[]> {

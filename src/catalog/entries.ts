@@ -45,7 +45,7 @@ export function decodeQuery (value: unknown): CatalogQuery {
   return { kind, terms, manifests: manifests.map(String) }
 }
 
-const SYSTEM_FIELDS = ['kind', 'public', 'manifest', 'size', 'files', 'addedAt', 'fetchedFrom']
+const SYSTEM_FIELDS = ['kind', 'public', 'manifest', 'size', 'files', 'addedAt', 'fetchedFrom', 'owner']
 
 /** Checks an entry received from a peer. */
 export function decodeEntry (value: unknown): CatalogEntry {
@@ -58,7 +58,8 @@ export function decodeEntry (value: unknown): CatalogEntry {
   parseBlobCid(String(v.manifest))
   if (!Number.isSafeInteger(v.size) || v.size < 0 || !Number.isSafeInteger(v.files) || v.files < 0) throw new Error('bad entry size')
   if (typeof v.addedAt !== 'string' || v.addedAt.length > 64) throw new Error('bad entry date')
-  return { ...checked, kind, public: v.public === true, manifest: String(v.manifest), size: v.size, files: v.files, addedAt: v.addedAt } as CatalogEntry
+  if (v.owner != null && (typeof v.owner !== 'string' || v.owner.length > 128)) throw new Error('bad entry owner')
+  return { ...checked, kind, public: v.public === true, manifest: String(v.manifest), size: v.size, files: v.files, addedAt: v.addedAt, ...(v.owner == null ? {} : { owner: v.owner }) } as CatalogEntry
 }
 
 export function decodeEntries (value: unknown): CatalogEntry[] {

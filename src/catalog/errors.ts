@@ -60,7 +60,9 @@ export class EntryNotFoundError extends PaipError {
 export class EntryExistsError extends PaipError {
   static name = 'EntryExistsError'
   name = 'EntryExistsError'
-  constructor (readonly entryKind: string, readonly entryName: string) { super(`a ${entryKind} named ${JSON.stringify(entryName)} already exists with other content`, 'conflict', { kind: entryKind, name: entryName }) }
+  constructor (readonly entryKind: string, readonly entryName: string, readonly owner?: string) {
+    super(`a ${entryKind} named ${JSON.stringify(entryName)} already exists with other content${owner == null ? '' : ` (owned by ${owner})`}`, 'conflict', { kind: entryKind, name: entryName, ...(owner == null ? {} : { owner }) })
+  }
 }
 
 /** A name that matches several different datasets on the grid: use the manifest CID. */
@@ -89,4 +91,18 @@ export class InvalidManifestError extends PaipError {
   static name = 'InvalidManifestError'
   name = 'InvalidManifestError'
   constructor (message: string) { super(message, 'corrupt') }
+}
+
+/** An uploaded file's name that cannot name a file (empty, `.`, `..`, a path, control characters). */
+export class InvalidFileNameError extends PaipError {
+  static name = 'InvalidFileNameError'
+  name = 'InvalidFileNameError'
+  constructor (filename: string) { super(`not a file name: ${JSON.stringify(filename.slice(0, 100))} (one name, no "/", "\\\\", ".", ".." or control characters)`, 'invalid-input') }
+}
+
+/** An uploaded tree that cannot be stored as it is: an unsafe or repeated path, no files. */
+export class InvalidUploadError extends PaipError {
+  static name = 'InvalidUploadError'
+  name = 'InvalidUploadError'
+  constructor (message: string) { super(message, 'invalid-input') }
 }

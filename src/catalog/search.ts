@@ -1,3 +1,4 @@
+import { listenAddressesOf } from '../net/addresses.js'
 import { parseBlobCid } from '../storage/index.js'
 import { FIND_PROVIDERS_TIMEOUT, MAX_SEARCH_PEERS, PEER_QUERY_TIMEOUT } from './constants.js'
 import { matchedTerms } from './entries.js'
@@ -52,14 +53,9 @@ async function providersOf (host: Libp2p, key: CID, signal: AbortSignal, log: Lo
   }
 }
 
+/** The addresses the peer listens on, best first to dial (never an inbound connection's port). */
 async function addressesOf (host: Libp2p, peer: PeerId): Promise<string[]> {
-  const suffix = `/p2p/${peer.toString()}`
-  const fromConnections = host.getConnections(peer).map(c => c.remoteAddr.toString())
-  let fromStore: string[] = []
-  try {
-    fromStore = (await host.peerStore.get(peer)).addresses.map(a => a.multiaddr.toString())
-  } catch {}
-  return [...new Set([...fromConnections, ...fromStore])].map(a => a.endsWith(suffix) ? a : `${a}${suffix}`)
+  return (await listenAddressesOf(host, peer)).map(a => a.toString())
 }
 
 /** Nodes with every term first, then by how many they match, then by name and node. */

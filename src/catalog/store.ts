@@ -15,6 +15,11 @@ export type CatalogEntry = Metadata & {
   addedAt: string
   /** The peer it was fetched from, when it was copied from another node. */
   fetchedFrom?: string
+  /**
+   * The user of its node who added (or fetched) it: only they or the node's admin may delete
+   * it. Entries added before owners were recorded have none and are the admin's.
+   */
+  owner?: string
 }
 
 /** A level database (or sublevel) with string keys. */

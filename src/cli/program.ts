@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import { isPaipError } from '../errors.js'
 import { registerCommands } from './commands/index.js'
 import { exitCodeFor } from './exit-codes.js'
@@ -23,10 +23,11 @@ export async function runCli (argv: string[], options: RunOptions): Promise<numb
   const program = new Command('paip')
     .description('paip: a peer-to-peer grid for machine-learning work')
     .version(VERSION, '-V, --version')
-    .option('--api <url>', 'HTTP API of the node to talk to (default: the local node)')
-    .option('--home <dir>', 'node home (default: $PAIP_HOME or ~/.paip)')
-    .option('--json', 'print results as JSON for programs', false)
+    // the root's own options are read only before the command word, so that a command's own
+    // option (`paip pull mnist --version 1`) is never taken by the root
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
+  for (const option of globalOptions()) program.addOption(option)
     .exitOverride()
     .configureOutput({
       writeOut: text => { io.stdout(text) },
@@ -45,9 +46,11 @@ export async function runCli (argv: string[], options: RunOptions): Promise<numb
   }
 
   await registerCommands(program, action, argv)
-  // every subcommand reports errors through the same overrides as the root
+  // every subcommand reports errors through the same overrides as the root, and accepts the
+  // global options after its words too (`paip status --json`)
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput(program.configureOutput())
+    addGlobalOptions(command)
   }
 
   try {
@@ -63,7 +66,29 @@ export async function runCli (argv: string[], options: RunOptions): Promise<numb
   }
 }
 
-function * allCommands (command: Command): Generator<Command> {
+/** The options every command accepts, before or after its words; the root's `--version` is not one. */
+export function globalOptions (): Option[] {
+  return [
+    new Option('--api <url>', 'HTTP API of the node to talk to (default: the local node)'),
+    new Option('--home <dir>', 'node home (default: $PAIP_HOME or ~/.paip)'),
+    new Option('--json', 'print results as JSON for programs')
+  ]
+}
+
+/**
+ * Gives a command its own copy of the global options (shown in a leaf's help, hidden in a
+ * group's). A command that defines one of them itself is a programming error, caught here.
+ */
+function addGlobalOptions (command: Command): void {
+  const leaf = command.commands.length === 0
+  for (const option of globalOptions()) {
+    const clash = command.options.find(o => o.long === option.long)
+    if (clash != null) throw new Error(`paip ${command.name()}: option ${option.long} clashes with the global option`)
+    command.addOption(leaf ? option : option.hideHelp())
+  }
+}
+
+export function * allCommands (command: Command): Generator<Command> {
   for (const sub of command.commands) {
     yield sub
     yield * allCommands(sub)

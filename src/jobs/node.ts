@@ -3,7 +3,7 @@ import { catalogResolver } from './catalog-adapter.js'
 import { createEvaluations } from './eval/index.js'
 import { createJobs } from './index.js'
 import type { EvalRecord, Evaluations } from './eval/index.js'
-import type { Jobs, JobsDb, JobsInit, ProtocolSource, UserRoles } from './index.js'
+import type { ContentResolver, Jobs, JobsDb, JobsInit, ProtocolSource, UserRoles } from './index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { RecordNamespace } from '../net/records.js'
 import type { BlobStore } from '../storage/blobs.js'
@@ -22,6 +22,17 @@ export interface NodeJobsComponents {
   logger: ComponentLogger
   users?: UserRoles
   protocols?: ProtocolSource
+  /** Other content a job may be given as its model (e.g. an algorithm call's directory), asked before the catalog. */
+  content?: ContentResolver
+}
+
+/** Asks `first` (when given), then `then`. */
+function firstOf (first: ContentResolver | undefined, then: ContentResolver): ContentResolver {
+  if (first == null) return then
+  return {
+    ...then,
+    async resolve (ref, options) { return await first.resolve(ref, options) ?? await then.resolve(ref, options) }
+  }
 }
 
 /** Whether a blob is part of a catalog entry (its manifest or one of its files). */
@@ -56,7 +67,7 @@ export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> =
     db: c.db,
     blobs: c.blobs,
     datasets: catalogResolver(c.catalog, 'dataset', path.join(dir, 'views')),
-    models: catalogResolver(c.catalog, 'model', path.join(dir, 'views')),
+    models: firstOf(c.content, catalogResolver(c.catalog, 'model', path.join(dir, 'views'))),
     libp2p: c.host,
     logger: c.logger,
     ...(c.users == null ? {} : { users: c.users }),

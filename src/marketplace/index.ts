@@ -100,6 +100,18 @@ export interface PullResult {
   record?: ProtocolRecord
 }
 
+/** A protocol's history to look at (`Marketplace.history`). */
+export interface HistoryResult {
+  publisher?: string
+  name: string
+  file: string
+  /** The whole history up to the latest, newest first. */
+  versions: PulledVersion[]
+  record?: ProtocolRecord
+  /** Peer IDs known to hold it. */
+  holders: string[]
+}
+
 export interface Marketplace extends Startable {
   readonly records: RecordNamespace<ProtocolRecordValue>
   publish(input: PublishInput, options?: AbortOptions): Promise<PublishResult>
@@ -109,6 +121,8 @@ export interface Marketplace extends Startable {
   /** The signed record of `publisher/name` or of a bare name (searched; must be unambiguous). */
   resolve(ref: string, options?: AbortOptions): Promise<{ record: ProtocolRecord, holders: string[] }>
   pull(ref: string, options?: PullOptions): Promise<PullResult>
+  /** A protocol's history as a pull reads it (hashes verified), without keeping or announcing it. */
+  history(ref: string, options?: AbortOptions): Promise<HistoryResult>
   /** Entries this node holds (published or pulled). */
   entries(): Entry[]
   /** The latest content of a held protocol by file name (own publications first). */
@@ -242,6 +256,27 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     return { record: hits[0].record, holders: hits[0].holders }
   }
 
+  async function readHistory (ref: string, signal: AbortSignal): Promise<HistoryResult> {
+    let record: ProtocolRecord | undefined
+    let head: string
+    let prefer: string[] = []
+    let holders: string[] = []
+    if (isCid(ref)) {
+      head = CID.parse(ref).toString()
+    } else {
+      const resolved = await resolve(ref, { signal })
+      record = resolved.record
+      holders = resolved.holders
+      head = record.value.version
+      prefer = [...new Set([record.publisher, ...resolved.holders])].filter(p => p !== self)
+    }
+    const versions = await walk(head, prefer, { signal })
+    const newest = versions[0]
+    const name = record?.name ?? newest.path.split('/').pop()?.replace(/\.(ya?ml)$/, '') ?? newest.path
+    if (record != null && newest.path !== record.value.file) throw new ProtocolNotFoundError(`${ref}: its version names "${newest.path}", its record "${record.value.file}"`)
+    return { publisher: record?.publisher, name, file: newest.path, versions, record, holders }
+  }
+
   /**
    * Puts a record; when no peer stored it (a busy or partitioned network), tries once more,
    * then leaves it to a background retry and the scheduled republish (the node itself holds
@@ -341,26 +376,13 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     searchRanked: async (words, options = {}) => searchRanked(searchContext(), words, { timeout: init.searchTimeout, peerTimeout: init.searchPeerTimeout, ...options }),
     resolve,
 
+    history: async (ref, options = {}) => await readHistory(ref, withDeadline(options, C.PULL_TIMEOUT)),
+
     async pull (ref, options = {}) {
       const signal = withDeadline(options, C.PULL_TIMEOUT)
-      let record: ProtocolRecord | undefined
-      let head: string
-      let prefer: string[] = []
-      if (isCid(ref)) {
-        head = CID.parse(ref).toString()
-      } else {
-        const resolved = await resolve(ref, { signal })
-        record = resolved.record
-        head = record.value.version
-        prefer = [...new Set([record.publisher, ...resolved.holders])].filter(p => p !== self)
-      }
-      const versions = await walk(head, prefer, { signal })
+      const { record, versions, name } = await readHistory(ref, signal)
       const newest = versions[0]
-      const name = record?.name ?? newest.path.split('/').pop()?.replace(/\.(ya?ml)$/, '') ?? newest.path
-      if (record != null) {
-        if (newest.path !== record.value.file) throw new ProtocolNotFoundError(`${ref}: its version names "${newest.path}", its record "${record.value.file}"`)
-        await store.putEntry({ record, own: false })
-      }
+      if (record != null) await store.putEntry({ record, own: false })
       let selected = newest
       if (options.version != null) {
         const v = String(options.version)

@@ -1,5 +1,7 @@
 import type { Authenticator } from '../api/auth.js'
+import type { Algorithms } from '../algorithms/index.js'
 import type { Catalog } from '../catalog/index.js'
+import type { DataSpace } from '../data/index.js'
 import type { Evaluations } from '../jobs/eval/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
@@ -40,10 +42,14 @@ export interface CoreComponents {
  */
 export interface NodeComponents extends CoreComponents {
   catalog: Catalog
+  /** Users' files under data://<user>/<collection>/<path>. */
+  data: DataSpace
   users: Users
   marketplace: Marketplace
   jobs: Jobs
   evaluations: Evaluations
+  /** Published algorithms, called as jobs. */
+  algorithms: Algorithms
 }
 
 /** DHT record validators and selectors, one pair per record namespace a component uses. */

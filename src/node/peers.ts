@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from '../errors.js'
+import { listenAddressesOf } from '../net/addresses.js'
 import { PeerUnavailableError } from '../net/errors.js'
 import { DIAL_TIMEOUT } from './constants.js'
 import { measureRtt } from './rtt.js'
@@ -10,7 +11,10 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface PeerInfo {
   peerId: string
-  /** Addresses of its open connections, else the ones the peer store knows. */
+  /**
+   * The addresses it listens on (identify's listen addresses, else what the peer store
+   * learnt from the DHT), best first to dial; never an inbound connection's ephemeral port.
+   */
   addresses: string[]
   connected: boolean
   inRoutingTable: boolean
@@ -26,25 +30,23 @@ export function routingTablePeers (host: Host): PeerId[] {
 
 /** Every peer the node is connected to or holds in its routing table. */
 export async function listPeers (host: Host): Promise<PeerInfo[]> {
-  const byId = new Map<string, PeerInfo>()
+  const byId = new Map<string, { peerId: PeerId, connected: boolean, inRoutingTable: boolean }>()
   for (const connection of host.getConnections()) {
-    const id = connection.remotePeer.toString()
-    const info = byId.get(id) ?? { peerId: id, addresses: [], connected: true, inRoutingTable: false }
-    const address = connection.remoteAddr.toString()
-    if (!info.addresses.includes(address)) info.addresses.push(address)
-    byId.set(id, info)
+    byId.set(connection.remotePeer.toString(), { peerId: connection.remotePeer, connected: true, inRoutingTable: false })
   }
   for (const peerId of routingTablePeers(host)) {
     const id = peerId.toString()
-    const info = byId.get(id) ?? { peerId: id, addresses: [], connected: false, inRoutingTable: true }
+    const info = byId.get(id) ?? { peerId, connected: false, inRoutingTable: true }
     info.inRoutingTable = true
-    if (info.addresses.length === 0) {
-      const known = await host.peerStore.get(peerId).catch(() => undefined)
-      info.addresses = known?.addresses.map(a => a.multiaddr.toString()) ?? []
-    }
     byId.set(id, info)
   }
-  return [...byId.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
+  const peers = await Promise.all([...byId.entries()].map(async ([id, info]) => ({
+    peerId: id,
+    addresses: (await listenAddressesOf(host, info.peerId)).map(a => a.toString()),
+    connected: info.connected,
+    inRoutingTable: info.inRoutingTable
+  })))
+  return peers.sort((a, b) => a.peerId.localeCompare(b.peerId))
 }
 
 /** A peer ID or a multiaddr (with `/p2p/<id>`) given by a user. */

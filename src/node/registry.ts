@@ -1,11 +1,15 @@
+import path from 'node:path'
+import { createAlgorithms } from '../algorithms/index.js'
 import { createCatalog } from '../catalog/index.js'
+import { createDataSpace } from '../data/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
 import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
 import { marketplaceEntries } from '../marketplace/node.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
-import type { ComponentEntry, RecordNamespaces } from './components.js'
+import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
+import type { Role } from '../users/index.js'
 
 /**
  * The components a node runs, built in this order after libp2p is created and stopped in
@@ -21,6 +25,10 @@ export function defaultComponents (): ComponentEntry[] {
       name: 'catalog',
       create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
     }),
+    component({
+      name: 'data',
+      create: c => createDataSpace({ db: sublevel(c.db, 'data'), blobs: c.blobs, logger: c.logger })
+    }),
     ...marketplaceEntries(),
     component({
       name: 'jobs',
@@ -35,7 +43,11 @@ export function defaultComponents (): ComponentEntry[] {
           blobs: c.blobs,
           catalog: c.catalog,
           logger: c.logger,
-          protocols: marketplaceProtocols(c.marketplace)
+          // running jobs needs the `run` role (the admin holds every role)
+          users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) },
+          protocols: marketplaceProtocols(c.marketplace),
+          // an algorithm call's code, data and payload (the algorithms component is built next)
+          content: { resolve: async (ref, options) => await (c as Partial<NodeComponents>).algorithms?.content.resolve(ref, options) }
         }, {
           slots: c.config.jobs.slots,
           timeLimit: c.config.jobs.timeLimit,
@@ -53,6 +65,13 @@ export function defaultComponents (): ComponentEntry[] {
           env: { PATH: process.env.PATH, LANG: process.env.LANG, TZ: process.env.TZ }
         })
       }
+    }),
+    component({
+      name: 'algorithms',
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, logger: c.logger }, {
+        dir: path.join(c.home, 'algorithms'),
+        allowPeers: c.config.algorithms.allowPeers
+      })
     }),
     component({
       name: 'evaluations',

@@ -34,3 +34,10 @@ export class SignUpClosedError extends PaipError {
   name = 'SignUpClosedError'
   constructor () { super('sign-up is closed on this node: ask its admin to create the user', 'forbidden') }
 }
+
+/** No user of that name on this node. */
+export class UserNotFoundError extends PaipError {
+  static name = 'UserNotFoundError'
+  name = 'UserNotFoundError'
+  constructor (user: string) { super(`no user "${String(user).slice(0, 64)}" on this node`, 'not-found', { user: String(user).slice(0, 64) }) }
+}

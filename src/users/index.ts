@@ -4,12 +4,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import * as C from './constants.js'
-import { BadCredentialsError, InvalidUserNameError, UserExistsError, WeakPasswordError } from './errors.js'
+import { BadCredentialsError, InvalidUserNameError, UserExistsError, UserNotFoundError, WeakPasswordError } from './errors.js'
+import { DEFAULT_ROLES, checkRoles } from './roles.js'
+import type { Role } from './roles.js'
 import { checkPassword, DUMMY_HASH, hashPassword } from './password.js'
 import type { PasswordHash } from './password.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
 export * from './errors.js'
+export * from './roles.js'
 
 /** The part of a level sublevel the store uses (JSON values). */
 export interface UserDb {
@@ -35,7 +38,12 @@ export interface UsersInit {
   now?: () => number
 }
 
-export interface UserInfo { name: string, created: number }
+export interface UserInfo { name: string, created: number, roles: Role[] }
+
+export interface CreateOptions {
+  /** Default DEFAULT_ROLES (`publish`, `read`); sign-up gives SIGN_UP_ROLES. */
+  roles?: readonly Role[]
+}
 
 export interface LoginResult {
   user: string
@@ -44,11 +52,21 @@ export interface LoginResult {
   expires: number
 }
 
-export interface UserPrincipal { kind: 'user', name: string }
+export interface UserPrincipal { kind: 'user', name: string, roles: Role[] }
 
 export interface Users {
-  create(name: string, password: string): Promise<UserInfo>
+  create(name: string, password: string, options?: CreateOptions): Promise<UserInfo>
   get(name: string): Promise<UserInfo | undefined>
+  /** Every user, by name. */
+  list(): Promise<UserInfo[]>
+  /** Adds roles to a user (UserNotFoundError when there is none). */
+  grantRoles(name: string, roles: readonly Role[]): Promise<UserInfo>
+  /** Takes roles from a user. */
+  revokeRoles(name: string, roles: readonly Role[]): Promise<UserInfo>
+  /** Deletes a user; the tokens it had stop working. What it owns keeps its owner's name. */
+  remove(name: string): Promise<UserInfo>
+  /** Whether a user holds a role (`admin` holds every role); false for unknown users. */
+  hasRole(name: string, role: Role): Promise<boolean>
   /** Password → token. Repeated failures for a user are slowed down (the wait honours the signal). */
   login(name: string, password: string, options?: AbortOptions): Promise<LoginResult>
   /** The user a token belongs to, or undefined (unknown, expired or revoked). Fits `Authenticator.addVerifier`. */
@@ -59,7 +77,16 @@ export interface Users {
 const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 const TOKEN_PREFIX = 'paip_u_'
 
-interface StoredUser { name: string, created: number, password: PasswordHash }
+interface StoredUser { name: string, created: number, password: PasswordHash, roles?: Role[] }
+
+/** Users stored before roles existed hold the default ones. */
+function rolesOf (user: StoredUser): Role[] {
+  return user.roles ?? [...DEFAULT_ROLES]
+}
+
+function info (user: StoredUser): UserInfo {
+  return { name: user.name, created: user.created, roles: rolesOf(user) }
+}
 interface StoredToken { user: string, created: number, expires: number }
 
 export function checkUserName (name: string): void {
@@ -101,6 +128,16 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
   const cap = init.maxFailureDelay ?? C.MAX_FAILURE_DELAY
   const failures = new Map<string, { count: number, last: number }>()
 
+  async function stored (name: string): Promise<StoredUser | undefined> {
+    return typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
+  }
+
+  async function mustGet (name: string): Promise<StoredUser> {
+    const user = await stored(name)
+    if (user == null) throw new UserNotFoundError(name)
+    return user
+  }
+
   function delayFor (name: string): number {
     const f = failures.get(name)
     if (f == null) return 0
@@ -110,21 +147,62 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
   }
 
   const users: Users = {
-    async create (name, password) {
+    async create (name, password, options = {}) {
       checkUserName(name)
+      const roles = checkRoles(options.roles ?? DEFAULT_ROLES)
       if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
         throw new WeakPasswordError(`a password is ${C.MIN_PASSWORD_LENGTH} to ${C.MAX_PASSWORD_LENGTH} characters`)
       }
       if (await getOrUndefined(db, 'user:' + name) != null) throw new UserExistsError(name)
-      const user: StoredUser = { name, created: now(), password: await hashPassword(password) }
+      const user: StoredUser = { name, created: now(), password: await hashPassword(password), roles }
       await db.put('user:' + name, user)
-      log?.('created user %s', name)
-      return { name, created: user.created }
+      log?.('created user %s (%s)', name, roles.join(','))
+      return info(user)
     },
 
     async get (name) {
-      const user: StoredUser | undefined = USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
-      return user == null ? undefined : { name: user.name, created: user.created }
+      const user = await stored(name)
+      return user == null ? undefined : info(user)
+    },
+
+    async list () {
+      const out: UserInfo[] = []
+      for await (const [key, value] of (db as any).iterator({ gte: 'user:', lt: 'user;' })) {
+        if (typeof key === 'string' && key.startsWith('user:') && value != null) out.push(info(value))
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name))
+    },
+
+    async grantRoles (name, roles) {
+      const user = await mustGet(name)
+      const next = checkRoles([...rolesOf(user), ...roles])
+      await db.put('user:' + user.name, { ...user, roles: next })
+      log?.('granted %s to %s', roles.join(','), name)
+      return info({ ...user, roles: next })
+    },
+
+    async revokeRoles (name, roles) {
+      const user = await mustGet(name)
+      const drop = new Set(checkRoles(roles))
+      const next = rolesOf(user).filter(r => !drop.has(r))
+      await db.put('user:' + user.name, { ...user, roles: next })
+      log?.('revoked %s from %s', roles.join(','), name)
+      return info({ ...user, roles: next })
+    },
+
+    async remove (name) {
+      const user = await mustGet(name)
+      await db.del('user:' + user.name)
+      failures.delete(user.name)
+      log?.('removed user %s', name)
+      return info(user)
+    },
+
+    async hasRole (name, role) {
+      const user = await stored(name)
+      if (user == null) return false
+      const roles = rolesOf(user)
+      return roles.includes('admin') || roles.includes(role)
     },
 
     async login (name, password, options = {}) {
@@ -154,7 +232,10 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
         await db.del(tokenKey(token)).catch(() => {})
         return undefined
       }
-      return { kind: 'user', name: stored.user }
+      // a token outlives neither its user nor a user made again under the same name
+      const user = await users.get(stored.user)
+      if (user == null || user.created > stored.created) return undefined
+      return { kind: 'user', name: stored.user, roles: user.roles }
     },
 
     async revoke (token) {

@@ -33,7 +33,7 @@ describe('jobs: CLI and REST API', function () {
       { dir: path.join(ws.dir, 'jobs'), env: { PATH: process.env.PATH } })
     await jobs.start()
     const users: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bob' }
-    const authenticator = createAuthenticator({ adminToken: TOKEN, verifiers: [token => users[token] == null ? undefined : { kind: 'user', name: users[token] }] })
+    const authenticator = createAuthenticator({ adminToken: TOKEN, verifiers: [token => users[token] == null ? undefined : { kind: 'user', name: users[token], roles: ['run'] }] })
     const components = { logger: paipLogger(), authenticator, jobs }
     server = await createApiServer(components as any, { routes: [jobsRoutes] })
     await server.listen({ host: '127.0.0.1', port: 0 })
@@ -110,15 +110,20 @@ describe('jobs: CLI and REST API', function () {
     assert.equal(cancel.json().state, 'cancelled')
   })
 
-  it('shows a user only the jobs that user submitted (the admin sees all)', async () => {
+  it('shows a user only the jobs that user submitted (the admin sees all); another user gets 403 naming the owner', async () => {
     const as = async (token: string, ...args: string[]) => await paip(['--api', url, '--home', path.join(ws.dir, 'home'), '--json', ...args], { env: { PAIP_TOKEN: token }, cwd: ws.dir })
     const run = await as('alice-token', 'run', 'ticks.yaml', '--id', 'alice-1')
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.json().job.submitter.user, 'alice')
     assert.equal((await as('alice-token', 'jobs', 'status', 'alice-1')).code, 0)
-    assert.equal((await as('bob-token', 'jobs', 'status', 'alice-1')).code, 4)
-    assert.equal((await as('bob-token', 'jobs', 'cancel', 'alice-1')).code, 4)
-    assert.equal((await as('bob-token', 'jobs', 'logs', 'alice-1')).code, 4)
+    assert.equal(run.json().job.owner, 'alice')
+    for (const verb of ['status', 'cancel', 'logs', 'results']) {
+      const refused = await as('bob-token', 'jobs', verb, 'alice-1')
+      assert.equal(refused.code, 3, `${verb}: ${refused.stderr}`)
+      assert.equal(refused.json().error.kind, 'forbidden')
+      assert.match(refused.stderr, /belongs to alice/)
+      assert.equal(refused.json().error.details.owner, 'alice')
+    }
     assert.deepEqual((await as('bob-token', 'jobs', 'list')).json().map((j: any) => j.id), [])
     assert.ok((await as('alice-token', 'jobs', 'list')).json().every((j: any) => j.submitter.user === 'alice'))
     assert.ok((await as(TOKEN, 'jobs', 'list')).json().some((j: any) => j.id === 'alice-1'))

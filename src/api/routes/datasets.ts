@@ -1,10 +1,11 @@
-import path from 'node:path'
 import { PassThrough } from 'node:stream'
+import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { errorResponse } from '../server.js'
-import type { Catalog, CatalogEntry, EntryKind, SearchResult } from '../../catalog/index.js'
+import { requireOwner } from '../../users/roles.js'
+import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
 import type { ApiDeps, ApiRoute } from '../server.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
@@ -74,7 +75,8 @@ function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply,
 
 /**
  * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
- * list, show, add (a path on the node as JSON, or a streamed upload), remove, search, fetch.
+ * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
+ * a directory as an application/x-tar stream, both with `?metadata=<JSON>`), remove, search, fetch.
  */
 export function catalogRoutes (kind: EntryKind): ApiRoute {
   parseKind(kind)
@@ -93,17 +95,22 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       return { ...resolved.entry, manifestFiles: resolved.manifest.files }
     })
 
-    app.post(base, { onRequest: access.requireWrite, bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
+    app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
       const catalog = catalogOf(deps)
+      const owner = request.principal?.name
       const signal = signalFor(deps, request, reply)
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
-      if (type.startsWith('application/octet-stream')) {
+      if (type.startsWith('application/x-tar')) {
+        // a directory: a tar stream of its files, stored as they arrive
+        const metadata = parseMetadataParam((request.query as Record<string, string | undefined>).metadata)
+        entry = await catalog.add(kind, { files: tarFiles(request.body as Readable) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
+      } else if (type.startsWith('application/octet-stream')) {
         const query = request.query as Record<string, string | undefined>
         const metadata = parseMetadataParam(query.metadata)
         const filename = query.filename ?? (metadata as any)?.name
         if (typeof filename !== 'string' || filename === '') throw new InvalidArgumentError('an upload needs a `filename` query parameter')
-        entry = await catalog.add(kind, { stream: request.body as Readable, filename: path.basename(filename) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES })
+        entry = await catalog.add(kind, { stream: request.body as Readable, filename }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
       } else {
         // a path on the node's own disk: only its admin may name one
         await access.requireAdmin(request, reply)
@@ -111,7 +118,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
         if (body == null || typeof body.path !== 'string' || body.metadata == null || typeof body.metadata !== 'object') {
           throw new InvalidArgumentError('expected {"path": "<file or directory on the node>", "metadata": {...}} or an application/octet-stream upload')
         }
-        entry = await catalog.add(kind, { path: body.path }, body.metadata, { signal })
+        entry = await catalog.add(kind, { path: body.path }, body.metadata, { signal, owner })
       }
       void reply.status(201)
       return entry
@@ -119,7 +126,10 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.delete(`${base}/:ref`, { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      return catalogOf(deps).remove(kind, ref)
+      const catalog = catalogOf(deps)
+      const entry = await catalog.get(kind, ref)
+      if (request.principal != null) requireOwner(request.principal, entry.owner, `${kind} ${entry.name}`, 'delete')
+      return catalog.remove(kind, entry.name)
     })
 
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
@@ -128,20 +138,46 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       return searchAnswer(await catalogOf(deps).search(kind, body.query, { signal }))
     })
 
-    app.post(`${base}/fetch`, { onRequest: access.requireWrite, schema: { body: fetchBody } }, async (request, reply) => {
+    app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
       const catalog = catalogOf(deps)
       const signal = signalFor(deps, request, reply)
+      const owner = request.principal?.name
       if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
-        return catalog.fetch(kind, ref, { signal })
+        return catalog.fetch(kind, ref, { signal, owner })
       }
-      return streamFetch(reply, catalog, kind, ref, signal)
+      return streamFetch(reply, catalog, kind, ref, signal, owner)
     })
   }
 }
 
+/** The regular files of a tar stream, one after another; any other kind of entry is refused. */
+async function * tarFiles (body: Readable): AsyncGenerator<UploadedFile> {
+  const extract = tar.extract()
+  body.once('error', err => { extract.destroy(err) })
+  body.pipe(extract)
+  try {
+    for await (const entry of extract) {
+      const { type, name } = entry.header
+      if (type === 'directory') { entry.resume(); continue }
+      if (type !== 'file' && type !== 'contiguous-file') {
+        throw new InvalidArgumentError(`the uploaded tar has ${name.slice(0, 200)} of type ${String(type)}: only regular files and directories are taken`)
+      }
+      yield { path: name.replace(/^(\.\/)+/, ''), stream: entry as unknown as AsyncIterable<Uint8Array> }
+      entry.resume() // whatever the consumer left unread
+    }
+  } catch (err: any) {
+    if (err instanceof PaipError) throw err
+    throw new InvalidArgumentError(`the upload is not a readable tar stream: ${String(err?.message ?? err)}`)
+  } finally {
+    extract.destroy()
+    body.unpipe(extract)
+    body.resume()
+  }
+}
+
 /** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
-function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal): FastifyReply {
+function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal, owner?: string): FastifyReply {
   const out = new PassThrough()
   let last = 0
   const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
@@ -149,6 +185,7 @@ function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, re
     try {
       const entry = await catalog.fetch(kind, ref, {
         signal,
+        owner,
         onProgress: progress => {
           const now = Date.now()
           if (progress.phase === 'file' && now - last < 100) return

@@ -1,11 +1,17 @@
+import { algorithmRoutes } from './algorithms.js'
+import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { openpaiRoutes } from './openpai.js'
+import { validateRoutes } from './validate.js'
+import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
+import { userAdminRoutes } from './user-admin.js'
 import type { ApiRoute } from '../server.js'
 
 /**
@@ -14,11 +20,17 @@ import type { ApiRoute } from '../server.js'
  */
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
+  portalRoutes,
+  openpaiRoutes,
+  validateRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
   gridSearchRoutes,
   repoRoutes,
   userRoutes,
-  jobsRoutes
+  userAdminRoutes,
+  jobsRoutes,
+  dataRoutes,
+  algorithmRoutes
 ]

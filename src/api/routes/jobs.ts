@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { PaipError } from '../../errors.js'
 import { JobNotFoundError } from '../../jobs/errors.js'
-import { ForbiddenError } from '../errors.js'
+import { ADMIN_NAME, isAdmin, requireOwner } from '../../users/roles.js'
 import type { Principal } from '../auth.js'
 import type { ApiRoute } from '../server.js'
 import type { Evaluations } from '../../jobs/eval/index.js'
@@ -57,9 +57,24 @@ function userOf (principal: Principal | undefined): string | undefined {
   return principal?.name
 }
 
+/**
+ * Who owns a job on this node: its submitter's user name when it came through this node, or
+ * `user@peer` when another node sent it (that node names its user unverified: only the peer is
+ * authenticated, so a remote user never acts as a local one of the same name).
+ */
+export function jobOwner (job: Job, self: string): string {
+  const user = job.submitter.user ?? ADMIN_NAME
+  return job.submitter.peer === self ? user : `${user}@${job.submitter.peer}`
+}
+
 function mayUse (job: Job, principal: Principal | undefined, self: string): boolean {
-  if (principal?.kind === 'admin') return true
-  return job.submitter.peer === self && job.submitter.user === principal?.name
+  if (isAdmin(principal)) return true
+  return principal != null && jobOwner(job, self) === principal.name
+}
+
+/** A job as the API answers it: with its owner. */
+function jobJson (job: Job, self: string): Job & { owner: string } {
+  return { ...job, owner: jobOwner(job, self) }
 }
 
 export const jobsRoutes: ApiRoute = (app, { components, access }) => {
@@ -74,9 +89,11 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
   }
   const guard = { onRequest: access.requireWrite }
 
-  async function visibleJob (request: FastifyRequest, id: string, signal: AbortSignal): Promise<Job> {
+  /** The job, when the request's user submitted it (or is the admin): 403 naming its owner otherwise. */
+  async function ownJob (request: FastifyRequest, id: string, signal: AbortSignal, action: string): Promise<Job> {
     const job = await jobs().status(id, { signal })
-    if (!mayUse(job, request.principal, jobs().self)) throw new JobNotFoundError(id)
+    if (request.principal == null) throw new JobNotFoundError(id)
+    requireOwner(request.principal, jobOwner(job, jobs().self), `job ${id}`, action)
     return job
   }
 
@@ -84,41 +101,41 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
     return AbortSignal.timeout(ms)
   }
 
-  app.post('/api/v1/jobs', { ...guard, schema: { body: runBody } }, async (request, reply) => {
+  app.post('/api/v1/jobs', { onRequest: access.requireRole('run', 'run jobs on this node'), schema: { body: runBody } }, async (request, reply) => {
     const body = request.body as any
     const result = await jobs().run({ protocol: '', ...body, user: userOf(request.principal) }, { signal: signalOf(request) })
     void reply.status(result.duplicate ? 200 : 202)
-    return result
+    return { ...result, job: jobJson(result.job, jobs().self) }
   })
 
   app.get('/api/v1/jobs', guard, async request => {
     const query = request.query as { state?: any, limit?: string }
     const limit = query.limit == null ? undefined : Number(query.limit)
     const all = await jobs().list({ state: query.state, limit, signal: signalOf(request) })
-    return { jobs: all.filter(job => mayUse(job, request.principal, jobs().self)) }
+    return { jobs: all.filter(job => mayUse(job, request.principal, jobs().self)).map(job => jobJson(job, jobs().self)) }
   })
 
   app.get('/api/v1/jobs/:id', guard, async request => {
     const { id } = request.params as { id: string }
-    return { job: await visibleJob(request, id, signalOf(request)) }
+    return { job: jobJson(await ownJob(request, id, signalOf(request), 'see'), jobs().self) }
   })
 
   app.post('/api/v1/jobs/:id/cancel', guard, async request => {
     const { id } = request.params as { id: string }
-    await visibleJob(request, id, signalOf(request))
+    await ownJob(request, id, signalOf(request), 'cancel')
     const user = userOf(request.principal)
-    return { job: await jobs().cancel(id, { peer: jobs().self, ...(user == null ? {} : { user }) }, { signal: signalOf(request) }) }
+    return { job: jobJson(await jobs().cancel(id, { peer: jobs().self, ...(user == null ? {} : { user }) }, { signal: signalOf(request) }), jobs().self) }
   })
 
   app.get('/api/v1/jobs/:id/results', guard, async request => {
     const { id } = request.params as { id: string }
-    const job = await visibleJob(request, id, signalOf(request))
-    return { id, state: job.state, node: job.node, outputs: job.outputs }
+    const job = await ownJob(request, id, signalOf(request), 'read the results of')
+    return { id, state: job.state, node: job.node, owner: jobOwner(job, jobs().self), outputs: job.outputs }
   })
 
   app.get('/api/v1/jobs/:id/outputs/:cid', guard, async (request, reply) => {
     const { id, cid } = request.params as { id: string, cid: string }
-    const job = await visibleJob(request, id, signalOf(request))
+    const job = await ownJob(request, id, signalOf(request), 'read the results of')
     const output = job.outputs.find(o => o.cid === cid)
     if (output == null) throw new JobNotFoundError(`${id} output ${cid}`)
     const controller = new AbortController()
@@ -135,7 +152,7 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
   app.get('/api/v1/jobs/:id/logs', guard, async (request, reply) => {
     const { id } = request.params as { id: string }
     const query = request.query as { follow?: string, offset?: string }
-    await visibleJob(request, id, signalOf(request))
+    await ownJob(request, id, signalOf(request), 'read the logs of')
     const controller = new AbortController()
     request.raw.once('close', () => { controller.abort() })
     reply.raw.once('close', () => { controller.abort() })
@@ -152,12 +169,11 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
     })()))
   })
 
-  app.post('/api/v1/evals', { ...guard, schema: { body: evalBody } }, async (request, reply) => {
-    if (request.principal == null) throw new ForbiddenError()
+  app.post('/api/v1/evals', { onRequest: access.requireRole('run', 'order evaluations on this node'), schema: { body: evalBody } }, async (request, reply) => {
     const body = request.body as { model: string, dataset: string, criteria?: string[], protocol?: string }
     const result = await evaluations().order({ ...body, user: userOf(request.principal) }, { signal: signalOf(request, 60_000) })
     void reply.status(result.cached ? 200 : 202)
-    return result
+    return result.job == null ? result : { ...result, job: jobJson(result.job, jobs().self), owner: jobOwner(result.job, jobs().self) }
   })
 
   app.get('/api/v1/evals/:key', { onRequest: access.readAccess }, async request => {

@@ -2,10 +2,11 @@ import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { checkFilePath } from '../../marketplace/index.js'
+import { validateProtocol } from '../../protocol/index.js'
 import { BodyTooLargeError } from '../errors.js'
 import { errorResponse } from '../server.js'
 import type { Readable } from 'node:stream'
-import type { Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
+import type { HistoryResult, Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
 import type { NodeComponents } from '../../node/components.js'
 import type { ApiRoute } from '../server.js'
 import type { FastifyReply } from 'fastify'
@@ -60,6 +61,24 @@ export function pullJson (result: PullResult): unknown {
   }
 }
 
+/** A history as the portal shows it: every version's text, the newest one's description. */
+export function historyJson (result: HistoryResult): unknown {
+  const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+  const newest = result.versions[0]
+  const doc: any = validateProtocol(newest.contentBytes).protocol
+  return {
+    publisher: result.publisher,
+    name: result.name,
+    file: result.file,
+    user: result.record?.value.user,
+    time: result.record?.time ?? newest.time,
+    keywords: result.record?.value.keywords ?? [],
+    description: typeof doc?.description === 'string' ? doc.description : (result.record?.value.description ?? ''),
+    holders: result.holders,
+    versions: result.versions.map(v => ({ cid: v.cid, seq: v.seq, message: v.message, author: v.author, time: v.time, content: text(v.contentBytes) }))
+  }
+}
+
 function decodeBundle (value: any): VersionBundle {
   if (value == null || typeof value !== 'object' || typeof value.head !== 'string' || !Array.isArray(value.records) || !Array.isArray(value.contents)) {
     throw new InvalidArgumentError('bundle must be { head, records: [{cid, bytes}], contents: [{cid, bytes}] }')
@@ -71,9 +90,10 @@ function decodeBundle (value: any): VersionBundle {
 async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
+  // not destroyed when over the cap: the server reads and drops the rest, so the client gets the 413
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
     size += chunk.length
-    if (size > max) { stream.destroy(); throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`) }
+    if (size > max) throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`)
     chunks.push(chunk)
   }
   return new Uint8Array(Buffer.concat(chunks))
@@ -108,7 +128,8 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
-    const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
+    // the router decoded the path once already: decoding again would turn `a%25` into `a%`, then fail
+    const file = checkFilePath((request.params as any)['*'] ?? '')
     const user = request.principal?.name ?? 'anonymous'
     const signal = signalFor(components, reply, 30 * second)
     const body: any = request.body
@@ -120,6 +141,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       result = await marketplaceOf(components).publish({ user, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
+      if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
       result = await marketplaceOf(components).publish({ user, file, content }, { signal })
     }
@@ -128,7 +150,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   })
 
   app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
-    const ref = decodeURIComponent((request.params as any)['*'] ?? '')
+    const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher } = request.query as { publisher?: string }
     const { entry, content } = await marketplaceOf(components).readFile(ref, publisher)
@@ -156,6 +178,13 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
     const signal = signalFor(components, reply, PULL_TIMEOUT)
     return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
+  })
+
+  app.get('/api/v1/marketplace/history', { onRequest: access.readAccess }, async (request, reply) => {
+    const { ref } = request.query as { ref?: string }
+    if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
+    const signal = signalFor(components, reply, PULL_TIMEOUT)
+    return historyJson(await marketplaceOf(components).history(ref, { signal }))
   })
 
   app.get('/api/v1/marketplace/publishers/:peer', { onRequest: access.readAccess }, async (request, reply) => {

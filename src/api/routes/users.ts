@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js'
-import { SignUpClosedError } from '../../users/index.js'
+import { DEFAULT_ROLES, SIGN_UP_ROLES, SignUpClosedError, isAdmin } from '../../users/index.js'
 import { UnauthorizedError } from '../errors.js'
 import type { Users } from '../../users/index.js'
 import type { NodeComponents } from '../../node/components.js'
@@ -42,20 +42,23 @@ const userParams = {
  * - `PUT /repo/user/:user` `{ password }`: creates a user (the admin, or anyone when sign-up is open);
  * - `POST /repo/auth/:user` `{ password }`: a bearer token with its expiry (401 on a wrong
  *   password; repeated failures are slowed down);
- * - `DELETE /repo/auth`: revokes the bearer token the request carries.
+ * - `DELETE /repo/auth`: revokes the bearer token the request carries;
+ * - `GET /api/v1/whoami`: whom the request's token speaks for (`{ user: null }` without one).
  */
 export const userRoutes: ApiRoute = (app, { components, access }) => {
   app.put('/repo/user/:user', { schema: { body: passwordBody, params: userParams } }, async (request, reply) => {
     const principal = await access.principalOf(request)
-    if (principal?.kind !== 'admin' && !signUpOpen(components)) {
+    const admin = isAdmin(principal)
+    if (!admin && !signUpOpen(components)) {
       if (principal == null) throw new UnauthorizedError('creating users needs the node admin\'s token (sign-up is closed)')
       throw new SignUpClosedError()
     }
     const { user } = request.params as { user: string }
     const { password } = request.body as { password: string }
-    const created = await usersOf(components).create(user, password)
+    // the admin's users may publish and read; who signs up may only publish
+    const created = await usersOf(components).create(user, password, { roles: admin ? DEFAULT_ROLES : SIGN_UP_ROLES })
     void reply.status(201)
-    return { user: created.name, created: new Date(created.created).toISOString() }
+    return { user: created.name, created: new Date(created.created).toISOString(), roles: created.roles }
   })
 
   app.post('/repo/auth/:user', { schema: { body: passwordBody, params: userParams } }, async request => {
@@ -72,5 +75,11 @@ export const userRoutes: ApiRoute = (app, { components, access }) => {
     if (request.principal?.kind !== 'user') throw new InvalidArgumentError('only user tokens can be revoked (the admin token is the home\'s `token` file)')
     await usersOf(components).revoke(match[1])
     return { revoked: true }
+  })
+
+  app.get('/api/v1/whoami', async request => {
+    const principal = await access.principalOf(request)
+    if (principal == null) return { user: null, kind: 'anonymous' }
+    return { ...principal, user: principal.name }
   })
 }

@@ -10,13 +10,18 @@ type Group = () => Promise<{ register: (program: Command, action: Action) => voi
  */
 const GROUPS: Record<string, Group> = {
   node: async () => import('./node/index.js'),
+  serve: async () => import('./serve/index.js'),
   config: async () => import('./config/index.js'),
   validate: async () => import('./validate/index.js'),
   repo: async () => import('./repo/index.js'),
   datasets: async () => import('./datasets/index.js'),
   models: async () => import('./models/index.js'),
   jobs: async () => import('./jobs/index.js'),
-  marketplace: async () => import('./marketplace/index.js')
+  marketplace: async () => import('./marketplace/index.js'),
+  users: async () => import('./users/index.js'),
+  data: async () => import('./data/index.js'),
+  algo: async () => import('./algo/index.js'),
+  workflow: async () => import('./workflow/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */

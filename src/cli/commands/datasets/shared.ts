@@ -21,10 +21,10 @@ export function formatDuration (seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`
 }
 
-/** One line per entry: name, visibility, size, files, tags. */
+/** One line per entry: name, owner, visibility, size, files, tags. */
 export function entryLine (entry: CatalogEntry): string {
   const tags = entry.tags.length === 0 ? '' : `  ${entry.tags.join(' ')}`
-  return `${entry.name}  ${entry.public ? 'public' : 'private'}  ${formatBytes(entry.size)}  ${entry.files} file(s)${tags}`
+  return `${entry.name}  ${entry.owner ?? 'admin'}  ${entry.public ? 'public' : 'private'}  ${formatBytes(entry.size)}  ${entry.files} file(s)${tags}`
 }
 
 /** Every field of an entry, for `show`. */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../../errors.js'
-import { marketClient } from './store.js'
+import { marketClient, readMarketplaces } from './store.js'
+import type { CommandContext } from '../../context.js'
 import type { Action } from '../../program.js'
 import type { Command } from 'commander'
 
@@ -14,16 +15,21 @@ function line (h: Hit): string {
 
 export function registerSearch (program: Command, action: Action): void {
   program.command('search')
-    .argument('<keywords...>', 'keywords (lower-cased; a protocol matches on its name, description, tags and images)')
+    .argument('<keywords...>', 'keywords (lower-cased; a protocol matches on its name, description, tags and images); a first word that names a marketplace added with `paip marketplace add` picks that marketplace')
     .option('--marketplace <name>', 'search through this marketplace (default: the local node)')
     .option('--timeout <ms>', 'stop waiting for answers after this long', '3000')
     .option('--limit <n>', 'show at most this many results')
     .description('search the whole network for published protocols; results print as they arrive, then ranked')
-    .addHelpText('after', '\nExample:\n  $ paip search mnist pytorch --json')
+    .addHelpText('after', '\nExamples:\n  $ paip search mnist pytorch --json\n  $ paip search home mnist          # through the marketplace named home')
     .action(action(async (ctx, keywords: string[], options: { marketplace?: string, timeout: string, limit?: string }) => {
       const timeout = Number(options.timeout)
       if (!Number.isSafeInteger(timeout) || timeout < 1) throw new InvalidArgumentError('--timeout must be a positive number of milliseconds')
-      const client = await marketClient(ctx, options.marketplace)
+      const marketplace = options.marketplace ?? await marketplaceWord(ctx, keywords)
+      if (marketplace != null && options.marketplace == null) {
+        keywords = keywords.slice(1)
+        if (!ctx.globals.json) ctx.io.stderr(`searching through marketplace ${marketplace} for: ${keywords.join(' ')}\n`)
+      }
+      const client = await marketClient(ctx, marketplace)
       const path = `/repo/search/${encodeURIComponent(keywords.join(' '))}`
       const response = await client.request(path, { headers: { accept: 'application/x-ndjson' }, query: { timeout }, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeout + 5000)]) })
       const latest = new Map<string, Hit>()
@@ -51,8 +57,18 @@ export function registerSearch (program: Command, action: Action): void {
       let results = [...latest.values()].sort((a, b) => all(b) - all(a) || b.matched - a.matched || b.nodes - a.nodes || b.time - a.time)
       if (options.limit != null) results = results.slice(0, Math.max(1, Number(options.limit) || 1))
       return {
-        data: { keywords, results },
+        data: { marketplace, keywords, results },
         text: results.length === 0 ? ['no results'] : ['NAME\tPUBLISHER\tLATEST\tHELD BY\tDESCRIPTION', ...results.map(line)]
       }
     }))
+}
+
+/**
+ * Seed 000's form `paip search <marketplace> <keywords...>`: the first word when it names a
+ * configured marketplace and more words follow (a lone word is always a keyword).
+ */
+async function marketplaceWord (ctx: CommandContext, keywords: string[]): Promise<string | undefined> {
+  if (keywords.length < 2) return undefined
+  const { marketplaces } = await readMarketplaces(ctx)
+  return Object.hasOwn(marketplaces, keywords[0]) ? keywords[0] : undefined
 }

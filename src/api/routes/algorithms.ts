@@ -1,0 +1,95 @@
+import { PaipError, InvalidArgumentError } from '../../errors.js'
+import { requestSignal } from './data.js'
+import type { Algorithms } from '../../algorithms/index.js'
+import type { ApiDeps, ApiRoute } from '../server.js'
+import type { FastifyRequest } from 'fastify'
+
+/** The node runs no algorithms component. */
+export class AlgorithmsUnavailableError extends PaipError {
+  static name = 'AlgorithmsUnavailableError'
+  name = 'AlgorithmsUnavailableError'
+  constructor () { super('this node runs no algorithms', 'unavailable') }
+}
+
+function algorithmsOf (deps: ApiDeps): Algorithms {
+  const algorithms = (deps.components as unknown as { algorithms?: Algorithms }).algorithms
+  if (algorithms == null) throw new AlgorithmsUnavailableError()
+  return algorithms
+}
+
+const refParams = {
+  type: 'object',
+  required: ['owner', 'name'],
+  properties: { owner: { type: 'string', minLength: 1, maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 140 } }
+} as const
+
+const publishBody = {
+  type: 'object',
+  required: ['name', 'code', 'language'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', maxLength: 128 },
+    code: { type: 'string', maxLength: 1024 },
+    language: { type: 'string', maxLength: 32 },
+    data: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 1024 } },
+    entry: { type: 'string', maxLength: 512 },
+    public: { type: 'boolean' }
+  }
+} as const
+
+/** `owner/name[@version]` from the route, `.my` as the caller. */
+async function refOf (deps: ApiDeps, request: FastifyRequest): Promise<string> {
+  const { owner, name } = request.params as { owner: string, name: string }
+  const query = request.query as Record<string, string | undefined>
+  let user = owner
+  if (owner === '.my') {
+    const principal = await deps.access.principalOf(request)
+    if (principal == null) throw new InvalidArgumentError('.my needs a token')
+    user = principal.name
+  }
+  const version = query.version == null ? '' : `@${query.version}`
+  return `${user}/${name}${name.includes('@') ? '' : version}`
+}
+
+/**
+ * Algorithms: publish (`publish` role), list, show, remove (owner or admin), and call
+ * (`POST /api/v1/algorithms/<user>/<name>` with the JSON payload as the body; `?timeout=` in
+ * seconds, `?version=`): answered `{ result, metadata }` or the algorithm's error.
+ */
+export const algorithmRoutes: ApiRoute = (app, deps) => {
+  const { access } = deps
+
+  app.get('/api/v1/algorithms', { onRequest: access.readAccess }, async request => {
+    const owner = (request.query as Record<string, string | undefined>).owner
+    return { algorithms: await algorithmsOf(deps).list(owner) }
+  })
+
+  app.post('/api/v1/algorithms', { onRequest: access.requireRole('publish', 'publish algorithms'), schema: { body: publishBody } }, async (request, reply) => {
+    const principal = request.principal as NonNullable<FastifyRequest['principal']>
+    const version = await algorithmsOf(deps).publish(request.body as any, principal, { signal: requestSignal(deps, request, reply) })
+    void reply.status(201)
+    return version
+  })
+
+  app.get('/api/v1/algorithms/:owner/:name', { onRequest: access.readAccess, schema: { params: refParams } }, async request => {
+    return await algorithmsOf(deps).get(await refOf(deps, request))
+  })
+
+  app.delete('/api/v1/algorithms/:owner/:name', { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
+    const principal = request.principal as NonNullable<FastifyRequest['principal']>
+    return { removed: await algorithmsOf(deps).remove(await refOf(deps, request), principal) }
+  })
+
+  app.post('/api/v1/algorithms/:owner/:name', { onRequest: access.requireWrite, schema: { params: refParams } }, async (request, reply) => {
+    const principal = request.principal as NonNullable<FastifyRequest['principal']>
+    const query = request.query as Record<string, string | undefined>
+    const seconds = query.timeout == null ? undefined : Number(query.timeout)
+    if (seconds != null && (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)) throw new InvalidArgumentError('timeout is a number of seconds, at most 3600')
+    const algorithms = algorithmsOf(deps)
+    const signal = requestSignal(deps, request, reply)
+    return await algorithms.call(await refOf(deps, request), request.body ?? null, { peer: deps.components.host.peerId.toString(), user: principal.name }, {
+      signal,
+      ...(seconds == null ? {} : { timeout: Math.round(seconds * 1000) })
+    })
+  })
+}

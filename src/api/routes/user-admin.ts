@@ -1,0 +1,94 @@
+import { UserNotFoundError, checkRole, checkRoles } from '../../users/index.js'
+import { usersOf } from './users.js'
+import type { UserInfo } from '../../users/index.js'
+import type { ApiRoute } from '../server.js'
+
+const userParams = {
+  type: 'object',
+  required: ['user'],
+  properties: { user: { type: 'string', minLength: 1, maxLength: 64 } }
+} as const
+
+const roleParams = {
+  type: 'object',
+  required: ['user', 'role'],
+  properties: { user: { type: 'string', minLength: 1, maxLength: 64 }, role: { type: 'string', minLength: 1, maxLength: 64 } }
+} as const
+
+const createBody = {
+  type: 'object',
+  required: ['name', 'password'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    roles: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 64 } }
+  }
+} as const
+
+const rolesBody = {
+  type: 'object',
+  required: ['roles'],
+  additionalProperties: false,
+  properties: { roles: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', maxLength: 64 } } }
+} as const
+
+/** A user as the API answers it (never its password hash). */
+export function userJson (user: UserInfo): { name: string, roles: string[], created: string } {
+  return { name: user.name, roles: user.roles, created: new Date(user.created).toISOString() }
+}
+
+/**
+ * The node admin's user management (admin token, or a user with the `admin` role):
+ * - `GET /api/v1/users`: every user with its roles;
+ * - `POST /api/v1/users` `{ name, password, roles? }`: a new user (default roles `publish`, `read`);
+ * - `GET /api/v1/users/:user`;
+ * - `POST /api/v1/users/:user/roles` `{ roles }` grants, `DELETE /api/v1/users/:user/roles` `{ roles }`
+ *   revokes, `PUT`/`DELETE /api/v1/users/:user/roles/:role` one role;
+ * - `DELETE /api/v1/users/:user`: removes the user (its tokens stop working; what it owns stays, under its name).
+ */
+export const userAdminRoutes: ApiRoute = (app, { components, access }) => {
+  const guard = { onRequest: access.requireAdmin }
+
+  app.get('/api/v1/users', guard, async () => ({ users: (await usersOf(components).list()).map(userJson) }))
+
+  app.post('/api/v1/users', { ...guard, schema: { body: createBody } }, async (request, reply) => {
+    const body = request.body as { name: string, password: string, roles?: string[] }
+    const roles = body.roles == null ? undefined : checkRoles(body.roles)
+    const user = await usersOf(components).create(body.name, body.password, roles == null ? {} : { roles })
+    void reply.status(201)
+    return { user: userJson(user) }
+  })
+
+  app.get('/api/v1/users/:user', { ...guard, schema: { params: userParams } }, async request => {
+    const { user } = request.params as { user: string }
+    const found = await usersOf(components).get(user)
+    if (found == null) throw new UserNotFoundError(user)
+    return { user: userJson(found) }
+  })
+
+  app.post('/api/v1/users/:user/roles', { ...guard, schema: { params: userParams, body: rolesBody } }, async request => {
+    const { user } = request.params as { user: string }
+    return { user: userJson(await usersOf(components).grantRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
+  })
+
+  app.delete('/api/v1/users/:user/roles', { ...guard, schema: { params: userParams, body: rolesBody } }, async request => {
+    const { user } = request.params as { user: string }
+    return { user: userJson(await usersOf(components).revokeRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
+  })
+
+  app.put('/api/v1/users/:user/roles/:role', { ...guard, schema: { params: roleParams } }, async request => {
+    const { user, role } = request.params as { user: string, role: string }
+    return { user: userJson(await usersOf(components).grantRoles(user, [checkRole(role)])) }
+  })
+
+  app.delete('/api/v1/users/:user/roles/:role', { ...guard, schema: { params: roleParams } }, async request => {
+    const { user, role } = request.params as { user: string, role: string }
+    return { user: userJson(await usersOf(components).revokeRoles(user, [checkRole(role)])) }
+  })
+
+  app.delete('/api/v1/users/:user', { ...guard, schema: { params: userParams } }, async request => {
+    const { user } = request.params as { user: string }
+    return { user: userJson(await usersOf(components).remove(user)) }
+  })
+}
