@@ -13,7 +13,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   repo: async () => import('./repo.js'),
   marketplace: async () => import('./marketplace.js'),
   catalog: async () => import('./catalog.js'),
-  jobs: async () => import('./jobs.js')
+  jobs: async () => import('./jobs.js'),
+  algorithms: async () => import('./algorithms.js')
 }
 
 async function main (): Promise<number> {

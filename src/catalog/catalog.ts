@@ -24,6 +24,8 @@ export interface CatalogComponents {
   /** The node's libp2p host (content routing for the DHT, stream protocols). */
   host: Libp2p
   logger: ComponentLogger
+  /** Whether something besides the catalog (a user's data space, an algorithm) still uses a blob: such blobs are never deleted here. */
+  blobInUse?: (cid: string) => Promise<boolean>
 }
 
 export interface CatalogInit {
@@ -59,6 +61,8 @@ export interface FetchOptions extends AbortOptions {
   /** The user fetching it: the owner of the copy on this node. */
   owner?: string
   onProgress?: (progress: FetchProgress) => void
+  /** Known holders (peer IDs) to fetch from, instead of looking the holders up on the DHT. */
+  from?: string[]
 }
 
 export interface ResolvedEntry {
@@ -119,7 +123,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   /** Deletes blobs of a failed add that no entry uses. */
   async function undo (cids: Iterable<string>): Promise<void> {
     for (const cid of cids) {
-      if ((await store.users(cid)).length === 0) await blobs.delete(cid).catch(() => {})
+      if ((await store.users(cid)).length === 0 && await components.blobInUse?.(cid) !== true) await blobs.delete(cid).catch(() => {})
     }
   }
 
@@ -175,7 +179,9 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const entry = await get(kind, ref)
     const removed = await store.remove(kind, entry.name)
     if (removed == null) throw new EntryNotFoundError(kind, ref)
-    for (const cid of removed.orphans) await blobs.delete(cid)
+    for (const cid of removed.orphans) {
+      if (await components.blobInUse?.(cid) !== true) await blobs.delete(cid)
+    }
     await announcer.withdraw(entryKeys(entry))
     log('removed %s %s', kind, entry.name)
     for (const listener of listeners) {
@@ -192,7 +198,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const results = await search(kind, byCid ? [] : [ref], {
       signal: options.signal,
       remoteOnly: true,
-      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined
+      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined,
+      ...(options.from == null ? {} : { peers: options.from })
     })
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)

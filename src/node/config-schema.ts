@@ -53,6 +53,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'jobs.gpus', type: 'integer', default: 0, min: 0, env: 'PAIP_JOB_GPUS', doc: 'GPUs this node offers jobs; a task role asking for more is refused at submission.' },
   { path: 'jobs.sandbox.bwrap', type: 'string', default: 'bwrap', env: 'PAIP_JOB_BWRAP', doc: 'The bubblewrap executable of the sandbox runtime (a name on PATH or a path).' },
   { path: 'jobs.container.engine', type: 'string', default: '', env: 'PAIP_JOB_CONTAINER_ENGINE', doc: 'The container engine command (docker, podman, or a path). Empty: docker, then podman, whichever works.' },
+  { path: 'fed.allowPeers', type: 'list', default: [], env: 'PAIP_FED_ALLOW_PEERS', doc: 'Other nodes allowed to run federated rounds on this node\'s data: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
+  { path: 'fed.roundTimeout', type: 'integer', default: 600_000, min: 1, env: 'PAIP_FED_ROUND_TIMEOUT', doc: 'Longest one federated round waits for its workers (ms) before leaving the slow ones out.' },
   { path: 'algorithms.allowPeers', type: 'list', default: ['*'], env: 'PAIP_ALGORITHM_ALLOW_PEERS', doc: 'Other nodes allowed to call the public algorithms published here: peer IDs, or * for any node of the grid.' },
   { path: 'shutdownTimeout', type: 'integer', default: C.SHUTDOWN_TIMEOUT, min: 100, env: 'PAIP_SHUTDOWN_TIMEOUT', doc: 'Longest a clean stop may take (ms) before the daemon exits anyway.' }
 ]
@@ -88,6 +90,10 @@ export interface NodeConfig {
     gpus: number
     sandbox: { bwrap: string }
     container: { engine: string }
+  }
+  fed: {
+    allowPeers: string[]
+    roundTimeout: number
   }
   algorithms: { allowPeers: string[] }
   shutdownTimeout: number

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { createAlgorithms } from '../algorithms/index.js'
 import { createCatalog } from '../catalog/index.js'
 import { createDataSpace } from '../data/index.js'
+import { createFed } from '../fed/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
 import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
 import { marketplaceEntries } from '../marketplace/node.js'
@@ -23,7 +24,17 @@ export function defaultComponents (): ComponentEntry[] {
   return [
     component({
       name: 'catalog',
-      create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
+      create: c => createCatalog({
+        db: sublevel(c.db, 'catalog'),
+        blobs: c.blobs,
+        host: c.host,
+        logger: c.logger,
+        // blobs are shared by content: what a data space or an algorithm holds is never deleted with a catalog entry
+        blobInUse: async cid => {
+          const built = c as Partial<NodeComponents>
+          return await built.data?.usesBlob(cid) === true || await built.algorithms?.usesBlob(cid) === true
+        }
+      }, {})
     }),
     component({
       name: 'data',
@@ -76,6 +87,24 @@ export function defaultComponents (): ComponentEntry[] {
     component({
       name: 'evaluations',
       create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
+    }),
+    component({
+      name: 'fed',
+      create: c => createFed({
+        db: sublevel(c.db, 'fed') as any,
+        jobs: c.jobs,
+        catalog: c.catalog,
+        blobs: c.blobs,
+        libp2p: c.host,
+        privateKey: c.privateKey,
+        logger: c.logger,
+        // coordinating a run needs the `run` role, as running a job does
+        users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) }
+      }, {
+        dir: path.join(c.home, 'fed'),
+        allow: { peers: c.config.fed.allowPeers },
+        roundTimeout: c.config.fed.roundTimeout
+      })
     })
   ]
 }

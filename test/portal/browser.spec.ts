@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createApiClient } from '../../src/api/client.js'
 import { protocolYaml as jobProtocol } from '../jobs/fixtures.js'
 import { launchBrowser, newPage } from '../fixtures/browser.js'
@@ -16,6 +18,14 @@ async function shot (page: import('playwright-core').Page, name: string): Promis
   if (SHOTS == null) return
   await mkdir(SHOTS, { recursive: true })
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false })
+}
+
+/** Logs in through the login page (already open) and waits until the header names the user. */
+async function logIn (page: import('playwright-core').Page, user: string, password: string): Promise<void> {
+  await page.getByLabel('User').fill(user)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.locator('.who strong', { hasText: user }).waitFor()
 }
 
 describe('portal: the web pages in a real Chromium on a 3-node loopback grid', function () {
@@ -91,10 +101,7 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     await a.client.put('/repo/user/alice', { password: 'alice password' })
     const page = await newPage(browser, errors)
     await page.goto(a.url + '/#/login')
-    await page.getByLabel('User').fill('alice')
-    await page.getByLabel('Password').fill('alice password')
-    await page.getByRole('button', { name: 'Log in' }).click()
-    await page.getByText('signed in as').waitFor()
+    await logIn(page, 'alice', 'alice password')
     await page.getByRole('link', { name: 'Publish' }).click()
     const editor = page.locator('textarea[name="protocol"]')
     // a broken protocol: the problem is shown at its line and publishing is off
@@ -125,10 +132,7 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     const alice = createApiClient({ url: a.url, token })
     const page = await newPage(browser, errors)
     await page.goto(a.url + '/#/login')
-    await page.getByLabel('User').fill('alice')
-    await page.getByLabel('Password').fill('alice password')
-    await page.getByRole('button', { name: 'Log in' }).click()
-    await page.getByText('signed in as').waitFor()
+    await logIn(page, 'alice', 'alice password')
     // a job that prints a line, then another a few seconds later, then waits
     await alice.post('/api/v1/jobs', { id: 'follow-me', protocol: jobProtocol(['echo first line', 'sleep 4', 'echo second line', 'sleep 60']) })
     await page.goto(a.url + '/#/jobs')
@@ -140,7 +144,40 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     await shot(page, 'job')
     await page.getByRole('button', { name: 'Cancel' }).click()
     await page.locator('.job .meta', { hasText: 'cancelled' }).waitFor()
+    // logging out revokes the token the page held
+    const held = await page.evaluate(() => localStorage.getItem('paip.token'))
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await page.getByRole('link', { name: 'Log in' }).waitFor()
+    await until(async () => (await fetch(a.url + '/api/v1/jobs', { headers: { authorization: `Bearer ${held}` } })).status === 401, 10_000, 'the token to be revoked')
     await page.context().close()
+  })
+
+  it('finds a dataset on the grid by its tags, shows which node holds it, fetches it, and shows its files', async () => {
+    const [a, , c] = nodes
+    const dir = await mkdtemp(join(tmpdir(), 'paip-portal-data-'))
+    try {
+      await mkdir(join(dir, 'digits', 'train'), { recursive: true })
+      await writeFile(join(dir, 'digits', 'train', 'x.csv'), '1,2,3\n')
+      await writeFile(join(dir, 'digits', 'README.md'), 'digits\n')
+      await c.client.post('/api/v1/datasets', { path: join(dir, 'digits'), metadata: { name: 'digits', tags: ['#handwritten'], description: 'Small digits', public: true } })
+      const page = await newPage(browser, errors)
+      await page.goto(a.url + '/#/login')
+      await logIn(page, 'alice', 'alice password')
+      await page.goto(a.url + '/#/datasets')
+      await page.getByRole('searchbox').fill('#handwritten')
+      await page.getByRole('button', { name: 'Search the grid' }).click()
+      const row = page.locator('.grid-results tr', { hasText: 'digits' })
+      await row.waitFor()
+      assert.equal(await row.locator('.grid-nodes code').first().getAttribute('title'), c.node.components.peerId.toString())
+      await shot(page, 'datasets')
+      await row.getByRole('button', { name: 'Fetch' }).click()
+      await row.getByText('on this node').waitFor()
+      assert.equal((await a.anonymous.get<any>('/api/v1/datasets/digits')).files, 2)
+      await page.goto(a.url + '/#/datasets/digits?kind=dataset')
+      await page.getByRole('heading', { name: 'digits', level: 1 }).waitFor()
+      assert.deepEqual((await page.locator('.dataset tbody td:first-child').allTextContents()).sort(), ['README.md', 'train/x.csv'])
+      await page.context().close()
+    } finally { await rm(dir, { recursive: true, force: true }) }
   })
 
   it('shows the node page: its peer ID, addresses and peers with their RTT', async () => {

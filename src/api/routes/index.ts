@@ -1,6 +1,7 @@
 import { algorithmRoutes } from './algorithms.js'
 import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
+import { fedRoutes } from './fed.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
@@ -32,5 +33,6 @@ export const ROUTES: readonly ApiRoute[] = [
   userAdminRoutes,
   jobsRoutes,
   dataRoutes,
-  algorithmRoutes
+  algorithmRoutes,
+  fedRoutes
 ]

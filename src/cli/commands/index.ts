@@ -17,6 +17,7 @@ const GROUPS: Record<string, Group> = {
   datasets: async () => import('./datasets/index.js'),
   models: async () => import('./models/index.js'),
   jobs: async () => import('./jobs/index.js'),
+  fed: async () => import('./fed/index.js'),
   marketplace: async () => import('./marketplace/index.js'),
   users: async () => import('./users/index.js'),
   data: async () => import('./data/index.js'),
