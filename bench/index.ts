@@ -14,7 +14,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   marketplace: async () => import('./marketplace.js'),
   catalog: async () => import('./catalog.js'),
   jobs: async () => import('./jobs.js'),
-  algorithms: async () => import('./algorithms.js')
+  algorithms: async () => import('./algorithms.js'),
+  fed: async () => import('./fed.js')
 }
 
 async function main (): Promise<number> {
