@@ -96,6 +96,8 @@ export interface JobsInit {
   maxPids?: number
   /** GPUs offered to jobs (default 0). */
   gpus?: number
+  /** CPU cores offered to one instance (default: the machine's). */
+  cpus?: number
   /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
   serve?: boolean
 }
@@ -158,6 +160,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     ...(init.maxMemoryMB == null ? {} : { maxMemoryMB: init.maxMemoryMB }),
     ...(init.maxPids == null ? {} : { maxPids: init.maxPids }),
     ...(init.gpus == null ? {} : { gpus: init.gpus }),
+    ...(init.cpus == null ? {} : { cpus: init.cpus }),
     ...(init.env?.PATH == null ? {} : { path: init.env.PATH })
   })
   const local = createLocalJobs({
