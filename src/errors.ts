@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'unavailable' // a peer, node or network could not be reached (503, exit 7)
   | 'timeout' // a deadline passed (504, exit 7)
   | 'corrupt' // stored or received data failed verification (500, exit 8)
+  | 'no-space' // the node's disk is full (507, exit 1)
   | 'internal' // a bug or an unexpected failure (500, exit 1)
 
 export class PaipError extends Error {

@@ -57,7 +57,7 @@ export class ForbiddenError extends PaipError {
   constructor (message = 'this token is not allowed to do that') { super(message, 'forbidden') }
 }
 
-const KINDS = new Set<ErrorKind>(['invalid-input', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'busy', 'too-large', 'unavailable', 'timeout', 'corrupt', 'internal'])
+const KINDS = new Set<ErrorKind>(['invalid-input', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'busy', 'too-large', 'unavailable', 'timeout', 'corrupt', 'no-space', 'internal'])
 
 /** True when `body` has the shape of an API error body. */
 export function isErrorBody (body: unknown): body is ErrorBody {
@@ -84,6 +84,7 @@ export const KIND_STATUS: Record<ErrorKind, number> = {
   unavailable: 503,
   timeout: 504,
   corrupt: 500,
+  'no-space': 507,
   internal: 500
 }
 
@@ -97,5 +98,6 @@ const STATUS_KINDS: Record<number, ErrorKind> = {
   415: 'invalid-input',
   423: 'busy',
   503: 'unavailable',
-  504: 'timeout'
+  504: 'timeout',
+  507: 'no-space'
 }

@@ -1,6 +1,8 @@
+import { maxHeaderSize } from 'node:http'
 import swagger from '@fastify/swagger'
+import { Ajv } from 'ajv'
 import fastify from 'fastify'
-import { isPaipError } from '../errors.js'
+import { PaipError, isPaipError } from '../errors.js'
 import { createAccess } from './auth.js'
 import { KIND_STATUS } from './errors.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
@@ -25,6 +27,13 @@ export interface ApiDeps {
  */
 export type ApiRoute = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>
 
+/** The disk the node writes to is full (ENOSPC from a write anywhere): 507. */
+export class StorageFullError extends PaipError {
+  static name = 'StorageFullError'
+  name = 'StorageFullError'
+  constructor (options?: ErrorOptions) { super('the node\'s disk is full: nothing was stored (ask its admin to free space)', 'no-space', undefined, options) }
+}
+
 export interface ApiServerInit {
   /** Reads need a token too. */
   private?: boolean
@@ -34,6 +43,23 @@ export interface ApiServerInit {
   routes?: readonly ApiRoute[]
   /** Runs before every route (added before the routes, so it reaches all of them). */
   onRequest?: (request: FastifyRequest) => Promise<void>
+  /** Told what the node's admin must act on (a full disk); the daemon prints it at the default level. */
+  onWarning?: (message: string) => void
+}
+
+/** Largest request head (request line and headers) the server reads: Node's, in bytes. */
+const MAX_HEADER_BYTES = maxHeaderSize
+
+/**
+ * JSON bodies are validated as they are (a number is not a string); params and query strings,
+ * which are always text, are coerced to the types their schemas name.
+ */
+function validatorCompiler (): (route: { schema: any, httpPart?: string }) => (data: any) => any {
+  // fastify's own defaults (allErrors off: a DoS otherwise), but for coercion of bodies
+  const options = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const
+  const body = new Ajv({ ...options, coerceTypes: false })
+  const text = new Ajv({ ...options, coerceTypes: 'array' })
+  return ({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema)
 }
 
 export type ApiServer = FastifyInstance
@@ -41,7 +67,7 @@ export type ApiServer = FastifyInstance
 /**
  * The node's HTTP API: every route file registered from one list, one error handler mapping
  * PaipError kinds to statuses with the body `{ error: { name, kind, message, details } }`.
- * `application/octet-stream` bodies are not parsed: `request.body` is the raw stream
+ * `application/octet-stream` and `application/x-tar` bodies are not parsed: `request.body` is the raw stream
  * (routes that take uploads set their own limit).
  */
 export async function createApiServer (components: NodeComponents, init: ApiServerInit = {}): Promise<ApiServer> {
@@ -50,15 +76,27 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     logger: false,
     bodyLimit: init.bodyLimit ?? MAX_JSON_BODY_BYTES,
     forceCloseConnections: true,
-    return503OnClosing: true
+    return503OnClosing: true,
+    // a request Node cannot parse (headers too large, garbage) gets the same error shape
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (!socket.writable) return
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+      const status = tooLarge ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400
+      const body = JSON.stringify(tooLarge
+        ? errorBody('HeadersTooLargeError', 'too-large', `the request's headers are over ${MAX_HEADER_BYTES} bytes`)
+        : errorBody('MalformedRequestError', 'invalid-input', 'the request is not valid HTTP/1.1'))
+      socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    }
   })
+  app.setValidatorCompiler(validatorCompiler())
   const access = createAccess(components.authenticator, { private: init.private })
   app.decorateRequest('principal', undefined)
 
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => { done(null, payload) })
+  app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => { done(null, payload) })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, body } = errorResponse(err)
+    if (status === 507) init.onWarning?.(`${request.method} ${request.url.split('?')[0]} failed: the disk holding the node's home is full (${String(err?.message ?? err).split('\n')[0]})`)
     if (status >= 500) log.error('%s %s failed: %e', request.method, request.url, err)
     void reply.status(status).send(body)
   })
@@ -97,8 +135,12 @@ function errorBody (name: string, kind: ErrorKind, message: string, details?: un
 
 /** The one place errors become HTTP answers. */
 export function errorResponse (err: any): { status: number, body: ErrorBody } {
+  if (!isPaipError(err) && isNoSpace(err)) err = new StorageFullError({ cause: err })
   if (isPaipError(err)) {
     return { status: KIND_STATUS[err.kind] ?? 500, body: errorBody(err.name, err.kind, err.message, err.details) }
+  }
+  if (err instanceof URIError) {
+    return { status: 400, body: errorBody('InvalidRequestError', 'invalid-input', `malformed percent-encoding in the URL: ${err.message}`) }
   }
   if (Array.isArray(err?.validation)) {
     return { status: 400, body: errorBody('InvalidRequestError', 'invalid-input', err.message, { problems: err.validation }) }
@@ -109,4 +151,12 @@ export function errorResponse (err: any): { status: number, body: ErrorBody } {
   if (status >= 400 && status < 500) return { status, body: errorBody('InvalidRequestError', 'invalid-input', err.message) }
   if (status === 503) return { status, body: errorBody('UnavailableError', 'unavailable', err.message ?? 'the node is shutting down') }
   return { status: 500, body: errorBody('InternalError', 'internal', 'internal error (see the node\'s log)') }
+}
+
+/** True when the error, or one it was caused by, is the disk being full. */
+export function isNoSpace (err: any): boolean {
+  for (let e = err, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || /no space left on device/i.test(String(e.message ?? ''))) return true
+  }
+  return false
 }

@@ -4,14 +4,14 @@ import { parseTerms } from './entries.js'
 import { EntryExistsError, EntryNotFoundError } from './errors.js'
 import { chooseHolders, fetchEntryBlobs } from './fetch.js'
 import { entryKeys, nameKey } from './keys.js'
-import { decodeManifest, ingestFile, ingestPath, safeRelativePath, storeManifest } from './manifest.js'
+import { checkUploadName, decodeManifest, ingestFile, ingestFiles, ingestPath, storeManifest } from './manifest.js'
 import { handleCatalogProtocols, unhandleCatalogProtocols } from './protocol.js'
 import { parseKind, validateMetadata } from './schema.js'
 import { searchGrid } from './search.js'
 import { CatalogStore } from './store.js'
 import type { BlobStore } from '../storage/index.js'
 import type { FetchProgress } from './fetch.js'
-import type { IngestResult, Manifest } from './manifest.js'
+import type { IngestResult, Manifest, UploadedFile } from './manifest.js'
 import type { EntryKind } from './schema.js'
 import type { SearchOptions, SearchResult } from './search.js'
 import type { CatalogDb, CatalogEntry } from './store.js'
@@ -40,8 +40,11 @@ export interface CatalogInit {
   fetchIdleTimeout?: number
 }
 
-/** What to add: a file or directory on this node, or one file's bytes as a stream (an upload). */
-export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string }
+/**
+ * What to add: a file or directory on this node, one file's bytes as a stream (an upload), or
+ * the files of a tree one after another (an uploaded directory).
+ */
+export type AddSource = { path: string } | { stream: AsyncIterable<Uint8Array>, filename: string } | { files: AsyncIterable<UploadedFile> }
 
 export interface AddOptions extends AbortOptions {
   /** The user adding it (recorded as its owner; default: none, the admin's). */
@@ -56,6 +59,8 @@ export interface FetchOptions extends AbortOptions {
   /** The user fetching it: the owner of the copy on this node. */
   owner?: string
   onProgress?: (progress: FetchProgress) => void
+  /** Known holders (peer IDs) to fetch from, instead of looking the holders up on the DHT. */
+  from?: string[]
 }
 
 export interface ResolvedEntry {
@@ -142,6 +147,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
 
   async function add (kind: EntryKind, source: AddSource, input: unknown, options: AddOptions = {}): Promise<CatalogEntry> {
     const metadata = validateMetadata(parseKind(kind), input)
+    if ('filename' in source) checkUploadName(source.filename)
     const owner = options.owner == null ? {} : { owner: options.owner }
     const taken = async (): Promise<void> => {
       const existing = await store.get(kind, metadata.name)
@@ -153,8 +159,10 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
       let result: IngestResult
       if ('path' in source) {
         result = await ingestPath(blobs, source.path, cids, options)
+      } else if ('files' in source) {
+        result = await ingestFiles(blobs, source.files, cids, options)
       } else {
-        const file = await ingestFile(blobs, source.stream, safeRelativePath(source.filename), cids, options)
+        const file = await ingestFile(blobs, source.stream, source.filename, cids, options)
         result = await storeManifest(blobs, [file], cids, options)
       }
       await taken()
@@ -186,7 +194,8 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const results = await search(kind, byCid ? [] : [ref], {
       signal: options.signal,
       remoteOnly: true,
-      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined
+      manifests: byCid ? [parseBlobCid(ref).toString()] : undefined,
+      ...(options.from == null ? {} : { peers: options.from })
     })
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)

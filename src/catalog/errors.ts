@@ -92,3 +92,17 @@ export class InvalidManifestError extends PaipError {
   name = 'InvalidManifestError'
   constructor (message: string) { super(message, 'corrupt') }
 }
+
+/** An uploaded file's name that cannot name a file (empty, `.`, `..`, a path, control characters). */
+export class InvalidFileNameError extends PaipError {
+  static name = 'InvalidFileNameError'
+  name = 'InvalidFileNameError'
+  constructor (filename: string) { super(`not a file name: ${JSON.stringify(filename.slice(0, 100))} (one name, no "/", "\\\\", ".", ".." or control characters)`, 'invalid-input') }
+}
+
+/** An uploaded tree that cannot be stored as it is: an unsafe or repeated path, no files. */
+export class InvalidUploadError extends PaipError {
+  static name = 'InvalidUploadError'
+  name = 'InvalidUploadError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}

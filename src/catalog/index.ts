@@ -3,7 +3,7 @@ export type { Catalog, CatalogComponents, CatalogInit, AddSource, AddOptions, Fe
 export type { CatalogEntry, CatalogDb } from './store.js'
 export type { SearchResult, SearchOptions, NodeInfo } from './search.js'
 export type { FetchProgress } from './fetch.js'
-export type { Manifest, ManifestFile } from './manifest.js'
+export type { Manifest, ManifestFile, UploadedFile } from './manifest.js'
 export type { EntryKind, Metadata, DatasetMetadata, ModelMetadata } from './schema.js'
 export { validateMetadata, parseTags, normalizeTag, parseKind, KINDS } from './schema.js'
 export { parseTerms } from './entries.js'

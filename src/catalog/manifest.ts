@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cidOfBytes, parseBlobCid } from '../storage/index.js'
 import { BLOCK_BYTES, MAX_DEPTH, MAX_FILES } from './constants.js'
-import { InvalidManifestError, PathNotFoundError, SpecialFileError, SymlinkOutsideError, TreeTooLargeError } from './errors.js'
+import { InvalidFileNameError, InvalidManifestError, InvalidUploadError, PathNotFoundError, SpecialFileError, SymlinkOutsideError, TreeTooLargeError } from './errors.js'
 import type { BlobStore } from '../storage/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -175,6 +175,37 @@ export async function ingestPath (blobs: BlobStore, input: string, cids: Set<str
   return storeManifest(blobs, files, cids, options)
 }
 
+/** One file of an uploaded tree: its relative path and its bytes (read before the next file). */
+export interface UploadedFile {
+  path: string
+  stream: AsyncIterable<Uint8Array>
+}
+
+/**
+ * Stores the files of an uploaded tree as they stream in, one after another, and stores their
+ * manifest. Paths are checked as a manifest's are (relative, no `..`), each path once, at most
+ * MAX_FILES files and `maxBytes` bytes in all (then nothing is kept: the caller undoes `cids`).
+ */
+export async function ingestFiles (blobs: BlobStore, source: AsyncIterable<UploadedFile>, cids: Set<string>, options: IngestOptions & { maxBytes?: number } = {}): Promise<IngestResult> {
+  const files: ManifestFile[] = []
+  const seen = new Set<string>()
+  let done = 0
+  for await (const upload of source) {
+    options.signal?.throwIfAborted()
+    let rel: string
+    try { rel = safeRelativePath(upload.path) } catch { throw new InvalidUploadError(`unsafe path in the upload: ${String(upload.path).slice(0, 200)} (relative paths without .. only)`) }
+    if (seen.has(rel)) throw new InvalidUploadError(`the upload has ${rel} twice`)
+    seen.add(rel)
+    if (files.length >= MAX_FILES) throw new TreeTooLargeError(`more than ${MAX_FILES} files in the upload`)
+    const maxBytes = options.maxBytes == null ? undefined : options.maxBytes - done
+    const file = await ingestFile(blobs, upload.stream, rel, cids, { ...options, progressBase: done, maxBytes })
+    done += file.size
+    files.push(file)
+  }
+  if (files.length === 0) throw new InvalidUploadError('the upload has no files')
+  return storeManifest(blobs, files, cids, options)
+}
+
 export function encodeManifest (manifest: Manifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({
     version: manifest.version,
@@ -185,6 +216,13 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
 }
 
 /** Checks a relative path from a manifest: no absolute paths, no `..`, no empty parts. */
+/** The name of an uploaded file: one path segment a file can have. */
+export function checkUploadName (value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || value === '.' || value === '..' || Buffer.byteLength(value) > 255 || /[/\\\x00-\x1f\x7f]/.test(value)) throw new InvalidFileNameError(value)
+  return value
+}
+
 export function safeRelativePath (value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.length > 4096) throw new InvalidManifestError('manifest file path missing or too long')
   if (value.startsWith('/') || value.includes('\\') || value.includes('\0')) throw new InvalidManifestError(`unsafe path in manifest: ${value.slice(0, 100)}`)

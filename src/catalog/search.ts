@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { listenAddressesOf } from '../net/addresses.js'
 import { parseBlobCid } from '../storage/index.js'
 import { FIND_PROVIDERS_TIMEOUT, MAX_SEARCH_PEERS, PEER_QUERY_TIMEOUT } from './constants.js'
@@ -35,6 +36,8 @@ export interface SearchOptions {
   remoteOnly?: boolean
   /** Also ask for entries with these manifest CIDs. */
   manifests?: string[]
+  /** Ask these peers (IDs) directly instead of looking the providers up on the DHT (known holders). */
+  peers?: string[]
 }
 
 /** Collects the providers of one key until the lookup ends or its deadline passes. */
@@ -106,7 +109,8 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
     const addresses = host.getMultiaddrs().map(a => a.toString())
     for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true })
   }
-  await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
+  if (options.peers != null) for (const peer of options.peers) ask(peerIdFromString(peer))
+  else await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
   options.signal?.throwIfAborted()
   await Promise.all(answers)
   options.signal?.throwIfAborted()

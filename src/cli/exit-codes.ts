@@ -13,6 +13,7 @@ const EXIT_CODES: Record<ErrorKind, number> = {
   unavailable: 7,
   timeout: 7,
   corrupt: 8,
+  'no-space': 1,
   internal: 1
 }
 

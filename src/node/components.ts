@@ -3,6 +3,7 @@ import type { Algorithms } from '../algorithms/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { DataSpace } from '../data/index.js'
 import type { Evaluations } from '../jobs/eval/index.js'
+import type { Fed } from '../fed/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
 import type { Users } from '../users/index.js'
@@ -48,6 +49,7 @@ export interface NodeComponents extends CoreComponents {
   marketplace: Marketplace
   jobs: Jobs
   evaluations: Evaluations
+  fed: Fed
   /** Published algorithms, called as jobs. */
   algorithms: Algorithms
 }

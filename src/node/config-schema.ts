@@ -46,6 +46,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'jobs.maxOutputBytes', type: 'integer', default: 1024 * 1024 * 1024, min: 0, env: 'PAIP_JOB_MAX_OUTPUT_BYTES', doc: 'Most bytes of output files collected from one job.' },
   { path: 'jobs.allowPeers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_PEERS', doc: 'Other nodes allowed to run jobs here: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
   { path: 'jobs.allowUsers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_USERS', doc: 'Local users (besides the admin) allowed to run jobs. Empty: every user of this node.' },
+  { path: 'fed.allowPeers', type: 'list', default: [], env: 'PAIP_FED_ALLOW_PEERS', doc: 'Other nodes allowed to run federated rounds on this node\'s data: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
+  { path: 'fed.roundTimeout', type: 'integer', default: 600_000, min: 1, env: 'PAIP_FED_ROUND_TIMEOUT', doc: 'Longest one federated round waits for its workers (ms) before leaving the slow ones out.' },
   { path: 'algorithms.allowPeers', type: 'list', default: ['*'], env: 'PAIP_ALGORITHM_ALLOW_PEERS', doc: 'Other nodes allowed to call the public algorithms published here: peer IDs, or * for any node of the grid.' },
   { path: 'shutdownTimeout', type: 'integer', default: C.SHUTDOWN_TIMEOUT, min: 100, env: 'PAIP_SHUTDOWN_TIMEOUT', doc: 'Longest a clean stop may take (ms) before the daemon exits anyway.' }
 ]
@@ -74,6 +76,10 @@ export interface NodeConfig {
     maxOutputBytes: number
     allowPeers: string[]
     allowUsers: string[]
+  }
+  fed: {
+    allowPeers: string[]
+    roundTimeout: number
   }
   algorithms: { allowPeers: string[] }
   shutdownTimeout: number

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { createAlgorithms } from '../algorithms/index.js'
 import { createCatalog } from '../catalog/index.js'
 import { createDataSpace } from '../data/index.js'
+import { createFed } from '../fed/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
 import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
 import { marketplaceEntries } from '../marketplace/node.js'
@@ -69,6 +70,24 @@ export function defaultComponents (): ComponentEntry[] {
     component({
       name: 'evaluations',
       create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
+    }),
+    component({
+      name: 'fed',
+      create: c => createFed({
+        db: sublevel(c.db, 'fed') as any,
+        jobs: c.jobs,
+        catalog: c.catalog,
+        blobs: c.blobs,
+        libp2p: c.host,
+        privateKey: c.privateKey,
+        logger: c.logger,
+        // coordinating a run needs the `run` role, as running a job does
+        users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) }
+      }, {
+        dir: path.join(c.home, 'fed'),
+        allow: { peers: c.config.fed.allowPeers },
+        roundTimeout: c.config.fed.roundTimeout
+      })
     })
   ]
 }

@@ -53,13 +53,15 @@ describe('catalog: paip datasets and paip models', function () {
     assert.match(shown.stdout, /train\.csv/)
   })
 
-  it('uploads a file to a remote node and refuses a directory there', async () => {
+  it('uploads a file and a directory to a remote node', async () => {
     await fs.writeFile(path.join(work, 'model.onnx'), 'weights')
     const added = await run(['--api', urls[1], '--json', 'models', 'add', 'model.onnx', '--name', 'tiny', '--framework', 'onnx', '--task', 'image-classification', '--tags', '#vision', '--labels', 'cat,dog'])
     assert.equal(added.code, 0, added.stderr)
     assert.deepEqual(added.json().labels, ['cat', 'dog'])
-    const refused = await run(['--api', urls[1], 'datasets', 'add', 'mnist', '--name', 'm2'])
-    assert.equal(refused.code, 2)
+    const tree = await run(['--api', urls[1], '--json', 'datasets', 'add', 'mnist', '--name', 'm2'])
+    assert.equal(tree.code, 0, tree.stderr)
+    assert.equal(tree.json().files, 2)
+    assert.equal((await run(['--api', urls[1], 'datasets', 'rm', 'm2'])).code, 0)
   })
 
   it('exits 2 on malformed tags and missing model fields, 4 on a missing path', async () => {

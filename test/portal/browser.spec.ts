@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApiClient } from '../../src/api/client.js'
+import { protocolYaml as jobProtocol } from '../jobs/fixtures.js'
 import { launchBrowser, newPage } from '../fixtures/browser.js'
 import { startNode } from '../fixtures/daemon.js'
 import { until } from '../fixtures/wait.js'
@@ -14,6 +18,14 @@ async function shot (page: import('playwright-core').Page, name: string): Promis
   if (SHOTS == null) return
   await mkdir(SHOTS, { recursive: true })
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false })
+}
+
+/** Logs in through the login page (already open) and waits until the header names the user. */
+async function logIn (page: import('playwright-core').Page, user: string, password: string): Promise<void> {
+  await page.getByLabel('User').fill(user)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.locator('.who strong', { hasText: user }).waitFor()
 }
 
 describe('portal: the web pages in a real Chromium on a 3-node loopback grid', function () {
@@ -82,6 +94,90 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     await page.locator('select[name="from"]').selectOption({ index: 0 })
     await page.getByText('These versions have the same content.').waitFor()
     await page.context().close()
+  })
+
+  it('publishes in the browser on one node with live validation, and another node\'s browser finds it', async () => {
+    const [a, b] = nodes
+    await a.client.put('/repo/user/alice', { password: 'alice password' })
+    const page = await newPage(browser, errors)
+    await page.goto(a.url + '/#/login')
+    await logIn(page, 'alice', 'alice password')
+    await page.getByRole('link', { name: 'Publish' }).click()
+    const editor = page.locator('textarea[name="protocol"]')
+    // a broken protocol: the problem is shown at its line and publishing is off
+    await editor.fill('protocolVersion: 2\nname: fashion-mnist\ntype: job\ntaskRoles:\n  train:\n    instances: many\n')
+    await page.locator('.y-problem').first().waitFor()
+    assert.ok(await page.getByRole('button', { name: 'Publish' }).isDisabled())
+    await shot(page, 'publish')
+    await editor.fill(new TextDecoder().decode(protocolYaml('fashion-mnist', 'Zalando **clothes** images')))
+    await page.locator('.validation .ok').waitFor()
+    assert.equal(await page.locator('input[name="file"]').inputValue(), 'fashion-mnist.yaml')
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await page.getByRole('heading', { name: 'fashion-mnist', level: 1 }).waitFor()
+    assert.match(await page.locator('.protocol .meta').textContent() ?? '', /by alice/)
+    await page.context().close()
+
+    const other = await newPage(browser, errors)
+    await other.goto(b.url + '/')
+    await other.getByRole('searchbox').fill('zalando clothes')
+    await other.locator('.results .card', { hasText: 'fashion-mnist' }).getByRole('link').click()
+    await other.getByRole('heading', { name: 'fashion-mnist', level: 1 }).waitFor()
+    await other.context().close()
+  })
+
+  it('follows a job\'s log live, and cancels it', async () => {
+    const [a] = nodes
+    await a.client.put('/api/v1/users/alice/roles/run')
+    const { token } = await a.anonymous.post<any>('/repo/auth/alice', { password: 'alice password' })
+    const alice = createApiClient({ url: a.url, token })
+    const page = await newPage(browser, errors)
+    await page.goto(a.url + '/#/login')
+    await logIn(page, 'alice', 'alice password')
+    // a job that prints a line, then another a few seconds later, then waits
+    await alice.post('/api/v1/jobs', { id: 'follow-me', protocol: jobProtocol(['echo first line', 'sleep 4', 'echo second line', 'sleep 60']) })
+    await page.goto(a.url + '/#/jobs')
+    await page.getByRole('link', { name: 'follow-me' }).click()
+    await page.locator('.log', { hasText: 'first line' }).waitFor()
+    // the same page, no reload: the second line arrives while the job still runs
+    await page.locator('.log', { hasText: 'second line' }).waitFor()
+    assert.equal((await alice.get<any>('/api/v1/jobs/follow-me')).job.state, 'running')
+    await shot(page, 'job')
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator('.job .meta', { hasText: 'cancelled' }).waitFor()
+    // logging out revokes the token the page held
+    const held = await page.evaluate(() => localStorage.getItem('paip.token'))
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await page.getByRole('link', { name: 'Log in' }).waitFor()
+    await until(async () => (await fetch(a.url + '/api/v1/jobs', { headers: { authorization: `Bearer ${held}` } })).status === 401, 10_000, 'the token to be revoked')
+    await page.context().close()
+  })
+
+  it('finds a dataset on the grid by its tags, shows which node holds it, fetches it, and shows its files', async () => {
+    const [a, , c] = nodes
+    const dir = await mkdtemp(join(tmpdir(), 'paip-portal-data-'))
+    try {
+      await mkdir(join(dir, 'digits', 'train'), { recursive: true })
+      await writeFile(join(dir, 'digits', 'train', 'x.csv'), '1,2,3\n')
+      await writeFile(join(dir, 'digits', 'README.md'), 'digits\n')
+      await c.client.post('/api/v1/datasets', { path: join(dir, 'digits'), metadata: { name: 'digits', tags: ['#handwritten'], description: 'Small digits', public: true } })
+      const page = await newPage(browser, errors)
+      await page.goto(a.url + '/#/login')
+      await logIn(page, 'alice', 'alice password')
+      await page.goto(a.url + '/#/datasets')
+      await page.getByRole('searchbox').fill('#handwritten')
+      await page.getByRole('button', { name: 'Search the grid' }).click()
+      const row = page.locator('.grid-results tr', { hasText: 'digits' })
+      await row.waitFor()
+      assert.equal(await row.locator('.grid-nodes code').first().getAttribute('title'), c.node.components.peerId.toString())
+      await shot(page, 'datasets')
+      await row.getByRole('button', { name: 'Fetch' }).click()
+      await row.getByText('on this node').waitFor()
+      assert.equal((await a.anonymous.get<any>('/api/v1/datasets/digits')).files, 2)
+      await page.goto(a.url + '/#/datasets/digits?kind=dataset')
+      await page.getByRole('heading', { name: 'digits', level: 1 }).waitFor()
+      assert.deepEqual((await page.locator('.dataset tbody td:first-child').allTextContents()).sort(), ['README.md', 'train/x.csv'])
+      await page.context().close()
+    } finally { await rm(dir, { recursive: true, force: true }) }
   })
 
   it('shows the node page: its peer ID, addresses and peers with their RTT', async () => {

@@ -1,11 +1,11 @@
-import path from 'node:path'
 import { PassThrough } from 'node:stream'
+import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { errorResponse } from '../server.js'
 import { requireOwner } from '../../users/roles.js'
-import type { Catalog, CatalogEntry, EntryKind, SearchResult } from '../../catalog/index.js'
+import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
 import type { ApiDeps, ApiRoute } from '../server.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
@@ -75,7 +75,8 @@ function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply,
 
 /**
  * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
- * list, show, add (a path on the node as JSON, or a streamed upload), remove, search, fetch.
+ * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
+ * a directory as an application/x-tar stream, both with `?metadata=<JSON>`), remove, search, fetch.
  */
 export function catalogRoutes (kind: EntryKind): ApiRoute {
   parseKind(kind)
@@ -100,12 +101,16 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       const signal = signalFor(deps, request, reply)
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
-      if (type.startsWith('application/octet-stream')) {
+      if (type.startsWith('application/x-tar')) {
+        // a directory: a tar stream of its files, stored as they arrive
+        const metadata = parseMetadataParam((request.query as Record<string, string | undefined>).metadata)
+        entry = await catalog.add(kind, { files: tarFiles(request.body as Readable) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
+      } else if (type.startsWith('application/octet-stream')) {
         const query = request.query as Record<string, string | undefined>
         const metadata = parseMetadataParam(query.metadata)
         const filename = query.filename ?? (metadata as any)?.name
         if (typeof filename !== 'string' || filename === '') throw new InvalidArgumentError('an upload needs a `filename` query parameter')
-        entry = await catalog.add(kind, { stream: request.body as Readable, filename: path.basename(filename) }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
+        entry = await catalog.add(kind, { stream: request.body as Readable, filename }, metadata, { signal, maxBytes: MAX_RAW_BODY_BYTES, owner })
       } else {
         // a path on the node's own disk: only its admin may name one
         await access.requireAdmin(request, reply)
@@ -143,6 +148,31 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
       }
       return streamFetch(reply, catalog, kind, ref, signal, owner)
     })
+  }
+}
+
+/** The regular files of a tar stream, one after another; any other kind of entry is refused. */
+async function * tarFiles (body: Readable): AsyncGenerator<UploadedFile> {
+  const extract = tar.extract()
+  body.once('error', err => { extract.destroy(err) })
+  body.pipe(extract)
+  try {
+    for await (const entry of extract) {
+      const { type, name } = entry.header
+      if (type === 'directory') { entry.resume(); continue }
+      if (type !== 'file' && type !== 'contiguous-file') {
+        throw new InvalidArgumentError(`the uploaded tar has ${name.slice(0, 200)} of type ${String(type)}: only regular files and directories are taken`)
+      }
+      yield { path: name.replace(/^(\.\/)+/, ''), stream: entry as unknown as AsyncIterable<Uint8Array> }
+      entry.resume() // whatever the consumer left unread
+    }
+  } catch (err: any) {
+    if (err instanceof PaipError) throw err
+    throw new InvalidArgumentError(`the upload is not a readable tar stream: ${String(err?.message ?? err)}`)
+  } finally {
+    extract.destroy()
+    body.unpipe(extract)
+    body.resume()
   }
 }
 

@@ -1,11 +1,14 @@
 import { algorithmRoutes } from './algorithms.js'
 import { dataRoutes } from './data.js'
 import { datasetRoutes } from './datasets.js'
+import { fedRoutes } from './fed.js'
 import { gridSearchRoutes } from './grid-search.js'
 import { healthRoutes } from './health.js'
 import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
+import { openpaiRoutes } from './openpai.js'
+import { validateRoutes } from './validate.js'
 import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
 import { userRoutes } from './users.js'
@@ -19,6 +22,8 @@ import type { ApiRoute } from '../server.js'
 export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
   portalRoutes,
+  openpaiRoutes,
+  validateRoutes,
   nodeRoutes,
   datasetRoutes,
   modelRoutes,
@@ -28,5 +33,6 @@ export const ROUTES: readonly ApiRoute[] = [
   userAdminRoutes,
   jobsRoutes,
   dataRoutes,
-  algorithmRoutes
+  algorithmRoutes,
+  fedRoutes
 ]

@@ -91,9 +91,10 @@ function decodeBundle (value: any): VersionBundle {
 async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
+  // not destroyed when over the cap: the server reads and drops the rest, so the client gets the 413
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
     size += chunk.length
-    if (size > max) { stream.destroy(); throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`) }
+    if (size > max) throw new BodyTooLargeError(`a protocol file is at most ${max} bytes`)
     chunks.push(chunk)
   }
   return new Uint8Array(Buffer.concat(chunks))
@@ -128,7 +129,8 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   app.put('/repo/protocol/*', { onRequest: access.requireRole('publish', 'publish protocols on this node'), bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
-    const file = checkFilePath(decodeURIComponent((request.params as any)['*'] ?? ''))
+    // the router decoded the path once already: decoding again would turn `a%25` into `a%`, then fail
+    const file = checkFilePath((request.params as any)['*'] ?? '')
     // the admin token publishes as `admin` (bare names); a user as itself (`<user>/<name>`)
     const user = request.principal?.kind === 'admin' ? ADMIN_PUBLISHER : request.principal?.name ?? 'anonymous'
     const admin = isAdmin(request.principal)
@@ -142,6 +144,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       result = await marketplaceOf(components).publish({ user, admin, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
+      if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
       result = await marketplaceOf(components).publish({ user, admin, file, content }, { signal })
     }
@@ -150,7 +153,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   })
 
   app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
-    const ref = decodeURIComponent((request.params as any)['*'] ?? '')
+    const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher, user } = request.query as { publisher?: string, user?: string }
     const { entry, content } = await marketplaceOf(components).readFile(ref, publisher, user)

@@ -17,10 +17,12 @@ const GROUPS: Record<string, Group> = {
   datasets: async () => import('./datasets/index.js'),
   models: async () => import('./models/index.js'),
   jobs: async () => import('./jobs/index.js'),
+  fed: async () => import('./fed/index.js'),
   marketplace: async () => import('./marketplace/index.js'),
   users: async () => import('./users/index.js'),
   data: async () => import('./data/index.js'),
-  algo: async () => import('./algo/index.js')
+  algo: async () => import('./algo/index.js'),
+  workflow: async () => import('./workflow/index.js')
 }
 
 /** Registers every group, or only the node group when the command is `paip daemon`. */

@@ -1,10 +1,15 @@
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { InvalidArgumentError } from '../../../errors.js'
+import { Readable, Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import tar from 'tar-stream'
+import { PathNotFoundError, SpecialFileError } from '../../../catalog/errors.js'
+import { walkTree } from '../../../catalog/manifest.js'
 import { apiFromContext, resolveApiTarget } from '../../api.js'
+import { progressBar } from './progress.js'
 import { basePath, entryLine } from './shared.js'
+import type { ProgressBar } from './progress.js'
 import type { CatalogEntry, EntryKind } from '../../../catalog/index.js'
 import type { CommandContext } from '../../context.js'
 import type { Action } from '../../program.js'
@@ -21,7 +26,8 @@ export interface AddOptions {
 
 /**
  * Adds a file or directory: the local node reads it from disk in place; a remote node (or
- * `--upload`) gets a single file streamed in the request body.
+ * `--upload`) gets a single file streamed in the request body, or a directory as a tar stream
+ * of its files (with a progress bar on a terminal).
  */
 export async function addEntry (ctx: CommandContext, kind: EntryKind, input: string, metadata: Record<string, unknown>, upload: boolean): Promise<CatalogEntry> {
   const file = path.resolve(ctx.io.cwd, input)
@@ -31,18 +37,54 @@ export async function addEntry (ctx: CommandContext, kind: EntryKind, input: str
     return api.post<CatalogEntry>(basePath(kind), { path: file, metadata }, { signal: ctx.signal })
   }
   const stat = await fs.stat(file).catch(() => undefined)
-  if (stat == null || !stat.isFile()) {
-    throw new InvalidArgumentError(`${input}: only a single regular file can be uploaded to a remote node (add a directory on its own node)`)
+  if (stat == null) throw new PathNotFoundError(input)
+  if (!stat.isFile() && !stat.isDirectory()) throw new SpecialFileError(input)
+  const bar = ctx.io.isTTY && !ctx.globals.json ? progressBar(ctx.io.stderr) : undefined
+  const body = stat.isFile()
+    ? counted(createReadStream(file), stat.size, bar)
+    : await tarOf(file, bar, ctx.signal)
+  try {
+    const response = await api.request(basePath(kind), {
+      method: 'POST',
+      raw: true,
+      body: Readable.toWeb(body),
+      headers: { 'content-type': stat.isFile() ? 'application/octet-stream' : 'application/x-tar' },
+      query: { metadata: JSON.stringify(metadata), filename: stat.isFile() ? path.basename(file) : undefined },
+      signal: ctx.signal
+    })
+    return await response.json() as CatalogEntry
+  } finally {
+    body.destroy()
+    bar?.done()
   }
-  const response = await api.request(basePath(kind), {
-    method: 'POST',
-    raw: true,
-    body: Readable.toWeb(createReadStream(file)),
-    headers: { 'content-type': 'application/octet-stream' },
-    query: { metadata: JSON.stringify(metadata), filename: path.basename(file) },
-    signal: ctx.signal
-  })
-  return await response.json() as CatalogEntry
+}
+
+/** Passes a stream through, telling the bar how many of `total` bytes went by. */
+function counted (source: Readable, total: number, bar: ProgressBar | undefined): Readable {
+  let sent = 0
+  return source.on('data', (chunk: Buffer) => { sent += chunk.byteLength; bar?.update(sent, total) })
+}
+
+/**
+ * A tar stream of the regular files under `dir` (symlinks inside the tree followed, others
+ * refused: the same walk as a local add), packed one file after another as it is read.
+ */
+async function tarOf (dir: string, bar: ProgressBar | undefined, signal: AbortSignal): Promise<Readable> {
+  const files = await walkTree(dir, { signal })
+  const sizes = await Promise.all(files.map(async f => (await fs.stat(f.abs)).size))
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const pack = tar.pack()
+  let sent = 0
+  void (async () => {
+    for (const [i, f] of files.entries()) {
+      const entry = pack.entry({ name: f.rel, size: sizes[i], mode: 0o644, type: 'file' })
+      await pipeline(createReadStream(f.abs), new Transform({
+        transform (chunk: Buffer, _encoding, done) { sent += chunk.byteLength; bar?.update(sent, total); done(null, chunk) }
+      }), entry)
+    }
+    pack.finalize()
+  })().catch(err => { pack.destroy(err) })
+  return Readable.from(pack as AsyncIterable<Buffer>)
 }
 
 /** The metadata options both kinds share. */
@@ -53,7 +95,7 @@ export function commonOptions (command: Command): Command {
     .option('--description <text>', 'what it is')
     .option('--license <license>', 'licence, e.g. CC-BY-4.0')
     .option('--public', 'other nodes may fetch its files (default: they never leave this node)', false)
-    .option('--upload', 'stream the file in the request body instead of letting the node read it from disk', false)
+    .option('--upload', 'stream the file (or the directory, as tar) in the request body instead of letting the node read it from disk; always so with --api <another node>', false)
 }
 
 export function commonMetadata (options: AddOptions): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { BadApiResponseError, ApiError } from '../../../api/errors.js'
 import { apiFromContext } from '../../api.js'
 import { progressBar } from './progress.js'
 import { basePath, entryLine } from './shared.js'
-import type { CatalogEntry, FetchProgress } from '../../../catalog/index.js'
+import type { CatalogEntry, EntryKind, FetchProgress } from '../../../catalog/index.js'
 import type { ErrorBody } from '../../../api/errors.js'
 import type { Action } from '../../program.js'
 import type { Command } from 'commander'
@@ -23,14 +23,14 @@ async function * lines (body: ReadableStream<Uint8Array>): AsyncIterable<unknown
   if (buffered.trim() !== '') yield JSON.parse(buffered)
 }
 
-export function registerGet (group: Command, action: Action): void {
+export function registerGet (group: Command, action: Action, kind: EntryKind = 'dataset'): void {
   group.command('get')
-    .argument('<ref>', 'name or manifest CID of a public dataset on the grid')
-    .description('copy a public dataset from the nodes holding it to this node (verified, resumable), which then announces it too')
-    .addHelpText('after', '\nExample:\n  $ paip datasets get mnist')
+    .argument('<ref>', `name or manifest CID of a public ${kind} on the grid`)
+    .description(`copy a public ${kind} from the nodes holding it to this node (verified, resumable), which then announces it too`)
+    .addHelpText('after', `\nExample:\n  $ paip ${kind}s get ${kind === 'dataset' ? 'mnist' : 'lenet'}`)
     .action(action(async (ctx, ref: string) => {
       const api = await apiFromContext(ctx)
-      const response = await api.request(`${basePath('dataset')}/fetch`, {
+      const response = await api.request(`${basePath(kind)}/fetch`, {
         method: 'POST',
         body: { ref },
         headers: { accept: 'application/x-ndjson' },
