@@ -215,7 +215,7 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     await A.client.post('/repo/auth/alice', { password: 'correct horse' })
     await until(async () => {
       const hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D after A restarted').json().results
-      return hits.some((h: any) => h.name === 'gridzebra')
+      return hits.some((h: any) => h.name === 'alice/gridzebra')
     }, 30_000, 'D to find the protocol after its publisher restarted')
   })
 
