@@ -122,3 +122,15 @@ export function createAccess (authenticator: Authenticator, init: AccessInit = {
     }
   }
 }
+
+/**
+ * For routes that make the node act for the caller: dial an address or peer the caller names,
+ * fetch content into its store. Anonymous requests may read (what the node holds, searches),
+ * never this: a token is needed (any user's; on a private node, one that may read).
+ */
+export function requireToken (access: Access, action: string): PreHandler {
+  return async (request, reply) => {
+    await access.readAccess(request, reply)
+    if (await access.principalOf(request) == null) throw new UnauthorizedError(`anonymous requests may only read: ${action} needs a token (\`paip login\`, or the node's admin token)`)
+  }
+}

@@ -24,6 +24,8 @@ export interface CatalogComponents {
   /** The node's libp2p host (content routing for the DHT, stream protocols). */
   host: Libp2p
   logger: ComponentLogger
+  /** Whether something besides the catalog (a user's data space, an algorithm) still uses a blob: such blobs are never deleted here. */
+  blobInUse?: (cid: string) => Promise<boolean>
 }
 
 export interface CatalogInit {
@@ -121,7 +123,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   /** Deletes blobs of a failed add that no entry uses. */
   async function undo (cids: Iterable<string>): Promise<void> {
     for (const cid of cids) {
-      if ((await store.users(cid)).length === 0) await blobs.delete(cid).catch(() => {})
+      if ((await store.users(cid)).length === 0 && await components.blobInUse?.(cid) !== true) await blobs.delete(cid).catch(() => {})
     }
   }
 
@@ -177,7 +179,9 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const entry = await get(kind, ref)
     const removed = await store.remove(kind, entry.name)
     if (removed == null) throw new EntryNotFoundError(kind, ref)
-    for (const cid of removed.orphans) await blobs.delete(cid)
+    for (const cid of removed.orphans) {
+      if (await components.blobInUse?.(cid) !== true) await blobs.delete(cid)
+    }
     await announcer.withdraw(entryKeys(entry))
     log('removed %s %s', kind, entry.name)
     for (const listener of listeners) {

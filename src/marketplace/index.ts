@@ -16,7 +16,7 @@ import { limiter } from './channel.js'
 import { decodeVersionBlock, isCid, splitQualified } from './objects.js'
 import { prepare, readVersion } from './publish.js'
 import { protocolRecords } from './record.js'
-import { fitAnswer, searchAnswer, searchNetwork, searchRanked } from './search.js'
+import { fitAnswer, prefixKeys, searchAnswer, searchNetwork, searchRanked } from './search.js'
 import { createMarketStore } from './store.js'
 import { decodeFetchRequest, decodeSearchRequest } from './wire.js'
 import type { Host } from '../net/host.js'
@@ -188,12 +188,14 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
    */
   async function announce (record: ProtocolRecord, cids: CID[], options: AbortOptions & { headFirst?: boolean } = {}): Promise<void> {
     const words = record.value.keywords.map(k => keywordCid(C.PROTOCOL_NAMESPACE, k))
+    // prefix keys last: exact keywords and the history matter more
+    const prefixes = prefixKeys(record.value.keywords).map(p => keywordCid(C.PROTOCOL_PREFIX_NAMESPACE, p))
     const bare = record.name.slice(record.name.indexOf('/') + 1)
     const nameWord = words.find(w => w.equals(keywordCid(C.PROTOCOL_NAMESPACE, bare.split(/[^\p{L}\p{N}]+/u).find(t => t.length >= 2) ?? bare)))
     const head = CID.parse(record.value.version)
     const headIndex = cids.findIndex(c => c.equals(head))
     const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 || options.headFirst === false ? [] : cids.slice(headIndex, headIndex + 2))]
-    const rest = [...words, ...cids].filter(c => !first.some(f => f.equals(c)))
+    const rest = [...words, ...cids, ...prefixes].filter(c => !first.some(f => f.equals(c)))
     if (rest.length > 0) {
       const later = Promise.all(rest.map(async cid => await backgroundLimit(async () => await provideAll([cid], { signal: stopping.signal }))))
         .then(() => {}).finally(() => { background.delete(later) })

@@ -53,7 +53,9 @@ export { checkProtocolName }
 
 /**
  * Keywords of a protocol: its name, description, tags, and its task roles' and prerequisites'
- * docker images, normalised by `normaliseKeywords` (lower case, no stemming).
+ * docker images and URIs, normalised by `normaliseKeywords` (lower case, no stemming). Network
+ * addresses say nothing about the work: URL schemes and hosts, IP addresses and ports are left
+ * out (a URL keeps its path), and so are tokens that are only digits (`10`, `151`).
  */
 export function protocolKeywords (name: string, protocol: Record<string, any> | undefined, extra: string[] = []): string[] {
   const texts: string[] = [name, ...extra]
@@ -74,5 +76,22 @@ export function protocolKeywords (name: string, protocol: Record<string, any> | 
       }
     }
   }
-  return normaliseKeywords(...texts).slice(0, MAX_KEYWORDS)
+  return normaliseKeywords(...texts.map(withoutAddresses)).filter(k => !/^\p{N}+$/u.test(k)).slice(0, MAX_KEYWORDS)
+}
+
+const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/giu
+const IPV4_PATTERN = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/gu
+const IPV6_PATTERN = /\[[0-9a-f:.]+\](?::\d+)?/giu
+/** A registry or host before a path (`ghcr.io/`, `registry.example.com:5000/`, `localhost:5000/`). */
+const HOST_PATTERN = /(?<![\p{L}\p{N}/.-])(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?(?=\/)/giu
+
+/** The text with URLs reduced to their paths and hosts, IP addresses and ports removed. */
+export function withoutAddresses (text: string): string {
+  return text
+    .replace(URL_PATTERN, url => {
+      try { return ' ' + decodeURIComponent(new URL(url).pathname) + ' ' } catch { return ' ' }
+    })
+    .replace(IPV6_PATTERN, ' ')
+    .replace(IPV4_PATTERN, ' ')
+    .replace(HOST_PATTERN, ' ')
 }

@@ -24,7 +24,17 @@ export function defaultComponents (): ComponentEntry[] {
   return [
     component({
       name: 'catalog',
-      create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
+      create: c => createCatalog({
+        db: sublevel(c.db, 'catalog'),
+        blobs: c.blobs,
+        host: c.host,
+        logger: c.logger,
+        // blobs are shared by content: what a data space or an algorithm holds is never deleted with a catalog entry
+        blobInUse: async cid => {
+          const built = c as Partial<NodeComponents>
+          return await built.data?.usesBlob(cid) === true || await built.algorithms?.usesBlob(cid) === true
+        }
+      }, {})
     }),
     component({
       name: 'data',

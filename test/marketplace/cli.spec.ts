@@ -23,6 +23,7 @@ describe('marketplace: CLI', function () {
     dir = await mkdtemp(join(tmpdir(), 'paip-market-cli-'))
     env = { PAIP_CONFIG_DIR: join(dir, 'config'), PAIP_HOME: join(dir, 'no-home'), HOME: dir }
     await a.client.put('/repo/user/alice', { password: 'correct horse' })
+    await b.client.put('/repo/user/bob', { password: 'battery staple' })
   })
   after(async () => {
     await b?.stop()
@@ -78,6 +79,11 @@ describe('marketplace: CLI', function () {
 
     const repo2 = join(dir, 'repo2')
     await initRepository(repo2).then(async r => { await r.close() })
+    // a pull makes the node fetch and store: not for anonymous callers
+    const anonymous = await run(['pull', `${published.publisher}/mnist`, '--marketplace', 'b', '-C', repo2])
+    assert.equal(anonymous.code, 3, anonymous.stderr)
+    assert.match(anonymous.stderr, /paip login b/)
+    assert.equal((await run(['login', 'b', '--user', 'bob'], { readSecret: async () => 'battery staple' })).code, 0)
     const pulled = await run(['--json', 'pull', `${published.publisher}/mnist`, '--marketplace', 'b', '-C', repo2])
     assert.equal(pulled.code, 0, pulled.stderr)
     assert.match(await readFile(join(repo2, 'mnist.yaml'), 'utf8'), /Handwritten digits/)

@@ -66,7 +66,8 @@ describe('marketplace: HTTP routes', function () {
     assert.equal(found.results[0].name, 'alice/mnist')
     assert.equal(found.results[0].user, 'alice')
 
-    const pulled = await b.anonymous.get<any>('/api/v1/marketplace/pull', { query: { ref: `${published.publisher}/mnist` } })
+    await assert.rejects(b.anonymous.get('/api/v1/marketplace/pull', { query: { ref: `${published.publisher}/mnist` } }), (err: any) => err.status === 401)
+    const pulled = await b.client.get<any>('/api/v1/marketplace/pull', { query: { ref: `${published.publisher}/mnist` } })
     assert.equal(pulled.head, published.version)
     assert.equal(pulled.records.length, 1)
 

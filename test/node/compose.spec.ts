@@ -8,7 +8,7 @@ import { decodePrivateKey } from '../../src/node/identity.js'
 
 const root = new URL('../../../', import.meta.url)
 
-/** Docker cannot run here: the compose file is checked statically. */
+/** The compose file, checked statically; `npm run compose-test` runs it for real (test/compose/testbed.ts). */
 describe('node: docker-compose.yml', () => {
   let services: Record<string, any>
 
@@ -70,5 +70,18 @@ describe('node: docker-compose.yml', () => {
     assert.match(dockerfile, /CMD \["daemon"\]/)
     assert.match(dockerfile, /PAIP_HOME=\/data/)
     assert.match(dockerfile, /EXPOSE 9292 4001 4002/)
+  })
+
+  it('is run for real by `.ci/run`, which runs exactly the README\'s install and test commands', async () => {
+    const readme = await readFile(new URL('README.md', root), 'utf8')
+    const section = readme.slice(readme.indexOf('## Install and test'), readme.indexOf('\n## ', readme.indexOf('## Install and test') + 1))
+    const block = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('```', section.indexOf('```sh\n') + 6))
+    const commands = block.split('\n').map(l => l.replace(/#.*/, '').trim()).filter(l => l !== '')
+    const ci = (await readFile(new URL('.ci/run', root), 'utf8')).split('\n')
+      .filter(l => l.startsWith('npm ')).map(l => l.trim())
+    assert.deepEqual(ci, commands)
+    assert.ok(commands.includes('npm run compose-test'))
+    const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'))
+    assert.match(pkg.scripts['compose-test'], /scripts\/compose-test\.sh/)
   })
 })

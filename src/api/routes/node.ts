@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js'
 import { DIAL_TIMEOUT } from '../../node/constants.js'
 import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
+import { requireToken } from '../auth.js'
 import type { ApiRoute } from '../server.js'
 
 const pingBody = {
@@ -38,7 +39,8 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
     routingTable: host.services.dht.routingTable.size
   }))
 
-  app.post('/api/v1/ping', { onRequest: access.readAccess, schema: { body: pingBody } }, async request => {
+  // it dials any address it is given (DNS names too): never for an anonymous caller
+  app.post('/api/v1/ping', { onRequest: requireToken(access, 'making this node dial a peer'), schema: { body: pingBody } }, async request => {
     const body = request.body as { peer: string, timeout?: number }
     const target = parsePeerTarget(body.peer)
     const signal = AbortSignal.any([AbortSignal.timeout(body.timeout ?? DIAL_TIMEOUT), components.shutdownSignal])

@@ -4,6 +4,7 @@ import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { ADMIN_PUBLISHER, checkFilePath } from '../../marketplace/index.js'
 import { isAdmin } from '../../users/roles.js'
 import { validateProtocol } from '../../protocol/index.js'
+import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
 import { errorResponse } from '../server.js'
 import type { Readable } from 'node:stream'
@@ -176,7 +177,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     return streamSearch(reply, market, words, signal, timeout)
   })
 
-  app.get('/api/v1/marketplace/pull', { onRequest: access.readAccess }, async (request, reply) => {
+  app.get('/api/v1/marketplace/pull', { onRequest: requireToken(access, 'pulling (the node fetches, stores and provides it)') }, async (request, reply) => {
     const { ref, version } = request.query as { ref?: string, version?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
     const signal = signalFor(components, reply, PULL_TIMEOUT)
@@ -190,7 +191,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     return historyJson(await marketplaceOf(components).history(ref, { signal }))
   })
 
-  app.get('/api/v1/marketplace/publishers/:peer', { onRequest: access.readAccess }, async (request, reply) => {
+  app.get('/api/v1/marketplace/publishers/:peer', { onRequest: requireToken(access, 'asking a publisher (the node dials the peer named)') }, async (request, reply) => {
     const { peer } = request.params as { peer: string }
     const signal = signalFor(components, reply, 15 * second)
     try { peerIdFromString(peer) } catch { throw new InvalidArgumentError(`not a peer ID: ${peer.slice(0, 100)}`) }

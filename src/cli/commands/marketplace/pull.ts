@@ -50,7 +50,7 @@ export function registerPull (program: Command, action: Action): void {
           text: updated.map(u => `${u.path}: pulled ${u.pulled.length} protocol(s)${u.failed.length > 0 ? `, failed: ${u.failed.join(', ')}` : ''}`)
         }
       }
-      const client = await marketClient(ctx, options.marketplace)
+      const client = await marketClient(ctx, options.marketplace, true)
       const { answer, diverged } = await pullInto(ctx, client, ref, options)
       const seq = answer.versions.find(v => v.cid === answer.selected)?.seq
       return {

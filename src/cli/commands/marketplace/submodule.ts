@@ -48,7 +48,7 @@ export async function updateSubmodules (ctx: CommandContext, cwd: string): Promi
   if (list.length === 0) throw new NotFoundError(`no submodules in ${root}: give a protocol to pull, or add one with \`paip submodule add\``)
   const out = []
   for (const sub of list) {
-    const client = await marketClient(ctx, sub.marketplace)
+    const client = await marketClient(ctx, sub.marketplace, true)
     const listing = await client.get<{ entries: Array<{ name: string }> }>(`/api/v1/marketplace/publishers/${encodeURIComponent(sub.publisher)}`, { signal: ctx.signal })
     const pulled: string[] = []
     const failed: string[] = []
