@@ -50,10 +50,10 @@ describe('marketplace: every protocol is its user\'s', function () {
       assert.deepEqual(entries.filter((e: any) => e.own).map((e: any) => [e.name, e.user]).sort(), [['alice/mnist', 'alice'], ['mallory/mnist', 'mallory']])
 
       const peer = a.node.components.peerId.toString()
-      const pulled = await b.anonymous.get<any>('/api/v1/marketplace/pull', { query: { ref: `${peer}/alice/mnist` } })
+      const pulled = await b.client.get<any>('/api/v1/marketplace/pull', { query: { ref: `${peer}/alice/mnist` } })
       assert.equal(pulled.head, first.version)
       assert.doesNotMatch(Buffer.from(pulled.contents[0].bytes, 'base64').toString(), /curl/)
-      const ambiguous: any = await b.anonymous.get('/api/v1/marketplace/pull', { query: { ref: `${peer}/mnist` } }).catch((err: any) => err)
+      const ambiguous: any = await b.client.get('/api/v1/marketplace/pull', { query: { ref: `${peer}/mnist` } }).catch((err: any) => err)
       assert.equal(ambiguous.status, 409)
       assert.deepEqual(new Set(ambiguous.details.refs), new Set([`${peer}/alice/mnist`, `${peer}/mallory/mnist`]))
       const served = await a.anonymous.request('/repo/protocol/mnist.yaml', { query: { user: 'alice' } })
@@ -65,7 +65,7 @@ describe('marketplace: every protocol is its user\'s', function () {
       const published = await push(a.client, protocolYaml('mnist', 'The admin\'s digits'))
       assert.equal(published.name, 'mnist')
       assert.equal(published.user, 'admin')
-      const pulled = await b.anonymous.get<any>('/api/v1/marketplace/pull', { query: { ref: `${published.publisher as string}/mnist` } })
+      const pulled = await b.client.get<any>('/api/v1/marketplace/pull', { query: { ref: `${published.publisher as string}/mnist` } })
       assert.equal(pulled.head, published.version)
     })
 
