@@ -15,7 +15,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   catalog: async () => import('./catalog.js'),
   jobs: async () => import('./jobs.js'),
   algorithms: async () => import('./algorithms.js'),
-  fed: async () => import('./fed.js')
+  fed: async () => import('./fed.js'),
+  portal: async () => import('./portal.js')
 }
 
 async function main (): Promise<number> {
