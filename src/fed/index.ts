@@ -210,6 +210,9 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
         const existing = await store.get(req.id)
         if (existing != null) return publicRun(existing)
       }
+      if (!await canCoordinate({ peer: self, ...(req.user == null ? {} : { user: req.user }) })) {
+        throw new FedNotAllowedError(`${req.user ?? 'this user'} may not run jobs on this node (the run role)`)
+      }
       const run = await validate(req)
       await store.put(run)
       await store.log(run.id, `run ${run.id} started: ${run.rounds} round(s) over ${run.dataset}${run.secure ? ', secure' : ''}, from ${run.model}`)
