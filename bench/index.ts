@@ -13,7 +13,10 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   repo: async () => import('./repo.js'),
   marketplace: async () => import('./marketplace.js'),
   catalog: async () => import('./catalog.js'),
-  jobs: async () => import('./jobs.js')
+  jobs: async () => import('./jobs.js'),
+  algorithms: async () => import('./algorithms.js'),
+  fed: async () => import('./fed.js'),
+  portal: async () => import('./portal.js')
 }
 
 async function main (): Promise<number> {

@@ -79,6 +79,8 @@ export interface Algorithms extends Startable {
   remove: (ref: string, as: Actor) => Promise<AlgorithmVersion[]>
   /** Runs `owner/name[@version]` here when this node hosts it, else on a node that does. */
   call: (ref: string, payload: unknown, caller: Submitter, options?: CallOptions) => Promise<CallResult>
+  /** Whether a published version uses this blob (its code or a data file). */
+  usesBlob: (cid: string) => Promise<boolean>
   /** Gives jobs the directory of a call in progress (its code, data, payload): for the jobs' model resolver. */
   readonly content: ContentResolver
 }
@@ -392,6 +394,11 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     },
 
     async list (owner) { return await store.latest(owner) },
+
+    async usesBlob (cid) {
+      for (const v of await store.all()) if (v.code === cid || v.data.some(d => d.cid === cid)) return true
+      return false
+    },
 
     async remove (ref, as) {
       const { owner, name } = parseAlgorithmRef(ref)

@@ -43,6 +43,8 @@ export interface AlgorithmStore {
   /** The latest version of every algorithm (of one owner when given). */
   latest: (owner?: string) => Promise<AlgorithmVersion[]>
   versions: (owner: string, name: string) => Promise<AlgorithmVersion[]>
+  /** Every version of every algorithm. */
+  all: () => Promise<AlgorithmVersion[]>
   remove: (owner: string, name: string) => Promise<AlgorithmVersion[]>
 }
 
@@ -65,6 +67,7 @@ export function createAlgorithmStore (db: AlgorithmsDb): AlgorithmStore {
       return [...byName.values()]
     },
     async versions (owner, name) { return await range(prefix(owner, name)) },
+    async all () { return await range('v/') },
     async remove (owner, name) {
       const all = await range(prefix(owner, name))
       for (const v of all) await db.del(prefix(owner, name) + pad(v.version))

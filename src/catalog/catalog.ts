@@ -24,6 +24,8 @@ export interface CatalogComponents {
   /** The node's libp2p host (content routing for the DHT, stream protocols). */
   host: Libp2p
   logger: ComponentLogger
+  /** Whether something besides the catalog (a user's data space, an algorithm) still uses a blob: such blobs are never deleted here. */
+  blobInUse?: (cid: string) => Promise<boolean>
 }
 
 export interface CatalogInit {
@@ -73,6 +75,8 @@ export interface ResolvedEntry {
 export type RemoveListener = (entry: CatalogEntry) => void | Promise<void>
 
 export interface Catalog extends Startable {
+  /** Every blob the catalog's entries use (the node's blob sweep keeps them). */
+  blobReferences: () => AsyncIterable<string>
   add: (kind: EntryKind, source: AddSource, metadata: unknown, options?: AddOptions) => Promise<CatalogEntry>
   list: (kind: EntryKind, filter?: { tag?: string }) => Promise<CatalogEntry[]>
   /** An entry of this node by name or manifest CID; throws EntryNotFoundError. */
@@ -121,7 +125,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   /** Deletes blobs of a failed add that no entry uses. */
   async function undo (cids: Iterable<string>): Promise<void> {
     for (const cid of cids) {
-      if ((await store.users(cid)).length === 0) await blobs.delete(cid).catch(() => {})
+      if ((await store.users(cid)).length === 0 && await components.blobInUse?.(cid) !== true) await blobs.delete(cid).catch(() => {})
     }
   }
 
@@ -177,7 +181,9 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     const entry = await get(kind, ref)
     const removed = await store.remove(kind, entry.name)
     if (removed == null) throw new EntryNotFoundError(kind, ref)
-    for (const cid of removed.orphans) await blobs.delete(cid)
+    for (const cid of removed.orphans) {
+      if (await components.blobInUse?.(cid) !== true) await blobs.delete(cid)
+    }
     await announcer.withdraw(entryKeys(entry))
     log('removed %s %s', kind, entry.name)
     for (const listener of listeners) {
@@ -238,6 +244,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   }
 
   return {
+    blobReferences: () => store.cids(),
     async start () {
       if (started) return
       await handleCatalogProtocols(host, store, blobs)

@@ -69,3 +69,17 @@ export class JobsStoppedError extends PaipError {
   name = 'JobsStoppedError'
   constructor () { super('the jobs component is stopped', 'unavailable') }
 }
+
+/** Nothing isolates jobs on this node (no bwrap, no container engine) and the submitter is not its admin. */
+export class NoIsolationError extends PaipError {
+  static name = 'NoIsolationError'
+  name = 'NoIsolationError'
+  constructor (message: string, details?: unknown) { super(message, 'forbidden', details) }
+}
+
+/** A task role asks for more GPUs, CPUs or memory than this node offers. */
+export class JobResourcesError extends PaipError {
+  static name = 'JobResourcesError'
+  name = 'JobResourcesError'
+  constructor (message: string, details?: unknown) { super(message, 'unavailable', details) }
+}

@@ -1,12 +1,19 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { taskEnv } from './env.js'
-import { runScript } from './process.js'
 import { createRedactor } from './redact.js'
 import { renderTaskRoleCommands } from '../protocol/index.js'
 import type { LogBook } from './logs.js'
+import type { JobLimits, Runtime } from './runtime/index.js'
 import type { RunnableProtocol } from './protocol.js'
 import type { JobState, LocalContent, StoredJob } from './types.js'
+
+/** Registry credentials with their `<% $secrets.x %>` tags filled in. */
+function renderSecrets (auth: Record<string, string>, secrets: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(auth)) out[k] = v.replace(/<%\s*\$secrets\.([A-Za-z0-9_.-]+)\s*%>/g, (_, name: string) => secrets[name] ?? '')
+  return out
+}
 
 /** Why a run was stopped from outside: the state and reason it ends with. */
 export class StopReason {
@@ -26,6 +33,10 @@ export interface ExecuteInit {
   maxLogBytes: number
   timeLimit: number
   baseEnv: Record<string, string | undefined>
+  /** Where the commands run (process, sandbox or container). */
+  runtime: Runtime
+  /** The limits of one instance of a task role. */
+  limitsOf: (role: RunnableProtocol['taskRoles'][number]) => JobLimits
   /** Aborted with a StopReason to stop the job. */
   signal: AbortSignal
   /** Called when the first command starts. */
@@ -83,12 +94,39 @@ export async function executeJob (init: ExecuteInit): Promise<ExecuteResult> {
     for (const role of init.protocol.taskRoles) {
       for (let index = 0; index < role.instances; index++) {
         const script = renderTaskRoleCommands(init.protocol.doc, role.name, { parameters: init.parameters, secrets: init.secrets })
-        const env = taskEnv({ ...init, role, index, base: init.baseEnv })
+        const mounts = { work: init.workDir, output: init.outputDir, ...(init.dataset == null ? {} : { dataset: init.dataset.dir }), ...(init.model == null ? {} : { model: init.model.dir }) }
+        const seen = init.runtime.paths(mounts)
+        const env = taskEnv({
+          ...init,
+          workDir: seen.work,
+          outputDir: seen.output,
+          ...(init.dataset == null ? {} : { dataset: { ...init.dataset, dir: seen.dataset ?? init.dataset.dir } }),
+          ...(init.model == null ? {} : { model: { ...init.model, dir: seen.model ?? init.model.dir } }),
+          role,
+          index,
+          base: init.baseEnv
+        })
         if (!started) { started = true; init.onStarted?.() }
-        const result = await runScript({ script, cwd: init.workDir, env, onOutput, signal: controller.signal, onSpawn: init.onSpawn })
+        const limits = init.limitsOf(role)
+        const result = await init.runtime.run({
+          jobId: init.job.id,
+          script,
+          env,
+          mounts,
+          limits,
+          ...(role.dockerImage == null ? {} : { image: role.dockerImage }),
+          ...(role.auth == null ? {} : { auth: renderSecrets(role.auth, init.secrets) }),
+          onOutput,
+          signal: controller.signal,
+          onSpawn: init.onSpawn
+        })
         if (result.stopped != null || controller.signal.aborted) {
           const stop = controller.signal.reason
           return stop instanceof StopReason ? { state: stop.state, reason: stop.reason } : { state: 'failed', reason: String(stop) }
+        }
+        if (result.problem != null) return { state: 'failed', reason: `task role ${role.name}: ${result.problem}` }
+        if (result.oom === true) {
+          return { state: 'failed', reason: `task role ${role.name} instance ${index} was killed: over its memory limit of ${limits.memoryMB} MB`, exitCode: result.exitCode ?? undefined }
         }
         if (result.exitCode !== 0) {
           const how = result.exitCode == null ? `killed by ${result.exitSignal ?? 'a signal'}` : `exited with code ${result.exitCode}`

@@ -5,6 +5,7 @@ import { createDispatcher } from './dispatch.js'
 import { InvalidJobError, JobNotFoundError } from './errors.js'
 import { createLocalJobs } from './queue.js'
 import { localError, mapRemote } from './remote-errors.js'
+import { createRuntimes } from './runtime/index.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
@@ -12,6 +13,7 @@ import type { Accepted, LocalJobs } from './queue.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
 import type { JobsClient, Offer } from './wire.js'
+import type { NetworkMode, RuntimeInfo, RuntimeSetting } from './runtime/index.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -24,6 +26,7 @@ export type { JobAccessInit, UserRoles } from './access.js'
 export type { Accepted } from './queue.js'
 export type { Dispatched, RunRequest } from './dispatch.js'
 export type { Offer } from './wire.js'
+export type { RuntimeInfo, RuntimeSetting, RuntimeName, NetworkMode, JobLimits } from './runtime/index.js'
 export type { JobsDb } from './store.js'
 
 export interface JobsComponents {
@@ -75,6 +78,26 @@ export interface JobsInit {
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
+  /**
+   * Where jobs run: `auto` (default: a container when an engine is there and the protocol
+   * names images, else the bwrap sandbox, else only the admin's jobs, as processes),
+   * `container`, `sandbox`, or `process` (unsafe: jobs of anyone run as the node's user).
+   */
+  runtime?: RuntimeSetting
+  /** bwrap executable (default `bwrap` on PATH). */
+  bwrap?: string
+  /** Container engine command (default `docker`, then `podman`, on PATH). */
+  engine?: string
+  /** Network a job reaches: `none` (default), `grid` or `host`; a protocol may only ask for less. */
+  network?: NetworkMode
+  /** Most memory of one instance (MB; default: the machine's). */
+  maxMemoryMB?: number
+  /** Most processes of one instance (default 1024). */
+  maxPids?: number
+  /** GPUs offered to jobs (default 0). */
+  gpus?: number
+  /** CPU cores offered to one instance (default: the machine's). */
+  cpus?: number
   /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
   serve?: boolean
 }
@@ -111,6 +134,8 @@ export interface Jobs extends Startable {
   results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
   /** The bytes of one output of a job (the CID must be one of its outputs). */
   output: (id: string, cid: string, options?: AbortOptions) => AsyncGenerator<Uint8Array>
+  /** The runtimes found on this node and the one jobs get (for `paip status`). */
+  runtimes: () => RuntimeInfo
   /** Free slots and queue length of this node. */
   load: () => { slots: number, free: number, queued: number }
   /** Called by the catalog when a dataset or model is deleted: stops its jobs, removes their outputs. */
@@ -126,7 +151,20 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const self = libp2p?.peerId.toString() ?? components.peerId
   if (self == null) throw new Error('createJobs needs libp2p or peerId')
   const canRun = createAccessCheck(self, init.allow, components.users)
+  const runtimes = createRuntimes({
+    dir: init.dir,
+    ...(init.runtime == null ? {} : { runtime: init.runtime }),
+    ...(init.bwrap == null ? {} : { bwrap: init.bwrap }),
+    ...(init.engine == null ? {} : { engine: init.engine }),
+    ...(init.network == null ? {} : { network: init.network }),
+    ...(init.maxMemoryMB == null ? {} : { maxMemoryMB: init.maxMemoryMB }),
+    ...(init.maxPids == null ? {} : { maxPids: init.maxPids }),
+    ...(init.gpus == null ? {} : { gpus: init.gpus }),
+    ...(init.cpus == null ? {} : { cpus: init.cpus }),
+    ...(init.env?.PATH == null ? {} : { path: init.env.PATH })
+  })
   const local = createLocalJobs({
+    runtimes,
     db: components.db,
     blobs: components.blobs,
     datasets: components.datasets,
@@ -250,6 +288,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
       yield * client.output(peer, id, cid, options)
     },
     load: local.load,
+    runtimes: runtimes.info,
     contentDeleted: local.contentDeleted
   }
 }

@@ -51,13 +51,30 @@ export async function killLeftovers (pid: number, jobId: string): Promise<boolea
 }
 
 export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
+  return await runCommand({ ...init, command: '/bin/sh', args: ['-c', init.script] })
+}
+
+export interface RunCommandInit extends Omit<RunScriptInit, 'script'> {
+  command: string
+  args: string[]
+  /** Written to the child's file descriptor 3, then closed (e.g. bwrap's `--args 3`). */
+  fd3?: Uint8Array
+}
+
+/** Runs a command in its own process group; what `runScript` does, for any command. */
+export async function runCommand (init: RunCommandInit): Promise<ScriptResult> {
   if (init.signal.aborted) return { exitCode: null, exitSignal: null, stopped: init.signal.reason }
-  const child = spawn('/bin/sh', ['-c', init.script], {
+  const child = spawn(init.command, init.args, {
     cwd: init.cwd,
     env: init.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: init.fd3 == null ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe']
   })
+  if (init.fd3 != null) {
+    const input = child.stdio[3] as NodeJS.WritableStream & { on: (e: string, f: () => void) => void }
+    input.on('error', () => {})
+    input.end(init.fd3)
+  }
   const pid = child.pid
   let stopped: unknown
   const onAbort = (): void => {
@@ -65,12 +82,14 @@ export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
     killGroup(pid)
   }
   init.signal.addEventListener('abort', onAbort, { once: true })
-  child.stdout.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
-  child.stderr.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
+  const stdout = child.stdout as NodeJS.ReadableStream
+  const stderr = child.stderr as NodeJS.ReadableStream
+  stdout.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
+  stderr.on('data', (chunk: Buffer) => { init.onOutput(chunk) })
   // listen before anything awaits, so an early exit is never missed
   const exited = new Promise<ScriptResult>((resolve) => {
     child.once('error', (err) => {
-      init.onOutput(Buffer.from(`paip: could not start /bin/sh: ${err.message}\n`))
+      init.onOutput(Buffer.from(`paip: could not start ${init.command}: ${err.message}\n`))
       resolve({ exitCode: 127, exitSignal: null })
     })
     child.once('exit', (code, sig) => { resolve({ exitCode: code, exitSignal: sig }) })
@@ -81,7 +100,7 @@ export async function runScript (init: RunScriptInit): Promise<ScriptResult> {
     const result = await exited
     // the shell is gone: whatever it left running in its group goes too
     killGroup(pid)
-    await drained(child.stdout, child.stderr)
+    await drained(stdout, stderr)
     return stopped === undefined ? result : { ...result, stopped }
   } finally {
     init.signal.removeEventListener('abort', onAbort)

@@ -7,7 +7,10 @@ export interface TaskRole {
   name: string
   instances: number
   commands: string[]
+  /** The image URI of the role's `dockerImage` prerequisite. */
   dockerImage?: string
+  /** Registry credentials of that prerequisite (`<% $secrets.x %>` tags unrendered). */
+  auth?: { username?: string, password?: string, registryuri?: string }
   resourcePerInstance?: Record<string, unknown>
   taskRetryCount: number
   /** Prerequisite objects the role selects, for `$data`, `$output`, `$script`. */
@@ -37,6 +40,12 @@ function stringMap (value: unknown): Record<string, string> {
     if (v != null) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v)
   }
   return out
+}
+
+function imageOf (prerequisite: unknown): { dockerImage?: string, auth?: TaskRole['auth'] } {
+  if (!isObject(prerequisite) || typeof prerequisite.uri !== 'string' || prerequisite.uri === '') return {}
+  const auth = isObject(prerequisite.auth) ? stringMap(prerequisite.auth) : undefined
+  return { dockerImage: prerequisite.uri, ...(auth == null ? {} : { auth }) }
 }
 
 function count (value: unknown, fallback: number): number {
@@ -87,7 +96,7 @@ async function parseUncached (text: string): Promise<RunnableProtocol> {
         name,
         instances: count(role.instances, 1),
         commands,
-        dockerImage: typeof role.dockerImage === 'string' ? role.dockerImage : undefined,
+        ...imageOf(named('dockerimage', role.dockerImage)),
         resourcePerInstance: isObject(role.resourcePerInstance) ? role.resourcePerInstance : undefined,
         taskRetryCount: count(role.taskRetryCount, 0),
         data: named('data', role.data),

@@ -10,7 +10,9 @@ import { collectOutputs } from './outputs.js'
 import { parseRunnable } from './protocol.js'
 import { checkEvaluation, checkSubmission, publicJob } from './submission.js'
 import { createJobStore } from './store.js'
+import { ADMIN_USER } from './access.js'
 import type { AccessCheck } from './access.js'
+import type { Runtimes } from './runtime/index.js'
 import type { LogBook, ReadLogOptions } from './logs.js'
 import type { JobsDb, JobStore } from './store.js'
 import type { ContentResolver, Job, JobState, JobSubmission, LocalContent, StoredJob, Submitter } from './types.js'
@@ -38,6 +40,8 @@ export interface QueueInit {
   maxOutputFiles: number
   env: Record<string, string | undefined>
   log: Logger
+  /** The runtimes of this node: which one a job gets, and its limits. */
+  runtimes: Runtimes
   /** Whether something other than jobs (the catalog) still uses a blob. */
   blobInUse?: (cid: string) => Promise<boolean>
 }
@@ -109,6 +113,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       const dataset = await resolveContent(init.datasets, s.dataset, 'dataset', options)
       const model = await resolveContent(init.models, s.model, 'model', options)
       if (s.evaluation != null) checkEvaluation(s, dataset, model)
+      const admin = submitter.peer === init.self && (submitter.user == null || submitter.user === ADMIN_USER)
+      const { runtime, limits } = await init.runtimes.choose(protocol, { ...submitter, admin })
       const strip = ({ dir, ...info }: LocalContent): Omit<LocalContent, 'dir'> => { void dir; return info }
       const job: StoredJob = {
         id: s.id,
@@ -116,7 +122,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
         name: protocol.name,
         submitter: { peer: submitter.peer, ...(submitter.user == null ? {} : { user: submitter.user }) },
         node: init.self,
-        runtime: 'process',
+        runtime,
+        limits,
         parameters: { ...protocol.parameters, ...s.parameters },
         secrets: Object.keys({ ...protocol.secrets, ...s.secrets }),
         ...(dataset == null ? {} : { dataset: strip(dataset) }),
@@ -172,6 +179,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
     }
     const protocol = await parseRunnable(job.protocol)
     const secrets = await store.secrets(id)
+    // jobs stored before runtimes existed ran as processes, with no limits recorded
+    const limits = job.limits ?? (await init.runtimes.choose(protocol, { ...job.submitter, admin: true })).limits
     job = { ...job, state: 'running', startedAt: Date.now(), attempts: job.attempts + 1 }
     delete job.reason
     await save(job)
@@ -188,6 +197,8 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       maxLogBytes: init.maxLogBytes,
       timeLimit: Math.min(job.timeLimit, init.timeLimit),
       baseEnv: init.env,
+      runtime: init.runtimes.get(job.runtime),
+      limitsOf: role => init.runtimes.roleLimits(role, limits),
       signal,
       onStarted: () => { events.emit('started', publicJob(job as StoredJob)) },
       onSpawn: async pid => { job = { ...(job as StoredJob), pid }; await store.put(job) }
@@ -228,6 +239,7 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
       if (job.state === 'queued') { queue.push(id); continue }
       if (job.state === 'running') {
         if (job.pid != null && await killLeftovers(job.pid, id)) init.log('killed what job %s left running', id)
+        await init.runtimes.cleanup(id)
         delete job.pid
         await fs.rm(path.join(init.dir, 'work', id), { recursive: true, force: true }).catch(() => {})
         const logBytes = await logBook.size(id)
@@ -261,6 +273,7 @@ export function createLocalJobs (init: QueueInit): LocalJobs {
     async start () {
       if (started) return
       await fs.mkdir(init.dir, { recursive: true })
+      await init.runtimes.start()
       started = true
       await recover()
       pump()

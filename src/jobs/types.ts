@@ -1,9 +1,10 @@
+import type { JobLimits, RuntimeName } from './runtime/types.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
 /** Which runtime ran (or will run) a job's commands. */
-export type JobRuntime = 'process'
+export type JobRuntime = RuntimeName
 
 /** Who submitted a job: the node it came from (its peer ID) and that node's user, if known. */
 export interface Submitter {
@@ -84,6 +85,8 @@ export interface Job {
   /** The peer ID of the node that runs it. */
   node: string
   runtime: JobRuntime
+  /** What one instance may use (memory, CPU, processes, network), and what enforces it. */
+  limits?: JobLimits
   parameters: Record<string, string>
   /** Names (never values) of the secrets the job was given. */
   secrets: string[]

@@ -4,6 +4,13 @@ const hour = 60 * minute
 
 /** DHT record namespace of published protocols: `/paip-protocol/<publisher>/<hash of name>`. */
 export const PROTOCOL_NAMESPACE = 'paip-protocol'
+/**
+ * Namespace of the prefix keys: a node also provides the first PREFIX_LENGTH characters of each
+ * longer keyword, so a search for `covid` finds the holders of `covid19` (and ranks them below
+ * exact matches). Query words shorter than PREFIX_LENGTH match whole keywords only.
+ */
+export const PROTOCOL_PREFIX_NAMESPACE = 'paip-protocol-prefix'
+export const PREFIX_LENGTH = 4
 /** Stream protocols. */
 export const SEARCH_PROTOCOL = '/paip/market-search/1.0.0'
 export const FETCH_PROTOCOL = '/paip/market-fetch/1.0.0'

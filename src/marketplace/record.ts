@@ -1,7 +1,7 @@
 import { recordNamespace, normaliseKeywords } from '../net/records.js'
 import { parseBlobCid } from '../storage/cid.js'
 import { MAX_DESCRIPTION, MAX_KEYWORDS, PROTOCOL_NAMESPACE } from './constants.js'
-import { checkFilePath, checkProtocolName } from './objects.js'
+import { checkFilePath, checkProtocolName, splitQualified } from './objects.js'
 import type { HighWaterStore, RecordNamespace, SignedRecord } from '../net/records.js'
 
 /** The value of a published protocol's signed record (the name and publisher are the record's). */
@@ -33,9 +33,19 @@ export function decodeProtocolRecordValue (v: unknown): ProtocolRecordValue {
   return { user: x.user, file: x.file, version: x.version, versions: x.versions, keywords: x.keywords, description: x.description }
 }
 
+/**
+ * A record's name says whose it is: `<user>/<name>` is that user's, a bare name the admin's.
+ * A record whose value names another user is refused by every node, so no user of a node can
+ * replace (or shadow) another user's protocol of the same name.
+ */
+export function checkRecordUser (record: { name: string, value: ProtocolRecordValue }): void {
+  const { user } = splitQualified(record.name)
+  if (record.value.user !== user) throw new Error(`the name ${record.name} is ${user}'s, the record names ${record.value.user}`)
+}
+
 /** The record namespace every node registers: `dhtRecordOptions(protocolRecords())`. */
 export function protocolRecords (init: { highWater?: HighWaterStore } = {}): RecordNamespace<ProtocolRecordValue> {
-  return recordNamespace(PROTOCOL_NAMESPACE, decodeProtocolRecordValue, init)
+  return recordNamespace(PROTOCOL_NAMESPACE, decodeProtocolRecordValue, { ...init, checkRecord: checkRecordUser })
 }
 
 /** Record names are checked protocol names. */
@@ -43,7 +53,9 @@ export { checkProtocolName }
 
 /**
  * Keywords of a protocol: its name, description, tags, and its task roles' and prerequisites'
- * docker images, normalised by `normaliseKeywords` (lower case, no stemming).
+ * docker images and URIs, normalised by `normaliseKeywords` (lower case, no stemming). Network
+ * addresses say nothing about the work: URL schemes and hosts, IP addresses and ports are left
+ * out (a URL keeps its path), and so are tokens that are only digits (`10`, `151`).
  */
 export function protocolKeywords (name: string, protocol: Record<string, any> | undefined, extra: string[] = []): string[] {
   const texts: string[] = [name, ...extra]
@@ -64,5 +76,22 @@ export function protocolKeywords (name: string, protocol: Record<string, any> | 
       }
     }
   }
-  return normaliseKeywords(...texts).slice(0, MAX_KEYWORDS)
+  return normaliseKeywords(...texts.map(withoutAddresses)).filter(k => !/^\p{N}+$/u.test(k)).slice(0, MAX_KEYWORDS)
+}
+
+const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/giu
+const IPV4_PATTERN = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/gu
+const IPV6_PATTERN = /\[[0-9a-f:.]+\](?::\d+)?/giu
+/** A registry or host before a path (`ghcr.io/`, `registry.example.com:5000/`, `localhost:5000/`). */
+const HOST_PATTERN = /(?<![\p{L}\p{N}/.-])(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?(?=\/)/giu
+
+/** The text with URLs reduced to their paths and hosts, IP addresses and ports removed. */
+export function withoutAddresses (text: string): string {
+  return text
+    .replace(URL_PATTERN, url => {
+      try { return ' ' + decodeURIComponent(new URL(url).pathname) + ' ' } catch { return ' ' }
+    })
+    .replace(IPV6_PATTERN, ' ')
+    .replace(IPV4_PATTERN, ' ')
+    .replace(HOST_PATTERN, ' ')
 }

@@ -12,6 +12,7 @@ import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
 import type { RecordNamespace } from '../net/records.js'
 import type { Host } from '../net/host.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 export interface SearchHit {
   publisher: string
@@ -28,36 +29,68 @@ export interface SearchHit {
   seq: number
   /** Peer IDs of the nodes that answered holding it. */
   holders: string[]
-  /** How many of the query's keywords it matches. */
+  /** How many of the query's keywords it matches, exactly or as a prefix of one of its keywords. */
   matched: number
+  /** How many of them it matches exactly (ranks above prefix matches; none said: as many as matched). */
+  exact?: number
   record: ProtocolRecord
 }
 
-/** How many query keywords an entry matches (a keyword matches a record keyword exactly). */
+/**
+ * How many query keywords an entry matches: a query keyword matches a keyword of the entry
+ * exactly, or (when at least PREFIX_LENGTH long) as its prefix (`covid` matches `covid19`).
+ */
 export function matchCount (value: ProtocolRecordValue, name: string, query: string[]): number {
+  return matchOf(value, name, query).matched
+}
+
+/** Query keywords matched (exactly or as a prefix) and matched exactly. */
+export function matchOf (value: ProtocolRecordValue, name: string, query: string[]): { matched: number, exact: number } {
   const own = new Set([...value.keywords, ...normaliseKeywords(name)])
-  return query.filter(k => own.has(k)).length
+  let matched = 0
+  let exact = 0
+  for (const word of query) {
+    if (own.has(word)) {
+      matched++
+      exact++
+    } else if (word.length >= C.PREFIX_LENGTH) {
+      for (const k of own) {
+        if (k.startsWith(word)) { matched++; break }
+      }
+    }
+  }
+  return { matched, exact }
+}
+
+/** The prefix key under which holders of keywords starting like `word` provide (none for short words). */
+export function prefixKeyOf (word: string): string | undefined {
+  return word.length >= C.PREFIX_LENGTH ? word.slice(0, C.PREFIX_LENGTH) : undefined
+}
+
+/** The prefix keys a protocol with these keywords is provided under. */
+export function prefixKeys (keywords: string[]): string[] {
+  return [...new Set(keywords.filter(k => k.length > C.PREFIX_LENGTH).map(k => k.slice(0, C.PREFIX_LENGTH)))]
 }
 
 /** The entries held locally that match any of the keywords, best first, at most `limit`. */
 export function matchEntries (entries: Iterable<Entry>, query: string[], limit: number): Entry[] {
-  const scored: Array<{ entry: Entry, n: number }> = []
+  const scored: Array<{ entry: Entry, n: number, exact: number }> = []
   for (const entry of entries) {
-    const n = matchCount(entry.record.value, entry.record.name, query)
-    if (n > 0) scored.push({ entry, n })
+    const { matched, exact } = matchOf(entry.record.value, entry.record.name, query)
+    if (matched > 0) scored.push({ entry, n: matched, exact })
   }
-  scored.sort((a, b) => b.n - a.n || b.entry.record.time - a.entry.record.time)
+  scored.sort((a, b) => b.n - a.n || b.exact - a.exact || b.entry.record.time - a.entry.record.time)
   return scored.slice(0, limit).map(s => s.entry)
 }
 
 /**
- * Ranking: entries matching all keywords first; then more keywords matched; then an exact
- * name match; then more holders; then the most recent.
+ * Ranking: entries matching all keywords first; then more keywords matched; then more of them
+ * matched exactly (not as a prefix); then an exact name match; then more holders; then the most recent.
  */
 export function rankHits (hits: SearchHit[], query: string[]): SearchHit[] {
   const all = (h: SearchHit): number => h.matched >= query.length ? 1 : 0
   const exact = (h: SearchHit): number => query.includes(h.name.toLowerCase()) ? 1 : 0
-  return [...hits].sort((a, b) => all(b) - all(a) || b.matched - a.matched || exact(b) - exact(a) ||
+  return [...hits].sort((a, b) => all(b) - all(a) || b.matched - a.matched || (b.exact ?? b.matched) - (a.exact ?? a.matched) || exact(b) - exact(a) ||
     b.holders.length - a.holders.length || b.time - a.time)
 }
 
@@ -75,7 +108,7 @@ export function hitOf (record: ProtocolRecord, holders: string[], query: string[
     time: record.time,
     seq: record.seq,
     holders,
-    matched: matchCount(v, record.name, query),
+    ...matchOf(v, record.name, query),
     record
   }
 }
@@ -147,9 +180,9 @@ export async function * searchNetwork (ctx: NetworkSearchContext, words: string[
     }
   })
 
-  const lookups = query.map(async word => {
+  const lookup = async (word: string, cid: CID): Promise<void> => {
     try {
-      for await (const event of ctx.host.services.dht.findProviders(keywordCid(C.PROTOCOL_NAMESPACE, word), { signal })) {
+      for await (const event of ctx.host.services.dht.findProviders(cid, { signal })) {
         if (event.name !== 'PROVIDER') continue
         for (const provider of event.providers) {
           const id = provider.id.toString()
@@ -162,7 +195,16 @@ export async function * searchNetwork (ctx: NetworkSearchContext, words: string[
     } catch (err: any) {
       ctx.log('search: provider lookup for "%s" ended: %s', word, err?.message)
     }
-  })
+  }
+
+  // the providers of each word first; then, with what time is left, those of the prefix keys
+  // of the longer words (prefix matches rank below exact ones anyway)
+  const prefixes = [...new Set(query.map(prefixKeyOf).filter(p => p != null))]
+  const lookups = [(async () => {
+    await Promise.allSettled(query.map(async word => { await lookup(word, keywordCid(C.PROTOCOL_NAMESPACE, word)) }))
+    if (signal.aborted) return
+    await Promise.allSettled(prefixes.map(async prefix => { await lookup(`${prefix}*`, keywordCid(C.PROTOCOL_PREFIX_NAMESPACE, prefix)) }))
+  })()]
 
   void (async () => {
     await Promise.allSettled(lookups)

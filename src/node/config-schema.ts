@@ -46,6 +46,13 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'jobs.maxOutputBytes', type: 'integer', default: 1024 * 1024 * 1024, min: 0, env: 'PAIP_JOB_MAX_OUTPUT_BYTES', doc: 'Most bytes of output files collected from one job.' },
   { path: 'jobs.allowPeers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_PEERS', doc: 'Other nodes allowed to run jobs here: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
   { path: 'jobs.allowUsers', type: 'list', default: [], env: 'PAIP_JOB_ALLOW_USERS', doc: 'Local users (besides the admin) allowed to run jobs. Empty: every user of this node.' },
+  { path: 'jobs.runtime', type: 'enum', values: ['auto', 'container', 'sandbox', 'process'], default: 'auto', env: 'PAIP_JOB_RUNTIME', flag: 'job-runtime', doc: 'Where jobs run. auto: a container when an engine works here and the protocol names images, else the bwrap sandbox, else only the admin\'s jobs (as processes). process: UNSAFE, every allowed user\'s job runs as the node\'s own user and can read the node home.' },
+  { path: 'jobs.network', type: 'enum', values: ['none', 'grid', 'host'], default: 'none', env: 'PAIP_JOB_NETWORK', doc: 'Network a job reaches: none, grid (the container engine\'s network; in the sandbox, the host\'s) or host. A protocol can ask for less (extras.paip.network), never more.' },
+  { path: 'jobs.maxMemoryMB', type: 'integer', default: 0, min: 0, env: 'PAIP_JOB_MAX_MEMORY_MB', doc: 'Most memory one task instance may use (MB); also what a role without resourcePerInstance.memoryMB gets. 0: the machine\'s memory.' },
+  { path: 'jobs.maxPids', type: 'integer', default: 1024, min: 8, env: 'PAIP_JOB_MAX_PIDS', doc: 'Most processes and threads one task instance may run (a fork flood stops there).' },
+  { path: 'jobs.gpus', type: 'integer', default: 0, min: 0, env: 'PAIP_JOB_GPUS', doc: 'GPUs this node offers jobs; a task role asking for more is refused at submission.' },
+  { path: 'jobs.sandbox.bwrap', type: 'string', default: 'bwrap', env: 'PAIP_JOB_BWRAP', doc: 'The bubblewrap executable of the sandbox runtime (a name on PATH or a path).' },
+  { path: 'jobs.container.engine', type: 'string', default: '', env: 'PAIP_JOB_CONTAINER_ENGINE', doc: 'The container engine command (docker, podman, or a path). Empty: docker, then podman, whichever works.' },
   { path: 'fed.allowPeers', type: 'list', default: [], env: 'PAIP_FED_ALLOW_PEERS', doc: 'Other nodes allowed to run federated rounds on this node\'s data: peer IDs, user@peerId, or * for any node. Empty: only this node\'s own users.' },
   { path: 'fed.roundTimeout', type: 'integer', default: 600_000, min: 1, env: 'PAIP_FED_ROUND_TIMEOUT', doc: 'Longest one federated round waits for its workers (ms) before leaving the slow ones out.' },
   { path: 'algorithms.allowPeers', type: 'list', default: ['*'], env: 'PAIP_ALGORITHM_ALLOW_PEERS', doc: 'Other nodes allowed to call the public algorithms published here: peer IDs, or * for any node of the grid.' },
@@ -76,6 +83,13 @@ export interface NodeConfig {
     maxOutputBytes: number
     allowPeers: string[]
     allowUsers: string[]
+    runtime: 'auto' | 'container' | 'sandbox' | 'process'
+    network: 'none' | 'grid' | 'host'
+    maxMemoryMB: number
+    maxPids: number
+    gpus: number
+    sandbox: { bwrap: string }
+    container: { engine: string }
   }
   fed: {
     allowPeers: string[]

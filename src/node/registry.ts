@@ -24,7 +24,17 @@ export function defaultComponents (): ComponentEntry[] {
   return [
     component({
       name: 'catalog',
-      create: c => createCatalog({ db: sublevel(c.db, 'catalog'), blobs: c.blobs, host: c.host, logger: c.logger }, {})
+      create: c => createCatalog({
+        db: sublevel(c.db, 'catalog'),
+        blobs: c.blobs,
+        host: c.host,
+        logger: c.logger,
+        // blobs are shared by content: what a data space or an algorithm holds is never deleted with a catalog entry
+        blobInUse: async cid => {
+          const built = c as Partial<NodeComponents>
+          return await built.data?.usesBlob(cid) === true || await built.algorithms?.usesBlob(cid) === true
+        }
+      }, {})
     }),
     component({
       name: 'data',
@@ -55,6 +65,13 @@ export function defaultComponents (): ComponentEntry[] {
           maxLogBytes: c.config.jobs.maxLogBytes,
           maxOutputBytes: c.config.jobs.maxOutputBytes,
           allow: { peers: c.config.jobs.allowPeers, ...(c.config.jobs.allowUsers.length > 0 ? { users: c.config.jobs.allowUsers } : {}) },
+          runtime: c.config.jobs.runtime,
+          network: c.config.jobs.network,
+          maxMemoryMB: c.config.jobs.maxMemoryMB,
+          maxPids: c.config.jobs.maxPids,
+          gpus: c.config.jobs.gpus,
+          bwrap: c.config.jobs.sandbox.bwrap,
+          engine: c.config.jobs.container.engine,
           // only these reach a job's commands from the node's own environment
           env: { PATH: process.env.PATH, LANG: process.env.LANG, TZ: process.env.TZ }
         })

@@ -1,5 +1,6 @@
 import { listPeers } from './peers.js'
 import type { NodeComponents } from './components.js'
+import type { RuntimeInfo } from '../jobs/index.js'
 
 /** What `GET /health-check` and `paip status` report about a node (seed 002). */
 export interface HealthStatus {
@@ -13,9 +14,11 @@ export interface HealthStatus {
   'peer-ids': string[]
   'routing-table': number
   version: string
+  /** Where this node runs jobs: the runtimes found, the one jobs get, and what to install when none isolates. */
+  jobs?: { runtime: RuntimeInfo }
 }
 
-export async function healthStatus (components: Pick<NodeComponents, 'host' | 'startedAt' | 'version'>): Promise<HealthStatus> {
+export async function healthStatus (components: Pick<NodeComponents, 'host' | 'startedAt' | 'version'> & { jobs?: Pick<NodeComponents['jobs'], 'runtimes'> }): Promise<HealthStatus> {
   const { host } = components
   const peerIds = host.getPeers().map(p => p.toString()).sort()
   return {
@@ -26,7 +29,8 @@ export async function healthStatus (components: Pick<NodeComponents, 'host' | 's
     peers: peerIds.length,
     'peer-ids': peerIds,
     'routing-table': host.services.dht.routingTable.size,
-    version: components.version
+    version: components.version,
+    ...(components.jobs?.runtimes == null ? {} : { jobs: { runtime: components.jobs.runtimes() } })
   }
 }
 

@@ -41,3 +41,10 @@ export class UserNotFoundError extends PaipError {
   name = 'UserNotFoundError'
   constructor (user: string) { super(`no user "${String(user).slice(0, 64)}" on this node`, 'not-found', { user: String(user).slice(0, 64) }) }
 }
+
+/** A login waited longer than its deadline behind earlier failures (its own address's, or guesses at the user). */
+export class LoginThrottledError extends PaipError {
+  static name = 'LoginThrottledError'
+  name = 'LoginThrottledError'
+  constructor () { super('too many failed logins: try again later', 'busy') }
+}

@@ -8,6 +8,7 @@ import { BadCredentialsError, InvalidUserNameError, UserExistsError, UserNotFoun
 import { DEFAULT_ROLES, checkRoles } from './roles.js'
 import type { Role } from './roles.js'
 import { checkPassword, DUMMY_HASH, hashPassword } from './password.js'
+import { createLoginThrottle } from './throttle.js'
 import type { PasswordHash } from './password.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
@@ -36,6 +37,11 @@ export interface UsersInit {
   maxFailureDelay?: number
   /** For tests: the clock. */
   now?: () => number
+}
+
+export interface LoginOptions extends AbortOptions {
+  /** The client's address (failures are counted per address too). */
+  address?: string
 }
 
 export interface UserInfo { name: string, created: number, roles: Role[] }
@@ -67,8 +73,8 @@ export interface Users {
   remove(name: string): Promise<UserInfo>
   /** Whether a user holds a role (`admin` holds every role); false for unknown users. */
   hasRole(name: string, role: Role): Promise<boolean>
-  /** Password → token. Repeated failures for a user are slowed down (the wait honours the signal). */
-  login(name: string, password: string, options?: AbortOptions): Promise<LoginResult>
+  /** Password → token. Guessing is slowed down per user and per client address (`./throttle.ts`; the waits honour the signal). */
+  login(name: string, password: string, options?: LoginOptions): Promise<LoginResult>
   /** The user a token belongs to, or undefined (unknown, expired or revoked). Fits `Authenticator.addVerifier`. */
   verifyToken(token: string): Promise<UserPrincipal | undefined>
   revoke(token: string): Promise<void>
@@ -109,15 +115,6 @@ async function getOrUndefined (db: UserDb, key: string): Promise<any> {
   }
 }
 
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason ?? new Error('aborted')) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 export function createUsers (components: UsersComponents, init: UsersInit = {}): Users {
   const { db } = components
   const log = components.logger?.forComponent('paip:users')
@@ -126,7 +123,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
   const free = init.freeFailures ?? C.FREE_FAILURES
   const step = init.failureDelay ?? C.FAILURE_DELAY
   const cap = init.maxFailureDelay ?? C.MAX_FAILURE_DELAY
-  const failures = new Map<string, { count: number, last: number }>()
+  const throttle = createLoginThrottle({ freeFailures: free, failureDelay: step, maxFailureDelay: cap, now })
 
   async function stored (name: string): Promise<StoredUser | undefined> {
     return typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
@@ -138,13 +135,6 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
     return user
   }
 
-  function delayFor (name: string): number {
-    const f = failures.get(name)
-    if (f == null) return 0
-    if (now() - f.last > C.FAILURE_WINDOW) { failures.delete(name); return 0 }
-    if (f.count < free) return 0
-    return Math.min(cap, step * 2 ** (f.count - free))
-  }
 
   const users: Users = {
     async create (name, password, options = {}) {
@@ -193,7 +183,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
     async remove (name) {
       const user = await mustGet(name)
       await db.del('user:' + user.name)
-      failures.delete(user.name)
+      throttle.forget(user.name)
       log?.('removed user %s', name)
       return info(user)
     },
@@ -206,18 +196,16 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
     },
 
     async login (name, password, options = {}) {
-      await sleep(delayFor(String(name)), options.signal)
-      const user: StoredUser | undefined = typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
-      const ok = typeof password === 'string' && password.length <= C.MAX_PASSWORD_LENGTH &&
-        await checkPassword(password, user?.password ?? DUMMY_HASH) && user != null
+      const user = String(name)
+      const ok = await throttle.attempt(user, options.address, async () => {
+        const found: StoredUser | undefined = typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
+        return typeof password === 'string' && password.length <= C.MAX_PASSWORD_LENGTH &&
+          await checkPassword(password, found?.password ?? DUMMY_HASH) && found != null
+      }, options.signal)
       if (!ok) {
-        const f = failures.get(String(name)) ?? { count: 0, last: 0 }
-        failures.set(String(name), { count: f.count + 1, last: now() })
-        if (failures.size > 100_000) failures.delete(failures.keys().next().value as string)
-        log?.('failed login for %s', name)
+        log?.('failed login for %s from %s', user, options.address ?? 'an unknown address')
         throw new BadCredentialsError()
       }
-      failures.delete(name)
       const token = TOKEN_PREFIX + randomBytes(C.TOKEN_BYTES).toString('base64url')
       const stored: StoredToken = { user: name, created: now(), expires: now() + ttl }
       await db.put(tokenKey(token), stored)

@@ -24,18 +24,22 @@ async function putBytes (client: ApiClient, path: string, bytes: Uint8Array | st
 describe('data space', function () {
   this.timeout(60_000)
   let node: TestNode
+  let peer: TestNode
   let alice: { client: ApiClient, token: string }
   let bob: { client: ApiClient, token: string }
   let dir: string
 
   before(async () => {
-    node = await startNode()
+    // a second node, so the catalog's announcements have somewhere to go
+    peer = await startNode()
+    node = await startNode({ config: { network: { bootstrap: peer.node.components.host.getMultiaddrs().map(x => x.toString()) } } })
     alice = await userClient(node, 'alice')
     bob = await userClient(node, 'bob')
     dir = await mkdtemp(join(tmpdir(), 'paip-data-'))
   })
   after(async () => {
     await node?.stop()
+    await peer?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 
@@ -95,6 +99,23 @@ describe('data space', function () {
     await assert.rejects(putBytes(alice.client, '.my/big/huge.bin', 'x', { size: 2 ** 50 }), (err: any) => err.kind === 'too-large' && err.remoteName === 'DataTooLargeError')
     await assert.rejects(putBytes(alice.client, '.my/big/x.bin', 'abc', { cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' }), { kind: 'corrupt' })
     await assert.rejects(alice.client.get('/api/v1/data/.my/big/x.bin'), { kind: 'not-found' })
+  })
+
+  it('keeps a file whose bytes another user added as a dataset and then deleted, and through a blob sweep (blobs are shared by content)', async () => {
+    const bytes = 'shared bytes ' + Date.now()
+    await putBytes(alice.client, '.my/keep/file.txt', bytes)
+    const response = await bob.client.request('/api/v1/datasets', {
+      method: 'POST',
+      raw: true,
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+      query: { metadata: JSON.stringify({ name: 'copycat' }), filename: 'file.txt' }
+    })
+    assert.equal(response.status, 201)
+    await bob.client.delete('/api/v1/datasets/copycat')
+    await node.node.components.sweepBlobs({ grace: 0 })
+    const kept = await alice.client.request('/api/v1/data/.my/keep/file.txt')
+    assert.equal(await kept.text(), bytes)
   })
 
   it('answers a malformed path with a clear 400', async () => {

@@ -19,7 +19,8 @@ describe('fed: `paip fed` through bin/paip', function () {
   it('`paip fed run ... --wait` trains over every holder of the tag and registers a model version per round', async () => {
     const run = await cli(0, ['--json', 'fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--min-nodes', '3', '--init', 'fedlr-init', '--param', 'epochs=2', '--name', 'clidemo', '--wait'])
     assert.equal(run.code, 0, run.stderr)
-    const result = JSON.parse(run.stdout.slice(run.stdout.indexOf('\n{') + 1))
+    const result = JSON.parse(run.stdout)
+    assert.match(run.stderr, /round 2: model clidemo-r2/)
     assert.equal(result.state, 'succeeded')
     assert.deepEqual(result.history.map((r: any) => r.modelName), ['clidemo-r1', 'clidemo-r2'])
     assert.ok(result.history.every((r: any) => r.workers.length === 3 && r.workers.every((w: any) => w.state === 'ok')))

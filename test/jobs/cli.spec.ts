@@ -73,7 +73,7 @@ describe('jobs: CLI and REST API', function () {
     assert.match(sent.reason, /holds #MNIST/)
     const job = await settled('cli-1')
     assert.equal(job.state, 'succeeded', job.reason)
-    assert.equal(job.runtime, 'process')
+    assert.equal(job.runtime, 'sandbox')
     assert.ok(!JSON.stringify(job).includes('TOPSECRET'))
     const logs = await cli('jobs', 'logs', 'cli-1')
     assert.equal(logs.stdout, 'hello world ***\n')

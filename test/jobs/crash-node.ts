@@ -13,7 +13,7 @@ const dir = process.argv[2]
 const db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
 await db.open()
 const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: { resolve: async () => undefined }, peerId: 'crash-node' },
-  { dir: path.join(dir, 'jobs'), slots: 1, env: { PATH: process.env.PATH } })
+  { dir: path.join(dir, 'jobs'), slots: 1, env: { PATH: process.env.PATH }, runtime: 'process' })
 await jobs.start()
 await jobs.submit({ id: 'crash-running', protocol: protocolYaml([`sleep 300 & echo $! > ${path.join(dir, 'child.pid')}; wait`]) }, { peer: 'crash-node' })
 await jobs.submit({ id: 'crash-queued', protocol: protocolYaml(['echo later']) }, { peer: 'crash-node' })

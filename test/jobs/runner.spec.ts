@@ -17,7 +17,8 @@ describe('jobs runner', function () {
   async function open (init: Partial<JobsInit> = {}): Promise<Jobs> {
     const mnist = await localDataset(ws.dir, 'mnist', ['MNIST'], { 'train.csv': '1,2,3\n' })
     jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: resolverOf([mnist]), peerId: SELF },
-      { dir: path.join(ws.dir, 'jobs'), slots: 2, env: { PATH: process.env.PATH }, ...init })
+      // these tests look at the job's processes from the host: the process runtime
+      { dir: path.join(ws.dir, 'jobs'), slots: 2, env: { PATH: process.env.PATH }, runtime: 'process', ...init })
     await jobs.start()
     return jobs
   }

@@ -46,15 +46,19 @@ export function SearchPage ({ api, query }) {
     }
   }
 
+  // typing searches a moment after the last key; Enter searches at once
+  const pending = useRef()
+  const ran = useRef()
   useEffect(() => {
-    const timer = setTimeout(() => { void run(text) }, text === '' ? 0 : 250)
-    return () => clearTimeout(timer)
+    pending.current = setTimeout(() => { if (ran.current !== text) { ran.current = text; void run(text) } }, text === '' || ran.current == null ? 0 : 250)
+    return () => clearTimeout(pending.current)
   }, [text])
+  const submit = () => { clearTimeout(pending.current); ran.current = text; void run(text) }
   useEffect(() => () => current.current?.abort(), [])
 
   return html`
     <section class="search">
-      <form role="search" onSubmit=${e => { e.preventDefault(); void run(text) }}>
+      <form role="search" onSubmit=${e => { e.preventDefault(); submit() }}>
         <label for="q" class="sr">Search protocols</label>
         <input id="q" type="search" placeholder="Search protocols across the network (e.g. mnist pytorch)" autocomplete="off"
           value=${text} onInput=${e => setText(e.currentTarget.value)} autofocus />

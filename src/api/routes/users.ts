@@ -65,7 +65,7 @@ export const userRoutes: ApiRoute = (app, { components, access }) => {
     const { user } = request.params as { user: string }
     const { password } = request.body as { password: string }
     const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
-    const result = await usersOf(components).login(user, password, { signal })
+    const result = await usersOf(components).login(user, password, { signal, address: request.ip })
     return { user: result.user, token: result.token, expires: new Date(result.expires).toISOString() }
   })
 

@@ -104,7 +104,8 @@ export function registerFedVerbs (fed: Command, action: Action): void {
       let offset = 0
       while (true) {
         const { lines } = await api.get<{ lines: string[] }>(`/api/v1/fed/${encodeURIComponent(run.id)}/logs`, { signal: ctx.signal, query: { offset } })
-        for (const line of lines) ctx.io.stdout(line + '\n')
+        // the log is for people: under --json it goes to stderr, keeping stdout one JSON document
+        for (const line of lines) (ctx.globals.json ? ctx.io.stderr : ctx.io.stdout)(line + '\n')
         offset += lines.length
         run = (await api.get<{ run: FedRun }>(`/api/v1/fed/${encodeURIComponent(run.id)}`, { signal: ctx.signal })).run
         if (run.state !== 'running' && lines.length === 0) break

@@ -28,6 +28,7 @@ export function jobText (job: Job): string[] {
     `protocol:  ${job.name}`,
     `node:      ${job.node}`,
     `runtime:   ${job.runtime}`,
+    ...(job.limits == null ? [] : [`limits:    memory ${job.limits.memoryMB} MB, CPU ${job.limits.cpu === 0 ? 'not limited' : job.limits.cpu}, processes ${job.limits.pids}, network ${job.limits.network}, time ${Math.round(job.timeLimit / 1000)} s${job.limits.enforcedBy == null ? '' : ` (enforced by ${job.limits.enforcedBy})`}`]),
     `submitter: ${job.submitter.user == null ? '' : job.submitter.user + ' at '}${job.submitter.peer}`,
     ...(job.dataset == null ? [] : [`dataset:   ${job.dataset.name} (${job.dataset.cid})`]),
     ...(job.model == null ? [] : [`model:     ${job.model.name} (${job.model.cid})`]),

@@ -4,13 +4,13 @@ import type { CommandContext } from '../../context.js'
 import type { Action } from '../../program.js'
 import type { Command } from 'commander'
 
-interface Hit { publisher: string, name: string, version: string, versions: number, description: string, nodes: number, matched: number, time: number, user: string, file: string }
+interface Hit { publisher: string, name: string, version: string, versions: number, description: string, nodes: number, matched: number, exact?: number, time: number, user: string, file: string }
 
 function line (h: Hit): string {
   // one table row per hit: the description's first line that says something, cut to fit
   const first = h.description.split('\n').map(l => l.replace(/^#+\s*/, '').trim()).find(l => l !== '') ?? ''
   const desc = first.length > 60 ? first.slice(0, 57) + '...' : first
-  return `${h.name}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
+  return `${h.name}\t${h.user ?? 'admin'}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
 }
 
 export function registerSearch (program: Command, action: Action): void {
@@ -54,7 +54,7 @@ export function registerSearch (program: Command, action: Action): void {
       onLine(rest)
       const words = keywords.join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)
       const all = (h: Hit): number => h.matched >= words.length ? 1 : 0
-      let results = [...latest.values()].sort((a, b) => all(b) - all(a) || b.matched - a.matched || b.nodes - a.nodes || b.time - a.time)
+      let results = [...latest.values()].sort((a, b) => all(b) - all(a) || b.matched - a.matched || (b.exact ?? 0) - (a.exact ?? 0) || b.nodes - a.nodes || b.time - a.time)
       if (options.limit != null) results = results.slice(0, Math.max(1, Number(options.limit) || 1))
       return {
         data: { marketplace, keywords, results },

@@ -24,7 +24,19 @@ export function nodeStatusText (status: NodeStatus): string[] {
     `API:           ${status.url}`,
     `uptime:        ${formatUptime(status.uptime)}`,
     `peers:         ${status.peers} connected, ${status['routing-table']} in the routing table`,
-    ...status['node-addresses'].map((a, i) => `${i === 0 ? 'addresses:' : '          '}     ${a}`)
+    ...status['node-addresses'].map((a, i) => `${i === 0 ? 'addresses:' : '          '}     ${a}`),
+    ...(status.jobs == null ? [] : runtimeText(status.jobs.runtime))
+  ]
+}
+
+/** Where the node runs jobs, and what the operator should install when nothing isolates them. */
+function runtimeText (r: NonNullable<NodeStatus['jobs']>['runtime']): string[] {
+  const found = [r.container == null ? undefined : `container (${r.container})`, r.sandbox == null ? undefined : `sandbox (${r.sandbox})`].filter(Boolean).join(', ')
+  const runs = r.default === 'none' ? 'only the admin\'s jobs, as processes' : r.default === 'process' ? 'process (unsafe: jobs run as the node\'s user)' : r.default
+  return [
+    `jobs run:      ${runs}${r.setting === 'auto' && r.container != null ? '; container for protocols naming images' : ''} (jobs.runtime: ${r.setting})`,
+    `runtimes:      ${found === '' ? 'none found' : found}; limits by ${r.cgroups === 'none' ? 'rlimits' : `cgroup ${r.cgroups}`}; network ${r.network}`,
+    ...(r.problem == null ? [] : [`warning:       ${r.problem}`])
   ]
 }
 
