@@ -75,6 +75,8 @@ export interface ResolvedEntry {
 export type RemoveListener = (entry: CatalogEntry) => void | Promise<void>
 
 export interface Catalog extends Startable {
+  /** Every blob the catalog's entries use (the node's blob sweep keeps them). */
+  blobReferences: () => AsyncIterable<string>
   add: (kind: EntryKind, source: AddSource, metadata: unknown, options?: AddOptions) => Promise<CatalogEntry>
   list: (kind: EntryKind, filter?: { tag?: string }) => Promise<CatalogEntry[]>
   /** An entry of this node by name or manifest CID; throws EntryNotFoundError. */
@@ -242,6 +244,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   }
 
   return {
+    blobReferences: () => store.cids(),
     async start () {
       if (started) return
       await handleCatalogProtocols(host, store, blobs)
