@@ -132,7 +132,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   async function register (entry: CatalogEntry, cids: string[]): Promise<CatalogEntry> {
     await store.put(entry, cids)
     log('added %s %s (%s)', entry.kind, entry.name, entry.manifest)
-    await announcer.provide(entryKeys(entry))
+    await announcer.announce(entryKeys(entry))
     return entry
   }
 
