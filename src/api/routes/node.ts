@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import { DIAL_TIMEOUT } from '../../node/constants.js'
 import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
 import { requireToken } from '../auth.js'
+import { GC_GRACE } from '../../storage/constants.js'
 import type { ApiRoute } from '../server.js'
 
 const pingBody = {
@@ -12,6 +13,12 @@ const pingBody = {
     peer: { type: 'string', minLength: 1, maxLength: 2048 },
     timeout: { type: 'integer', minimum: 1, maximum: 120_000 }
   }
+} as const
+
+const gcBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { dryRun: { type: 'boolean' } }
 } as const
 
 const joinBody = {
@@ -46,6 +53,13 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
     const signal = AbortSignal.any([AbortSignal.timeout(body.timeout ?? DIAL_TIMEOUT), components.shutdownSignal])
     const rtt = await pingPeer(host, target, { signal })
     return { peer: body.peer, rtt }
+  })
+
+  // the node's admin sweeps the blob store (files written in the last GC_GRACE ms are left: writes in progress)
+  app.post('/api/v1/gc', { onRequest: access.requireAdmin, schema: { body: gcBody } }, async request => {
+    const { dryRun } = (request.body ?? {}) as { dryRun?: boolean }
+    const signal = AbortSignal.any([AbortSignal.timeout(10 * 60_000), components.shutdownSignal])
+    return { ...await components.sweepBlobs({ grace: GC_GRACE, dryRun: dryRun === true, signal }), dryRun: dryRun === true }
   })
 
   app.post('/join', { onRequest: access.requireAdmin, schema: { body: joinBody } }, async request => {
