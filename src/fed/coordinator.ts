@@ -64,6 +64,16 @@ async function readAll (source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts)
 }
 
+/** A masked update: `{ masked: [hex, ...] }`, each a value of the ring (at most 64 bits). */
+function parseMasked (peer: string, bytes: Uint8Array): bigint[] {
+  let value: any
+  try { value = JSON.parse(Buffer.from(bytes).toString('utf8')) } catch { throw new BadUpdateError(`the masked update of ${peer} is not JSON`) }
+  if (!Array.isArray(value?.masked) || value.masked.length === 0 || !value.masked.every((v: unknown) => typeof v === 'string' && /^[0-9a-f]{1,16}$/.test(v))) {
+    throw new BadUpdateError(`the masked update of ${peer} is malformed`)
+  }
+  return (value.masked as string[]).map(v => BigInt('0x' + v))
+}
+
 export function createCoordinator (c: CoordinatorComponents) {
   async function note (run: StoredFedRun, line: string): Promise<void> {
     c.log('%s: %s', run.id, line)
@@ -186,12 +196,29 @@ export function createCoordinator (c: CoordinatorComponents) {
       }
     }))
     if (signal.aborted) throw signal.reason
+    // every update must have the shape most of them have: the odd ones are left out
+    const vectors = new Map<string, number[] | bigint[]>()
+    for (const u of [...updates]) {
+      try { vectors.set(u.peer, keys == null ? parseUpdate(u.bytes).weights : parseMasked(u.peer, u.bytes)) } catch (err: any) {
+        Object.assign(workers.get(u.peer) as FedWorker, { state: 'dropped', reason: err?.message ?? String(err) })
+      }
+    }
+    const counts = new Map<number, number>()
+    for (const v of vectors.values()) counts.set(v.length, (counts.get(v.length) ?? 0) + 1)
+    const expected = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0]
+    for (const [peer, v] of vectors) {
+      if (v.length !== expected) {
+        vectors.delete(peer)
+        Object.assign(workers.get(peer) as FedWorker, { state: 'dropped', reason: `an update of ${v.length} values, the others have ${expected}` })
+      }
+    }
+    const kept = updates.filter(u => vectors.has(u.peer))
     record.workers = [...workers.values()]
     for (const w of record.workers) if (w.state !== 'ok') await note(run, `round ${round}: ${w.peer} left out (${w.state}: ${w.reason})`)
-    if (updates.length < run.minNodes) throw new RoundFailedError(`round ${round}: ${updates.length} update(s), ${run.minNodes} needed`)
-    let inputs = updates
+    if (kept.length < run.minNodes) throw new RoundFailedError(`round ${round}: ${kept.length} update(s), ${run.minNodes} needed`)
+    let inputs = kept
     if (keys != null) {
-      const survivors = updates.map(u => u.peer)
+      const survivors = kept.map(u => u.peer)
       const dropped = asked.filter(p => !survivors.includes(p))
       const revealed: Array<{ survivor: string, dropped: string, seed: Uint8Array }> = []
       if (dropped.length > 0) {
@@ -209,19 +236,9 @@ export function createCoordinator (c: CoordinatorComponents) {
           }
         }
       }
-      const vectors = updates.map(u => {
-        let value: any
-        try { value = JSON.parse(Buffer.from(u.bytes).toString('utf8')) } catch { throw new BadUpdateError(`the masked update of ${u.peer} is not JSON`) }
-        if (!Array.isArray(value?.masked) || !value.masked.every((v: unknown) => typeof v === 'string' && /^[0-9a-f]{1,16}$/.test(v))) throw new BadUpdateError(`the masked update of ${u.peer} is malformed`)
-        return (value.masked as string[]).map(v => BigInt('0x' + v))
-      })
-      if (!vectors.every(v => v.length === vectors[0].length)) throw new RoundFailedError(`round ${round}: masked updates of different lengths`)
-      const total = unmaskSum(vectors, revealed)
+      const total = unmaskSum(kept.map(u => vectors.get(u.peer) as bigint[]), revealed)
       inputs = [{ peer: 'secure-sum', bytes: Buffer.from(JSON.stringify(total)) }]
-      await note(run, `round ${round}: unmasked the sum of ${updates.length} update(s) (${total.samples} samples)`)
-    } else {
-      const lengths = new Set(updates.map(u => parseUpdate(u.bytes).weights.length))
-      if (lengths.size > 1) throw new RoundFailedError(`round ${round}: updates of different lengths`)
+      await note(run, `round ${round}: unmasked the sum of ${kept.length} update(s) (${total.samples} samples)`)
     }
     const t0 = Date.now()
     const next = await aggregate(run, round, attempt, inputs, signal)
@@ -229,7 +246,7 @@ export function createCoordinator (c: CoordinatorComponents) {
     record.model = next.cid
     record.modelName = next.name
     record.finishedAt = Date.now()
-    await note(run, `round ${round}: model ${next.name} (${next.cid}) from ${updates.length} update(s) in ${record.finishedAt - startedAt} ms`)
+    await note(run, `round ${round}: model ${next.name} (${next.cid}) from ${kept.length} update(s) in ${record.finishedAt - startedAt} ms`)
     return record
   }
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { normalizeTag } from '../catalog/schema.js'
-import { createAccessCheck } from '../jobs/access.js'
+import { ADMIN_USER, createAccessCheck } from '../jobs/access.js'
 import { paipLogger } from '../logger.js'
 import * as C from './constants.js'
 import { createCoordinator } from './coordinator.js'
@@ -229,7 +229,12 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
     },
     async cancel (id, by, options) {
       const peer = await locate(id, options)
-      if (peer === self) return await cancelLocal(id)
+      if (peer === self) {
+        const run = await localRun(id)
+        // a user of this node cancels only its own runs (the admin, any)
+        if (by?.user != null && by.user !== ADMIN_USER && run.user !== by.user) throw new FedNotAllowedError(`run ${id} is not ${by.user}'s`)
+        return await cancelLocal(id)
+      }
       return await (client as NonNullable<typeof client>).cancel(peer, id, by?.user, options)
     },
     async list () {

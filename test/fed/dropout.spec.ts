@@ -54,6 +54,36 @@ describe('fed: robust rounds', function () {
     assert.equal(worker?.reason, 'round deadline passed')
   })
 
+  for (const secure of [false, true]) {
+    it(`leaves out a worker whose update has another shape than the others'${secure ? ' (secure: checked on the masked vector)' : ''}`, async () => {
+      const [coordinator, , odd] = grid.nodes
+      const oddId = odd.node.components.peerId.toString()
+      const train = grid.train.replace(/    commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.odd %>" ]; then echo \'{"samples":5,"weights":[1,2]}\' > "$PAIP_OUTPUT_DIR/update.json"; exit 0; fi\n')
+        .replace(/parameters:\n/, 'parameters:\n  odd: none\n')
+      const fed = coordinator.node.components.fed
+      const started = await fed.run({ train, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init', parameters: { epochs: '1', odd: oddId }, secure })
+      const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
+      assert.equal(run.state, 'succeeded', run.reason)
+      const worker = run.history[0].workers.find(w => w.peer === oddId)
+      assert.equal(worker?.state, 'dropped')
+      assert.match(worker?.reason ?? '', secure ? /an update of 3 values, the others have 29/ : /an update of 2 values, the others have 28/)
+    })
+  }
+
+  it('is cancelled from another node while a round runs', async () => {
+    const [coordinator, other, slow] = grid.nodes
+    const fed = coordinator.node.components.fed
+    const started = await fed.run({
+      train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 3, minNodes: 4, init: 'fedlr-init',
+      parameters: { epochs: '1', slow: slow.node.components.peerId.toString(), sleep: '60' }
+    })
+    await new Promise<void>(resolve => { slow.node.components.jobs.events.once('started', () => { resolve() }) })
+    const cancelled = await other.node.components.fed.cancel(started.id)
+    assert.equal(cancelled.state, 'cancelled')
+    assert.equal((await fed.status(started.id)).state, 'cancelled')
+    await assert.rejects(other.node.components.fed.cancel(started.id), { remoteName: 'FedRunEndedError' })
+  })
+
   it('fails the run, with the reason, when fewer than --min-nodes workers answer', async () => {
     const fed = grid.nodes[0].node.components.fed
     const broken = grid.train.replace(/python3 .*/, 'exit 3')

@@ -180,12 +180,48 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     } finally { await rm(dir, { recursive: true, force: true }) }
   })
 
-  it('shows the node page: its peer ID, addresses and peers with their RTT', async () => {
+  it('shows a hostile publisher\'s description and YAML as text: no markup, no script, no javascript: link', async () => {
+    const [a, b] = nodes
+    const evil = `protocolVersion: 2
+name: evil-markup
+type: job
+description: |
+  <img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>
+  [click me](javascript:window.pwned=3) and [fine](https://example.org)
+prerequisites:
+  - type: dockerimage
+    name: image
+    uri: "<svg onload=window.pwned=4>"
+taskRoles:
+  train:
+    instances: 1
+    dockerImage: image
+    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
+    commands:
+      - echo '<b>bold</b>'
+`
+    const published: any = await a.client.put('/repo/protocol/evil-markup.yaml', evil, { raw: true, headers: { 'content-type': 'text/yaml' } } as any)
     const page = await newPage(browser, errors)
+    await page.goto(`${b.url}/#/p/${published.publisher}/evil-markup`)
+    await page.getByRole('heading', { name: 'evil-markup', level: 1 }).waitFor()
+    assert.equal(await page.locator('paip-marketplace img, paip-marketplace script, paip-marketplace svg, paip-marketplace b').count(), 0)
+    assert.match(await page.locator('.description').textContent() ?? '', /<img src=x onerror=/)
+    assert.equal(await page.locator('.description a', { hasText: 'click me' }).count(), 0)
+    assert.equal(await page.locator('.description a', { hasText: 'fine' }).getAttribute('href'), 'https://example.org')
+    assert.equal(await page.evaluate(() => (globalThis as any).pwned), undefined)
+    await page.context().close()
+  })
+
+  it('shows the node page: its peer ID, addresses and peers with their RTT', async () => {
+    await nodes[1].client.put('/repo/user/nora', { password: 'nora password' })
+    const page = await newPage(browser, errors)
+    await page.goto(nodes[1].url + '/#/login')
+    await logIn(page, 'nora', 'nora password')
     await page.goto(nodes[1].url + '/#/node')
     await page.locator('.peer-id').waitFor()
     assert.equal(await page.locator('.peer-id').textContent(), nodes[1].node.components.peerId.toString())
     await until(async () => await page.locator('.peers td', { hasText: / ms$/ }).count() > 0, 20_000, 'an RTT')
+      .catch(async err => { throw new Error(`${err.message}; the table: ${await page.locator('.peers').textContent()}`) })
     await shot(page, 'node')
     await page.context().close()
   })

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
 
-export function NodePage ({ api }) {
+export function NodePage ({ api, session }) {
   const [id, setId] = useState()
   const [peers, setPeers] = useState()
   const [rtt, setRtt] = useState({})
@@ -14,7 +14,8 @@ export function NodePage ({ api }) {
         if (!live) return
         setId(i)
         setPeers(p)
-        for (const peer of p.peers.filter(x => x.connected).slice(0, 20)) {
+        // making the node dial a peer needs a token: anonymous visitors see no RTT
+        for (const peer of session.user === '' ? [] : p.peers.filter(x => x.connected).slice(0, 20)) {
           api.send('POST', '/api/v1/ping', { peer: peer.peerId, timeout: 5000 })
             .then(r => { if (live) setRtt(old => ({ ...old, [peer.peerId]: `${Math.round(r.rtt)} ms` })) },
               () => { if (live) setRtt(old => ({ ...old, [peer.peerId]: 'no answer' })) })
@@ -23,7 +24,7 @@ export function NodePage ({ api }) {
     }
     void load()
     return () => { live = false }
-  }, [])
+  }, [session.user])
   if (error !== '') return html`<p class="error" role="alert">${error}</p>`
   if (id == null || peers == null) return html`<p class="status"><span class="spinner" aria-hidden="true"></span> loading…</p>`
   return html`
@@ -40,7 +41,7 @@ export function NodePage ({ api }) {
         <thead><tr><th>peer</th><th>connected</th><th>routing table</th><th>RTT</th><th>addresses</th></tr></thead>
         <tbody>${peers.peers.map(p => html`<tr>
           <td><code>${p.peerId}</code></td><td>${p.connected ? 'yes' : 'no'}</td><td>${p.inRoutingTable ? 'yes' : 'no'}</td>
-          <td>${rtt[p.peerId] ?? (p.connected ? '…' : '')}</td><td>${p.addresses.slice(0, 2).map(a => html`<div><code>${a}</code></div>`)}</td></tr>`)}</tbody>
+          <td>${rtt[p.peerId] ?? (!p.connected ? '' : session.user === '' ? html`<a href="#/login">log in</a>` : '…')}</td><td>${p.addresses.slice(0, 2).map(a => html`<div><code>${a}</code></div>`)}</td></tr>`)}</tbody>
       </table>
     </article>`
 }
