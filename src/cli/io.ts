@@ -18,6 +18,11 @@ export interface CliIO {
 }
 
 export function processIO (): CliIO {
+  // a reader that goes away (`paip log | head`) ends the output quietly, like any Unix tool
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
   return {
     stdout: text => { process.stdout.write(text) },
     stderr: text => { process.stderr.write(text) },
