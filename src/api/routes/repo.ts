@@ -164,7 +164,14 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     } catch (err: any) {
       if (err?.name !== 'ProtocolNotFoundError' || user != null) throw err
       // not held here: resolve it through the network, as `paip pull` does (the node then holds it)
-      const pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+      let pulled: Awaited<ReturnType<typeof pullByRef>>
+      try {
+        pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+      } catch (pullErr: any) {
+        // a path that cannot name a published protocol: it is simply not here
+        if (pullErr?.kind === 'invalid-input') throw err
+        throw pullErr
+      }
       void reply.header('x-paip-publisher', pulled.record?.publisher ?? pulled.publisher ?? '').header('x-paip-version', pulled.selected.cid)
       if (pulled.record != null) void reply.header('x-paip-user', pulled.record.value.user)
       return reply.type('text/yaml; charset=utf-8').send(Buffer.from(pulled.selected.contentBytes))
@@ -231,7 +238,7 @@ async function pullByRef (market: Marketplace, ref: string, publisher: string | 
       return await market.pull(publisher == null ? name : `${publisher}/${name}`, { signal })
     } catch (err: any) {
       last = err
-      if (err?.name !== 'ProtocolNotFoundError' && err?.name !== 'InvalidArgumentError') throw err
+      if (err?.name !== 'ProtocolNotFoundError' && err?.kind !== 'invalid-input') throw err
     }
   }
   throw last
