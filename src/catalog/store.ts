@@ -75,6 +75,11 @@ export class CatalogStore {
     return { entry: record.entry, orphans }
   }
 
+  /** Every blob CID an entry uses (manifests, files, block lists). */
+  async * cids (): AsyncGenerator<string> {
+    for await (const key of this.db.keys({ gt: REF, lt: `${REF}\xff` })) yield key.slice(REF.length, key.indexOf('!', REF.length))
+  }
+
   /** The entries (`kind/name`) using a blob. */
   async users (cid: string): Promise<Array<{ kind: EntryKind, name: string }>> {
     const prefix = `${REF}${cid}!`

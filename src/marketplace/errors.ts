@@ -42,8 +42,10 @@ export class ProtocolNotFoundError extends PaipError {
 export class AmbiguousNameError extends PaipError {
   static name = 'AmbiguousNameError'
   name = 'AmbiguousNameError'
-  constructor (name: string, readonly publishers: string[]) {
-    super(`"${name}" is published by ${publishers.length} publishers: pull <publisher>/${name}`, 'conflict', { name, publishers })
+  constructor (name: string, readonly publishers: string[], readonly refs?: string[]) {
+    super(refs != null && refs.length > 1
+      ? `"${name}" names ${refs.length} protocols: pull one of ${refs.slice(0, 10).join(', ')}`
+      : `"${name}" is published by ${publishers.length} publishers: pull <publisher>/${name}`, 'conflict', { name, publishers, ...(refs == null ? {} : { refs }) })
   }
 }
 

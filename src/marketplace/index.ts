@@ -13,7 +13,7 @@ import * as C from './constants.js'
 import { AmbiguousNameError, ProtocolNotFoundError } from './errors.js'
 import { fetchObject } from './fetch.js'
 import { limiter } from './channel.js'
-import { checkProtocolName, decodeVersionBlock, isCid } from './objects.js'
+import { decodeVersionBlock, isCid, splitQualified } from './objects.js'
 import { prepare, readVersion } from './publish.js'
 import { protocolRecords } from './record.js'
 import { fitAnswer, prefixKeys, searchAnswer, searchNetwork, searchRanked } from './search.js'
@@ -31,7 +31,7 @@ import type { AbortOptions, ComponentLogger, PrivateKey, Startable } from '@libp
 export * from './errors.js'
 export * as MARKET from './constants.js'
 export { protocolRecords, protocolKeywords, decodeProtocolRecordValue } from './record.js'
-export { checkFilePath, checkProtocolName } from './objects.js'
+export { checkFilePath, checkProtocolName, qualifiedName, splitQualified, ADMIN_PUBLISHER } from './objects.js'
 export { PushDivergedError } from './publish.js'
 export { rankHits } from './search.js'
 export type { ProtocolRecord, ProtocolRecordValue } from './record.js'
@@ -72,7 +72,10 @@ export interface MarketplaceInit {
 
 export interface PublishResult {
   publisher: string
+  /** Its full name on the publisher: `<user>/<name>`, or the bare name for the admin's. */
   name: string
+  /** The user of the publishing node who owns it. */
+  user: string
   file: string
   version: string
   versions: number
@@ -126,7 +129,7 @@ export interface Marketplace extends Startable {
   /** Entries this node holds (published or pulled). */
   entries(): Entry[]
   /** The latest content of a held protocol by file name (own publications first). */
-  readFile(file: string, publisher?: string): Promise<{ entry: Entry, content: Uint8Array }>
+  readFile(file: string, publisher?: string, user?: string): Promise<{ entry: Entry, content: Uint8Array }>
   /** What a publisher publishes (asked directly; at most 50, newest first), each record verified. */
   listPublisher(publisher: string, options?: AbortOptions): Promise<ProtocolRecord[]>
   /** Re-puts held records and re-provides keywords and CIDs. */
@@ -187,7 +190,8 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     const words = record.value.keywords.map(k => keywordCid(C.PROTOCOL_NAMESPACE, k))
     // prefix keys last: exact keywords and the history matter more
     const prefixes = prefixKeys(record.value.keywords).map(p => keywordCid(C.PROTOCOL_PREFIX_NAMESPACE, p))
-    const nameWord = words.find(w => w.equals(keywordCid(C.PROTOCOL_NAMESPACE, record.name.split(/[^\p{L}\p{N}]+/u).find(t => t.length >= 2) ?? record.name)))
+    const bare = record.name.slice(record.name.indexOf('/') + 1)
+    const nameWord = words.find(w => w.equals(keywordCid(C.PROTOCOL_NAMESPACE, bare.split(/[^\p{L}\p{N}]+/u).find(t => t.length >= 2) ?? bare)))
     const head = CID.parse(record.value.version)
     const headIndex = cids.findIndex(c => c.equals(head))
     const first = [...(nameWord == null ? [] : [nameWord]), ...(headIndex < 0 || options.headFirst === false ? [] : cids.slice(headIndex, headIndex + 2))]
@@ -223,39 +227,61 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     return versions
   }
 
+  /**
+   * Resolves `<publisher>/<user>/<name>`, `<publisher>/<name>` (that node's admin's, else the one
+   * user of that node who published the name), `<user>/<name>` or a bare `<name>` (searched; must
+   * be unambiguous).
+   */
   async function resolve (ref: string, options: AbortOptions = {}): Promise<{ record: ProtocolRecord, holders: string[] }> {
     const signal = withDeadline(options, C.PULL_TIMEOUT)
-    const slash = ref.indexOf('/')
-    if (slash > 0) {
-      const publisher = ref.slice(0, slash)
-      const name = checkProtocolName(ref.slice(slash + 1))
-      try { peerIdFromString(publisher) } catch { throw new ProtocolNotFoundError(`${ref} (not a peer ID before "/")`) }
-      const local = store.entry(publisher, name)
+    const parts = String(ref).split('/')
+    let publisher: string | undefined
+    if (parts.length >= 2 && isPeerId(parts[0])) publisher = parts.shift()
+    if (parts.length > 2) throw new ProtocolNotFoundError(`${ref} (not <publisher>/<user>/<name>)`)
+    const full = parts.join('/')
+    const { name: bare } = splitQualified(full)
+    const qualified = full.includes('/')
+    // a bare name also matches a user's protocol of that name
+    const matches = (name: string): boolean => name === full || (!qualified && splitQualified(name).name === bare)
+    const pick = (candidates: ProtocolRecord[]): ProtocolRecord | undefined => {
+      const exact = candidates.filter(r => r.name === full)
+      const ids = [...new Set((exact.length > 0 ? exact : candidates).map(r => `${r.publisher}/${r.name}`))]
+      if (ids.length > 1) throw new AmbiguousNameError(full, [...new Set(candidates.map(r => r.publisher))], ids)
+      return (exact.length > 0 ? exact : candidates).sort((a, b) => b.seq - a.seq)[0]
+    }
+    if (publisher != null) {
+      const local = store.entry(publisher, full)
       try {
-        const found = await getRecord(host, records, publisher, name, { signal })
+        const found = await getRecord(host, records, publisher, full, { signal })
         const record = local != null && local.record.seq > found.seq ? local.record : found
         return { record, holders: [publisher] }
       } catch (err) {
         if (local != null) return { record: local.record, holders: [publisher] }
-        // the DHT did not answer: ask the publisher itself
-        const listed = await marketplace.listPublisher(publisher, { signal }).catch(() => [])
-        const direct = listed.find(r => r.name === name)
-        if (direct != null) return { record: direct, holders: [publisher] }
+        // the DHT did not answer (or there is no admin's protocol of that name): ask the publisher itself
+        const listed = await marketplace.listPublisher(publisher, { signal }).catch(() => [] as ProtocolRecord[])
+        const held = [...store.entries()].filter(e => e.record.publisher === publisher).map(e => e.record)
+        const found = pick([...listed, ...held].filter(r => matches(r.name)))
+        if (found != null) return { record: found, holders: [publisher] }
+        // the publisher is away: those who pulled it answer searches for it
+        const hits = listed.length > 0 || signal.aborted
+          ? []
+          : (await searchRanked(searchContext(), [bare], { signal, timeout: init.searchTimeout }).catch(() => [])).filter(h => h.publisher === publisher && matches(h.name))
+        const hit = hits.find(h => h.record === pick(hits.map(x => x.record)))
+        if (hit != null) return { record: hit.record, holders: hit.holders }
         throw new ProtocolNotFoundError(ref)
       }
     }
-    const name = checkProtocolName(ref)
-    const own = store.entry(self, name)
+    const own = store.entry(self, full)
     if (own?.own === true) return { record: own.record, holders: [self] }
-    const hits = (await searchRanked(searchContext(), [name], { signal, timeout: init.searchTimeout })).filter(h => h.name === name)
+    const hits = (await searchRanked(searchContext(), [bare], { signal, timeout: init.searchTimeout })).filter(h => matches(h.name))
     if (hits.length === 0) {
-      const held = [...store.entries()].filter(e => e.record.name === name)
-      if (held.length === 1) return { record: held[0].record, holders: [self] }
-      throw new ProtocolNotFoundError(`named "${name}"`)
+      const held = pick([...store.entries()].map(e => e.record).filter(r => matches(r.name)))
+      if (held != null) return { record: held, holders: [self] }
+      throw new ProtocolNotFoundError(`named "${full}"`)
     }
-    const publishers = [...new Set(hits.map(h => h.publisher))]
-    if (publishers.length > 1) throw new AmbiguousNameError(name, publishers)
-    return { record: hits[0].record, holders: hits[0].holders }
+    const chosen = pick(hits.map(h => h.record))
+    const hit = hits.find(h => h.record === chosen) ?? hits[0]
+    return { record: hit.record, holders: hit.holders }
   }
 
   async function readHistory (ref: string, signal: AbortSignal): Promise<HistoryResult> {
@@ -369,7 +395,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
       }
       log('published %s/%s at %s (%d versions)', self, prepared.name, record.value.version, record.value.versions)
       return {
-        publisher: self, name: record.name, file: record.value.file, version: record.value.version,
+        publisher: self, name: record.name, user: record.value.user, file: record.value.file, version: record.value.version,
         versions: record.value.versions, seq: record.seq, keywords: record.value.keywords, changed: !same, stored
       }
     },
@@ -424,9 +450,9 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
       return out
     },
 
-    async readFile (file, publisher) {
+    async readFile (file, publisher, user) {
       const matches = [...store.entries()].filter(e => (e.record.value.file === file || e.record.name === file) &&
-        (publisher == null || e.record.publisher === publisher))
+        (publisher == null || e.record.publisher === publisher) && (user == null || e.record.value.user === user))
       matches.sort((a, b) => Number(b.own) - Number(a.own) || b.record.time - a.record.time)
       const entry = matches[0]
       if (entry == null) throw new ProtocolNotFoundError(`file "${file}"`)
@@ -446,6 +472,10 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
     }
   }
   return marketplace
+}
+
+function isPeerId (text: string): boolean {
+  try { peerIdFromString(text); return true } catch { return false }
 }
 
 /** The repository blocks of pulled versions: what `Repository.importVersions` takes. */

@@ -18,6 +18,29 @@ const SHA2_256 = 0x12
 const RAW = 0x55
 const JSON_CODEC = 0x0200
 
+const USER = /^[a-z0-9][a-z0-9._-]{0,62}$/
+/** The user name the node's admin publishes as: its protocols keep their bare names. */
+export const ADMIN_PUBLISHER = 'admin'
+
+/**
+ * A published protocol's full name on its node: `<user>/<name>`, or the bare `<name>` for
+ * the node's admin. So two users of one node never share a name, and `<peer>/<name>` keeps
+ * meaning what that node's admin published.
+ */
+export function qualifiedName (user: string, name: string): string {
+  return user === ADMIN_PUBLISHER ? name : `${user}/${name}`
+}
+
+/** The user and bare name of a full protocol name (InvalidNameError when it is neither form). */
+export function splitQualified (full: unknown): { user: string, name: string } {
+  if (typeof full !== 'string') throw new InvalidNameError('a protocol name must be a string')
+  const slash = full.indexOf('/')
+  if (slash < 0) return { user: ADMIN_PUBLISHER, name: checkProtocolName(full) }
+  const user = full.slice(0, slash)
+  if (!USER.test(user) || user === ADMIN_PUBLISHER) throw new InvalidNameError(`bad user in protocol name ${JSON.stringify(full.slice(0, 80))}`)
+  return { user, name: checkProtocolName(full.slice(slash + 1)) }
+}
+
 /** A protocol name: 1 to 128 of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export function checkProtocolName (name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name) || name.includes('..')) {

@@ -6,7 +6,8 @@ import { validateProtocol } from '../protocol/index.js'
 import { PaipError } from '../errors.js'
 import { MAX_DESCRIPTION, MAX_HISTORY, MAX_OBJECT_BYTES } from './constants.js'
 import { BadObjectError, InvalidNameError, ProtocolInvalidError } from './errors.js'
-import { checkFilePath, checkProtocolName, decodeVersionBlock, verifyCid } from './objects.js'
+import { ADMIN_PUBLISHER, checkFilePath, checkProtocolName, decodeVersionBlock, qualifiedName, splitQualified, verifyCid } from './objects.js'
+import { NotOwnerError } from '../users/roles.js'
 import { protocolKeywords } from './record.js'
 import type { MarketStore } from './store.js'
 import type { ProtocolRecordValue } from './record.js'
@@ -18,8 +19,10 @@ export interface Block { cid: string, bytes: Uint8Array }
 export interface VersionBundle { head: string, records: Block[], contents: Block[] }
 
 export interface PublishInput {
-  /** The marketplace user publishing (recorded in the record). */
+  /** The marketplace user publishing (recorded in the record; its protocols are named `<user>/<name>`). */
   user: string
+  /** The node's admin may publish under a name of any of its users (`<user>/<name>`). */
+  admin?: boolean
   /** A whole history from a repository: the head and its ancestors. */
   bundle?: VersionBundle
   /** Or one file: a new version on top of what this node published under the same name. */
@@ -59,14 +62,25 @@ function validated (file: string, bytes: Uint8Array): Record<string, any> | unde
   return result.protocol
 }
 
+/**
+ * The full name a push publishes under: `<user>/<name>` (the bare name for the admin). A name
+ * given as `<user>/<name>` must be the pusher's own, unless the admin pushes it (for that user).
+ */
 function nameOf (input: PublishInput, file: string, protocol: Record<string, any> | undefined): string {
   const declared = typeof protocol?.name === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(protocol.name) ? protocol.name : undefined
-  return checkProtocolName(input.name ?? declared ?? basename(file).replace(/\.(ya?ml)$/, ''))
+  const given = input.name ?? declared ?? basename(file).replace(/\.(ya?ml)$/, '')
+  if (typeof given === 'string' && given.includes('/')) {
+    const { user, name } = splitQualified(given)
+    if (user !== input.user && input.admin !== true) throw new NotOwnerError(`protocol ${given}`, user, input.user, 'publish')
+    return qualifiedName(user, name)
+  }
+  return qualifiedName(input.user, checkProtocolName(given))
 }
 
 function valueOf (input: PublishInput, name: string, head: Version, protocol: Record<string, any> | undefined): ProtocolRecordValue {
   const description = typeof protocol?.description === 'string' ? protocol.description.slice(0, MAX_DESCRIPTION) : ''
-  return { user: input.user, file: head.path, version: head.cid, versions: head.seq, keywords: protocolKeywords(name, protocol, input.keywords), description }
+  const { user, name: bare } = splitQualified(name)
+  return { user, file: head.path, version: head.cid, versions: head.seq, keywords: protocolKeywords(bare, protocol, [...(user === ADMIN_PUBLISHER ? [] : [user]), ...(input.keywords ?? [])]), description }
 }
 
 export async function prepare (store: MarketStore, input: PublishInput, previousHead: PreviousHead): Promise<Prepared> {

@@ -1,7 +1,7 @@
 import { recordNamespace, normaliseKeywords } from '../net/records.js'
 import { parseBlobCid } from '../storage/cid.js'
 import { MAX_DESCRIPTION, MAX_KEYWORDS, PROTOCOL_NAMESPACE } from './constants.js'
-import { checkFilePath, checkProtocolName } from './objects.js'
+import { checkFilePath, checkProtocolName, splitQualified } from './objects.js'
 import type { HighWaterStore, RecordNamespace, SignedRecord } from '../net/records.js'
 
 /** The value of a published protocol's signed record (the name and publisher are the record's). */
@@ -33,9 +33,19 @@ export function decodeProtocolRecordValue (v: unknown): ProtocolRecordValue {
   return { user: x.user, file: x.file, version: x.version, versions: x.versions, keywords: x.keywords, description: x.description }
 }
 
+/**
+ * A record's name says whose it is: `<user>/<name>` is that user's, a bare name the admin's.
+ * A record whose value names another user is refused by every node, so no user of a node can
+ * replace (or shadow) another user's protocol of the same name.
+ */
+export function checkRecordUser (record: { name: string, value: ProtocolRecordValue }): void {
+  const { user } = splitQualified(record.name)
+  if (record.value.user !== user) throw new Error(`the name ${record.name} is ${user}'s, the record names ${record.value.user}`)
+}
+
 /** The record namespace every node registers: `dhtRecordOptions(protocolRecords())`. */
 export function protocolRecords (init: { highWater?: HighWaterStore } = {}): RecordNamespace<ProtocolRecordValue> {
-  return recordNamespace(PROTOCOL_NAMESPACE, decodeProtocolRecordValue, init)
+  return recordNamespace(PROTOCOL_NAMESPACE, decodeProtocolRecordValue, { ...init, checkRecord: checkRecordUser })
 }
 
 /** Record names are checked protocol names. */

@@ -252,11 +252,15 @@ export interface RecordNamespace<T> {
   key(publisher: string | PeerId, name: string): Uint8Array
   /** Full check of bytes found under `key`, including replay protection. */
   check(key: Uint8Array, bytes: Uint8Array): Promise<SignedRecord<T>>
+  /** The check without replay protection (signature, key, value, the namespace's own checks). */
+  verify?(key: Uint8Array, bytes: Uint8Array): Promise<SignedRecord<T>>
 }
 
-export interface RecordNamespaceInit {
+export interface RecordNamespaceInit<T = unknown> {
   /** Where the highest seq seen per key is kept; default in memory. */
   highWater?: HighWaterStore
+  /** A further check of a verified record (its name against its value); throws to refuse it. */
+  checkRecord?: (record: SignedRecord<T>) => void
 }
 
 /**
@@ -265,13 +269,21 @@ export interface RecordNamespaceInit {
  * its namespace/publisher/name, when its value fails `decodeValue`, or when a higher seq has
  * been seen for the same key on this node (a replay).
  */
-export function recordNamespace<T> (namespace: string, decodeValue: ValueDecoder<T>, init: RecordNamespaceInit = {}): RecordNamespace<T> {
+export function recordNamespace<T> (namespace: string, decodeValue: ValueDecoder<T>, init: RecordNamespaceInit<T> = {}): RecordNamespace<T> {
   checkNamespace(namespace)
   const highWater = init.highWater ?? memoryHighWater()
   const keyText = (key: Uint8Array): string => Buffer.from(key).toString('latin1')
 
-  async function check (key: Uint8Array, bytes: Uint8Array): Promise<SignedRecord<T>> {
+  async function verify (bytes: Uint8Array, key: Uint8Array): Promise<SignedRecord<T>> {
     const record = await verifyRecord(bytes, decodeValue, key)
+    if (init.checkRecord != null) {
+      try { init.checkRecord(record) } catch (err: any) { throw new InvalidRecordError(`record refused: ${err?.message ?? err}`) }
+    }
+    return record
+  }
+
+  async function check (key: Uint8Array, bytes: Uint8Array): Promise<SignedRecord<T>> {
+    const record = await verify(bytes, key)
     if (record.namespace !== namespace) throw new InvalidRecordError(`record is not in namespace ${namespace}`)
     const k = keyText(key)
     const held = await highWater.get(k)
@@ -286,7 +298,7 @@ export function recordNamespace<T> (namespace: string, decodeValue: ValueDecoder
     for (let i = 0; i < records.length; i++) {
       let rank: [number, number] = [-1, -1]
       try {
-        const r = await verifyRecord(records[i], decodeValue, key)
+        const r = await verify(records[i], key)
         rank = [r.seq, r.time]
       } catch {}
       if (rank[0] > bestRank[0] || (rank[0] === bestRank[0] && rank[1] > bestRank[1])) { best = i; bestRank = rank }
@@ -299,6 +311,7 @@ export function recordNamespace<T> (namespace: string, decodeValue: ValueDecoder
     decodeValue,
     key: (publisher, name) => recordKey(namespace, publisher, name),
     check,
+    verify: async (key, bytes) => await verify(bytes, key),
     validate: async (key, value) => { await check(key, value) },
     select
   }
@@ -385,7 +398,7 @@ export async function getRecord<T> (host: RecordHost, ns: RecordNamespace<T>, pu
   let best: SignedRecord<T> | undefined
   for (const bytes of candidates) {
     try {
-      const r = await verifyRecord(bytes, ns.decodeValue, key)
+      const r = ns.verify != null ? await ns.verify(key, bytes) : await verifyRecord(bytes, ns.decodeValue, key)
       if (best == null || r.seq > best.seq || (r.seq === best.seq && r.time > best.time)) best = r
     } catch {}
   }

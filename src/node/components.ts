@@ -9,6 +9,7 @@ import type { Marketplace } from '../marketplace/index.js'
 import type { Users } from '../users/index.js'
 import type { Host } from '../net/host.js'
 import type { BlobStore } from '../storage/blobs.js'
+import type { SweepOptions, SweepResult } from '../storage/sweep.js'
 import type { NodeConfig } from './config-schema.js'
 import type { Database } from './database.js'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
@@ -34,6 +35,12 @@ export interface CoreComponents {
   version: string
   /** Aborted when the node stops: combine it with every long wait. */
   shutdownSignal: AbortSignal
+  /**
+   * Removes temp files and blobs nothing references (`paip gc`; also at start). References
+   * come from every component with a `blobReferences()` and from every blob CID the database
+   * holds. `grace` (ms): leave files newer than that (writes in progress).
+   */
+  sweepBlobs: (options?: SweepOptions) => Promise<SweepResult>
 }
 
 /**

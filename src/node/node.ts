@@ -5,6 +5,8 @@ import { createAuthenticator } from '../api/auth.js'
 import { paipLogger } from '../logger.js'
 import { createHost } from '../net/host.js'
 import { createBlobStore } from '../storage/blobs.js'
+import { databaseReferences, sweepBlobs } from '../storage/sweep.js'
+import type { BlobReferences, SweepOptions } from '../storage/sweep.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
@@ -131,12 +133,19 @@ export function createNode (init: NodeInit): Node {
       authenticator,
       startedAt: Date.now(),
       version: VERSION,
-      shutdownSignal: shutdown.signal
+      shutdownSignal: shutdown.signal,
+      sweepBlobs: async (options?: SweepOptions) => await sweepBlobs(built.blobs, blobSources(built), options)
     } as NodeComponents
     for (const entry of entries) {
       (built as any)[entry.name] = await entry.create(built)
     }
     components = built
+
+    // what a crash left (a write half-done, blobs of an add that never registered): nothing writes yet
+    const swept = await built.sweepBlobs({ grace: 0, signal: shutdown.signal })
+    if (swept.blobs + swept.temp > 0) {
+      warn(`reclaimed ${swept.blobs} unreferenced blob(s) (${megabytes(swept.blobBytes)}) and ${swept.temp} temp file(s) (${megabytes(swept.tempBytes)}) left by an earlier crash`)
+    }
 
     try {
       await host.start()
@@ -293,4 +302,17 @@ function apiUrl (api: ApiServer): string {
   if (host === '0.0.0.0') host = '127.0.0.1'
   if (host === '::') host = '::1'
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+}
+
+/** Where the blob sweep learns what is referenced: every component with `blobReferences()`, and the database. */
+function blobSources (components: NodeComponents): BlobReferences[] {
+  const sources: BlobReferences[] = [databaseReferences('database', components.db as any)]
+  for (const [name, part] of Object.entries(components)) {
+    if (typeof (part as any)?.blobReferences === 'function') sources.push({ name, references: options => (part as any).blobReferences(options) })
+  }
+  return sources
+}
+
+function megabytes (bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }

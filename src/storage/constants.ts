@@ -6,3 +6,5 @@ export const TEMP_DIR = 'tmp'
 export const RAW_CODEC = 0x55
 /** The multihash code of sha2-256. */
 export const SHA2_256 = 0x12
+/** A sweep while the node runs (`paip gc`) leaves files written in the last this many ms: writes in progress. */
+export const GC_GRACE = 10 * 60 * 1000

@@ -3,3 +3,5 @@ export type { BlobStore, BlobStoreInit, BlobSource, BlobInfo, GetOptions, PutOpt
 export { cidOfBytes, parseBlobCid, cidFromHash } from './cid.js'
 export { BlobCorruptError, BlobNotFoundError, BlobTooLargeError, InvalidBlobRequestError } from './errors.js'
 export * from './constants.js'
+export { sweepBlobs, databaseReferences } from './sweep.js'
+export type { BlobReferences, SweepOptions, SweepResult } from './sweep.js'

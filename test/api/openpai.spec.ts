@@ -100,9 +100,13 @@ describe('api: OpenPAI marketplace REST compatibility (/items)', function () {
   })
 
   it('keeps private items from other users, and the official-example category for the admin', async () => {
-    // alice's protocol name is hers
-    assert.equal((await call(node, 'POST', '/items', alice, { name: 'Alice MNIST', author: 'alice', protocol: yaml() })).status, 201)
-    assert.equal((await call(node, 'POST', '/items', bob, { name: 'Bob MNIST', author: 'bob', protocol: yaml('--bob') })).status, 409)
+    // alice's protocol name is hers: bob's protocol of the same name is bob/<name>, next to it
+    const mine = await call(node, 'POST', '/items', alice, { name: 'Alice MNIST', author: 'alice', protocol: yaml() })
+    assert.equal(mine.status, 201)
+    const his = await call(node, 'POST', '/items', bob, { name: 'Bob MNIST', author: 'bob', protocol: yaml('--bob') })
+    assert.equal(his.status, 201)
+    assert.match((await call(node, 'GET', `/items/${mine.body.id as string}`, alice)).body.protocolName, /^alice\//)
+    assert.doesNotMatch((await call(node, 'GET', `/items/${mine.body.id as string}`, alice)).body.protocol, /--bob/)
     const secret = await call(node, 'POST', '/items', bob, { name: 'bob secret', author: 'bob', isPublic: false, isPrivate: true, protocol: text('bob-secret') })
     assert.equal(secret.status, 201)
     assert.equal((await call(node, 'GET', `/items/${secret.body.id}`, alice)).status, 403)

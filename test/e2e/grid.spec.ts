@@ -149,13 +149,14 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     let hits: any[] = []
     await until(async () => {
       hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D').json().results
-      return hits.some(h => h.name === 'gridzebra')
+      return hits.some(h => h.name === 'alice/gridzebra')
     }, 30_000, 'node D to find the pushed protocol')
-    const hit = hits.find(h => h.name === 'gridzebra')
+    const hit = hits.find(h => h.name === 'alice/gridzebra')
+    assert.equal(hit.user, 'alice')
 
     const target = join(work, 'target')
     ok(await cli(D, ['init', target]), 'init target')
-    ok(await cli(D, ['pull', `${hit.publisher as string}/gridzebra`], target), 'pull on D')
+    ok(await cli(D, ['pull', `${hit.publisher as string}/alice/gridzebra`], target), 'pull on D')
     const pulled = await readFile(join(target, 'gridzebra.yaml'), 'utf8')
     assert.equal(pulled, PUBLISHED_PROTOCOL)
   })
@@ -216,7 +217,7 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     await A.client.post('/repo/auth/alice', { password: 'correct horse' })
     await until(async () => {
       const hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D after A restarted').json().results
-      return hits.some((h: any) => h.name === 'gridzebra')
+      return hits.some((h: any) => h.name === 'alice/gridzebra')
     }, 30_000, 'D to find the protocol after its publisher restarted')
   })
 

@@ -71,7 +71,7 @@ describe('marketplace: CLI', function () {
     const pushed = await run(['--json', 'push', '--to', 'a', '-C', repo1])
     assert.equal(pushed.code, 0, pushed.stderr)
     const published = pushed.json().pushed[0]
-    assert.equal(published.name, 'mnist')
+    assert.equal(published.name, 'alice/mnist')
 
     const search = await run(['--json', 'search', 'handwritten', '--marketplace', 'b'])
     assert.equal(search.code, 0, search.stderr)
@@ -106,7 +106,7 @@ describe('marketplace: CLI', function () {
     assert.equal(byPeer.code, 0, byPeer.stderr)
     const pulled = await run(['--json', 'pull', '-C', repo3])
     assert.equal(pulled.code, 0, pulled.stderr)
-    assert.deepEqual(pulled.json().submodules.map((s: any) => s.pulled), [['mnist'], ['mnist']])
+    assert.deepEqual(pulled.json().submodules.map((s: any) => s.pulled), [['alice/mnist'], ['alice/mnist']])
     assert.match(await readFile(join(repo3, 'vendor', 'a', 'mnist.yaml'), 'utf8'), /epochs 2/)
     assert.match(await readFile(join(repo3, 'via-b', 'mnist.yaml'), 'utf8'), /epochs 2/)
     const outside = await run(['submodule', 'add', 'a', '../../escape', '-C', repo3])

@@ -56,14 +56,14 @@ describe('marketplace: HTTP routes', function () {
     assert.equal(await status(put(alice, '/repo/protocol/..%2F..%2Fevil.yaml', yaml)), 400)
     assert.equal(await status(a.anonymous.get('/repo/protocol/..%2F..%2Fetc%2Fpasswd')), 400)
     const published = await put(alice, '/repo/protocol/mnist.yaml', yaml)
-    assert.equal(published.name, 'mnist')
+    assert.equal(published.name, 'alice/mnist')
     assert.equal(published.publisher, a.node.components.peerId.toString())
 
     const served = await a.anonymous.request('/repo/protocol/mnist.yaml')
     assert.equal(await served.text(), new TextDecoder().decode(yaml))
 
     const found = await b.anonymous.get<any>('/repo/search/handwritten%20digits')
-    assert.equal(found.results[0].name, 'mnist')
+    assert.equal(found.results[0].name, 'alice/mnist')
     assert.equal(found.results[0].user, 'alice')
 
     await assert.rejects(b.anonymous.get('/api/v1/marketplace/pull', { query: { ref: `${published.publisher}/mnist` } }), (err: any) => err.status === 401)
@@ -79,7 +79,7 @@ describe('marketplace: HTTP routes', function () {
     const response = await b.anonymous.request('/repo/search/mnist', { headers: { accept: 'application/x-ndjson' } })
     const lines = (await response.text()).trim().split('\n').map(l => JSON.parse(l))
     assert.equal(lines.at(-1).done, true)
-    assert.ok(lines.some(l => l.hit?.name === 'mnist'))
+    assert.ok(lines.some(l => l.hit?.name === 'alice/mnist'))
   })
 })
 

@@ -11,12 +11,14 @@ describe('marketplace: six nodes on loopback', function () {
     net = await startMarkets(6)
     const [A, B, , , E, F] = net.nodes
     const published = await A.market.publish({ user: 'alice', file: 'mnist.yaml', content: protocolYaml('mnist', 'Handwritten digits with PyTorch'), message: 'first' })
-    assert.equal(published.name, 'mnist')
+    assert.equal(published.name, 'alice/mnist', 'a user\'s protocol is named <user>/<name>')
+    assert.equal(published.user, 'alice')
     assert.equal(published.versions, 1)
     assert.ok(published.keywords.includes('pytorch'))
 
     const hits = await F.market.searchRanked(['PyTorch', 'digits'])
-    assert.equal(hits[0]?.name, 'mnist')
+    assert.equal(hits[0]?.name, 'alice/mnist')
+    assert.equal(hits[0].user, 'alice')
     assert.equal(hits[0].publisher, A.host.peerId.toString())
     assert.equal(hits[0].description, 'Handwritten digits with PyTorch')
 

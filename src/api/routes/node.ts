@@ -2,6 +2,8 @@ import { InvalidArgumentError } from '../../errors.js'
 import { DIAL_TIMEOUT } from '../../node/constants.js'
 import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
 import { requireToken } from '../auth.js'
+import { ForbiddenError, UnauthorizedError } from '../errors.js'
+import { GC_GRACE } from '../../storage/constants.js'
 import type { ApiRoute } from '../server.js'
 
 const pingBody = {
@@ -12,6 +14,12 @@ const pingBody = {
     peer: { type: 'string', minLength: 1, maxLength: 2048 },
     timeout: { type: 'integer', minimum: 1, maximum: 120_000 }
   }
+} as const
+
+const gcBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { dryRun: { type: 'boolean' } }
 } as const
 
 const joinBody = {
@@ -48,7 +56,25 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
     return { peer: body.peer, rtt }
   })
 
-  app.post('/join', { onRequest: access.requireAdmin, schema: { body: joinBody } }, async request => {
+  // the node's admin sweeps the blob store (files written in the last GC_GRACE ms are left: writes in progress)
+  app.post('/api/v1/gc', { onRequest: access.requireAdmin, schema: { body: gcBody } }, async request => {
+    const { dryRun } = (request.body ?? {}) as { dryRun?: boolean }
+    const signal = AbortSignal.any([AbortSignal.timeout(10 * 60_000), components.shutdownSignal])
+    return { ...await components.sweepBlobs({ grace: GC_GRACE, dryRun: dryRun === true, signal }), dryRun: dryRun === true }
+  })
+
+  // it dials (and for a URL, fetches) what it is given: the node's admin only, and it says so
+  const joinAdmin: typeof access.requireAdmin = async (request, reply) => {
+    try {
+      await access.requireAdmin(request, reply)
+    } catch (err: any) {
+      if (err?.kind === 'unauthorized') throw new UnauthorizedError('only the node\'s admin may make it join a peer: pass `Authorization: Bearer <token>` with the admin token (the node home\'s `token` file)')
+      if (err?.kind === 'forbidden') throw new ForbiddenError('only the node\'s admin may make it join a peer (this token is not the admin\'s)')
+      throw err
+    }
+  }
+
+  app.post('/join', { onRequest: joinAdmin, schema: { body: joinBody } }, async request => {
     const body = request.body as Record<string, unknown>
     if (body == null || typeof body !== 'object') throw new InvalidArgumentError('expected {"node-id", "node-address"}')
     const signal = AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT), components.shutdownSignal])

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { InvalidArgumentError, NotFoundError, PaipError } from '../../errors.js'
-import { checkProtocolName } from '../../marketplace/index.js'
+import { checkProtocolName, qualifiedName, splitQualified } from '../../marketplace/index.js'
 import { sublevel } from '../../node/database.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { isAdmin, requireOwner } from '../../users/roles.js'
@@ -129,7 +129,7 @@ export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   async function itemJson (entry: Entry, meta: ItemMeta): Promise<Record<string, unknown>> {
-    const { content } = await marketplaceOf(components).readFile(entry.record.value.file, entry.record.publisher)
+    const { content } = await marketplaceOf(components).readFile(entry.record.value.file, entry.record.publisher, entry.record.value.user)
     const { stars, deleted, ...rest } = meta as ItemMeta & { protocolName?: string }
     void deleted
     return { ...rest, protocol: new TextDecoder().decode(content), starNumber: stars.length, publisher: entry.record.publisher, protocolName: entry.record.name, version: entry.record.value.version }
@@ -158,7 +158,9 @@ export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
   async function publish (protocol: string, who: Principal, expect?: string): Promise<Entry> {
     const checked = validateProtocol(protocol)
     if (!checked.ok) throw new ItemProtocolInvalidError(checked.errors)
-    const name = protocolNameOf(String(checked.protocol?.name ?? ''))
+    // a user's protocols are `<user>/<name>` on this node (the admin's bare); an update keeps the item's owner
+    const owner = expect != null ? splitQualified(expect).user : who.name
+    const name = qualifiedName(owner, protocolNameOf(String(checked.protocol?.name ?? '')))
     if (expect != null && name !== expect) throw new InvalidArgumentError(`the item's protocol is named ${expect}; this one is named ${name}`)
     const held = own().find(e => e.record.name === name)
     if (held != null) {
@@ -166,7 +168,7 @@ export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
       if (meta.deleted !== true && meta.author !== who.name && !isAdmin(who as any)) throw new ProtocolNameTakenError(name, meta.author)
     }
     const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
-    const result = await marketplaceOf(components).publish({ user: who.name, file: held?.record.value.file ?? `${name}.yaml`, content: new TextEncoder().encode(protocol) }, { signal })
+    const result = await marketplaceOf(components).publish({ user: who.name, admin: isAdmin(who as any), name, file: held?.record.value.file ?? `${name.slice(name.indexOf('/') + 1)}.yaml`, content: new TextEncoder().encode(protocol) }, { signal })
     const entry = own().find(e => e.record.name === result.name)
     if (entry == null) throw new NotFoundError(`published ${result.name} but cannot find it`)
     return entry

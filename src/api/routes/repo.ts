@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
-import { checkFilePath } from '../../marketplace/index.js'
+import { ADMIN_PUBLISHER, checkFilePath } from '../../marketplace/index.js'
+import { isAdmin } from '../../users/roles.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
@@ -128,10 +129,12 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_PROTOCOL_BYTES }, (_request, body, done) => { done(null, body) })
   }
 
-  app.put('/repo/protocol/*', { onRequest: access.requireWrite, bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
+  app.put('/repo/protocol/*', { onRequest: access.requireRole('publish', 'publish protocols on this node'), bodyLimit: MAX_PUSH_BYTES }, async (request, reply): Promise<PublishResult> => {
     // the router decoded the path once already: decoding again would turn `a%25` into `a%`, then fail
     const file = checkFilePath((request.params as any)['*'] ?? '')
-    const user = request.principal?.name ?? 'anonymous'
+    // the admin token publishes as `admin` (bare names); a user as itself (`<user>/<name>`)
+    const user = request.principal?.kind === 'admin' ? ADMIN_PUBLISHER : request.principal?.name ?? 'anonymous'
+    const admin = isAdmin(request.principal)
     const signal = signalFor(components, reply, 30 * second)
     const body: any = request.body
     let result: PublishResult
@@ -139,12 +142,12 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       const bundle = decodeBundle(body.bundle)
       const keywords = Array.isArray(body.keywords) ? body.keywords.map(String).slice(0, 32) : undefined
       if (body.name != null && typeof body.name !== 'string') throw new InvalidArgumentError('name must be a string')
-      result = await marketplaceOf(components).publish({ user, bundle, name: body.name, keywords }, { signal })
+      result = await marketplaceOf(components).publish({ user, admin, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
       if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
-      result = await marketplaceOf(components).publish({ user, file, content }, { signal })
+      result = await marketplaceOf(components).publish({ user, admin, file, content }, { signal })
     }
     void reply.status(result.changed ? 201 : 200)
     return result
@@ -153,9 +156,21 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   app.get('/repo/protocol/*', { onRequest: access.readAccess }, async (request, reply) => {
     const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
-    const { publisher } = request.query as { publisher?: string }
-    const { entry, content } = await marketplaceOf(components).readFile(ref, publisher)
-    void reply.header('x-paip-publisher', entry.record.publisher).header('x-paip-version', entry.record.value.version)
+    const { publisher, user } = request.query as { publisher?: string, user?: string }
+    const market = marketplaceOf(components)
+    let found: Awaited<ReturnType<typeof market.readFile>>
+    try {
+      found = await market.readFile(ref, publisher, user)
+    } catch (err: any) {
+      if (err?.name !== 'ProtocolNotFoundError' || user != null) throw err
+      // not held here: resolve it through the network, as `paip pull` does (the node then holds it)
+      const pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+      void reply.header('x-paip-publisher', pulled.record?.publisher ?? pulled.publisher ?? '').header('x-paip-version', pulled.selected.cid)
+      if (pulled.record != null) void reply.header('x-paip-user', pulled.record.value.user)
+      return reply.type('text/yaml; charset=utf-8').send(Buffer.from(pulled.selected.contentBytes))
+    }
+    const { entry, content } = found
+    void reply.header('x-paip-publisher', entry.record.publisher).header('x-paip-user', entry.record.value.user).header('x-paip-version', entry.record.value.version)
     return reply.type('text/yaml; charset=utf-8').send(Buffer.from(content))
   })
 
@@ -201,6 +216,25 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       publisher: e.record.publisher, name: e.record.name, own: e.own, seq: e.record.seq, time: e.record.time, ...e.record.value
     }))
   }))
+}
+
+/**
+ * Pulls a protocol named by a `/repo/protocol/<ref>` path: `ref` as a name (or CID), with the
+ * publisher when given; a file name (`mnist.yaml`) also as its stem (`mnist`).
+ */
+async function pullByRef (market: Marketplace, ref: string, publisher: string | undefined, signal: AbortSignal): Promise<Awaited<ReturnType<Marketplace['pull']>>> {
+  const stem = ref.replace(/\.ya?ml$/i, '')
+  const names = stem !== ref && !ref.includes('/') ? [stem, ref] : [ref]
+  let last: unknown
+  for (const name of names) {
+    try {
+      return await market.pull(publisher == null ? name : `${publisher}/${name}`, { signal })
+    } catch (err: any) {
+      last = err
+      if (err?.name !== 'ProtocolNotFoundError' && err?.name !== 'InvalidArgumentError') throw err
+    }
+  }
+  throw last
 }
 
 function streamSearch (reply: FastifyReply, market: Marketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {

@@ -35,7 +35,7 @@ export async function pullInto (ctx: CommandContext, client: ApiClient, ref: str
 
 export function registerPull (program: Command, action: Action): void {
   repoOptions(program.command('pull')
-    .argument('[ref]', 'publisher/name, a name (must be unambiguous), or a version CID; none: update every submodule')
+    .argument('[ref]', 'publisher/user/name, publisher/name (that node\'s admin\'s, else the one user\'s who published it), user/name, a name (must be unambiguous), or a version CID; none: update every submodule')
     .option('--version <v>', 'a version number (1 = first) or version CID (default: the latest)')
     .option('--marketplace <name>', 'a marketplace added with `paip marketplace add` (default: the local node)')
     .option('-f, --force', 'overwrite local changes to the file', false)

@@ -10,7 +10,7 @@ function line (h: Hit): string {
   // one table row per hit: the description's first line that says something, cut to fit
   const first = h.description.split('\n').map(l => l.replace(/^#+\s*/, '').trim()).find(l => l !== '') ?? ''
   const desc = first.length > 60 ? first.slice(0, 57) + '...' : first
-  return `${h.name}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
+  return `${h.name}\t${h.user ?? 'admin'}\t${h.publisher}\tv${h.versions} ${h.version.slice(-12)}\t${h.nodes} node(s)\t${desc}`
 }
 
 export function registerSearch (program: Command, action: Action): void {

@@ -1,4 +1,5 @@
 import { registerDaemon } from './daemon.js'
+import { registerGc } from './gc.js'
 import { registerId } from './id.js'
 import { registerPeers } from './peers.js'
 import { registerPing } from './ping.js'
@@ -6,9 +7,10 @@ import { registerStatus } from './status.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
 
-/** The node commands: `paip daemon`, `paip id`, `paip peers`, `paip ping`, `paip status`. */
+/** The node commands: `paip daemon`, `paip gc`, `paip id`, `paip peers`, `paip ping`, `paip status`. */
 export function register (program: Command, action: Action): void {
   registerDaemon(program, action)
+  registerGc(program, action)
   registerId(program, action)
   registerPeers(program, action)
   registerPing(program, action)
