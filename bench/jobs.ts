@@ -10,7 +10,7 @@ import { createJobStore } from '../src/jobs/store.js'
 import { createHost } from '../src/net/host.js'
 import { createBlobStore } from '../src/storage/index.js'
 import type { Bench, Figure } from './types.js'
-import type { Jobs, LocalContent, StoredJob } from '../src/jobs/index.js'
+import type { Jobs, LocalContent, RuntimeName, RuntimeSetting, StoredJob } from '../src/jobs/index.js'
 import type { Host } from '../src/net/host.js'
 
 /**
@@ -23,6 +23,10 @@ const DISPATCH_JOBS = 50
 const THROUGHPUT_JOBS = 1000
 const RECORDS = 10_000
 const DISPATCH_TARGET_MS = 200
+/** Submit → first command, per runtime, on top of the process runtime's dispatch (issue 9). */
+const RUNTIME_TARGET_MS: Record<string, number> = { process: DISPATCH_TARGET_MS, sandbox: 50, container: 1000 }
+/** The image the container runtime's dispatch runs, built locally (no registry is needed). */
+const BENCH_IMAGE = 'localhost/paip-bench-busybox:latest'
 
 const PROTOCOL = `protocolVersion: 2
 name: bench_job
@@ -40,7 +44,7 @@ taskRoles:
 
 interface Node { host?: Host, db: Level<string, any>, jobs: Jobs, dir: string }
 
-async function node (dataset: LocalContent | undefined, host: Host | undefined, holders: string[], init: { slots: number, allow?: string[] }): Promise<Node> {
+async function node (dataset: LocalContent | undefined, host: Host | undefined, holders: string[], init: { slots: number, allow?: string[], runtime?: RuntimeSetting, engine?: string }): Promise<Node> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-jobs-'))
   const db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
   await db.open()
@@ -49,7 +53,7 @@ async function node (dataset: LocalContent | undefined, host: Host | undefined, 
     findHolders: async () => holders
   }
   const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: resolver, libp2p: host, peerId: 'bench-node' },
-    { dir: path.join(dir, 'jobs'), slots: init.slots, env: { PATH: process.env.PATH }, allow: { peers: init.allow ?? [] } })
+    { dir: path.join(dir, 'jobs'), slots: init.slots, env: { PATH: process.env.PATH }, allow: { peers: init.allow ?? [] }, ...(init.runtime == null ? {} : { runtime: init.runtime }), ...(init.engine == null ? {} : { engine: init.engine }) })
   await jobs.start()
   return { host, db, jobs, dir }
 }
@@ -83,7 +87,9 @@ async function settle (jobs: Jobs, ids: string[], signal: AbortSignal): Promise<
   return states
 }
 
-async function dispatchOverhead (log: (line: string) => void, signal: AbortSignal): Promise<Figure> {
+async function dispatchOverhead (log: (line: string) => void, signal: AbortSignal, runtime: RuntimeName = 'process', engine?: string): Promise<Figure> {
+  const protocol = runtime === 'container' ? PROTOCOL.replace('uri: alpine:3', `uri: ${BENCH_IMAGE}`) : PROTOCOL
+  const first = protocol.replace("- 'true'", '- echo started')
   const hostA = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   await hostA.start()
   const hostC = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: hostA.getMultiaddrs().map(a => a.toString()) })
@@ -91,22 +97,23 @@ async function dispatchOverhead (log: (line: string) => void, signal: AbortSigna
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-data-'))
   const dataset: LocalContent = { id: 'mnist', name: 'mnist', cid: 'bafkbenchmnist', tags: ['MNIST'], dir }
   const a = await node(undefined, hostA, [hostC.peerId.toString()], { slots: 1 })
-  const c = await node(dataset, hostC, [], { slots: 4, allow: [hostA.peerId.toString()] })
+  const c = await node(dataset, hostC, [], { slots: 4, allow: [hostA.peerId.toString()], runtime, ...(engine == null ? {} : { engine }) })
   try {
     await hostA.dial(hostC.getMultiaddrs()[0])
     const times: number[] = []
     for (let i = 0; i < DISPATCH_JOBS && !signal.aborted; i++) {
       const id = `dispatch-${i}`
-      const started = new Promise<number>(resolve => {
-        const on = (job: { id: string }): void => { if (job.id === id) { c.jobs.events.off('started', on); resolve(performance.now()) } }
-        c.jobs.events.on('started', on)
-      })
       const t0 = performance.now()
-      await a.jobs.run({ id, protocol: PROTOCOL, dataset: '#MNIST' }, { signal })
-      times.push(await started - t0)
+      const sent = await a.jobs.run({ id, protocol: first, dataset: '#MNIST' }, { signal })
+      if (sent.job.runtime !== runtime) throw new Error(`the job ran in the ${sent.job.runtime} runtime, not ${runtime}`)
+      // the first command has run when its first line reaches the job's log on C
+      let t1 = NaN
+      for await (const chunk of c.jobs.logs(id, { follow: true, signal })) { if (chunk.byteLength > 0) { t1 = performance.now(); break } }
+      await settle(c.jobs, [id], signal)
+      times.push(t1 - t0)
     }
-    log(`dispatch A→C: min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms over ${times.length}`)
-    return { name: 'dispatch overhead (submit → first command), median', value: median(times), unit: 'ms', target: DISPATCH_TARGET_MS }
+    log(`dispatch A→C (${runtime}): min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms over ${times.length}`)
+    return { name: `dispatch overhead, ${runtime} runtime (submit → first command), median`, value: median(times), unit: 'ms', target: RUNTIME_TARGET_MS[runtime] }
   } finally {
     await close(a)
     await close(c)
@@ -185,9 +192,29 @@ async function recordsMemory (log: (line: string) => void): Promise<Figure[]> {
   }
 }
 
-export const run: Bench = async ({ signal, log }) => {
+/**
+ * The container runtime's engine: `PAIP_JOB_CONTAINER_ENGINE` when set (e.g. the tests'
+ * podman wrapper on hybrid-cgroup hosts), else docker or podman on PATH.
+ */
+async function containerOverhead (log: (line: string) => void, signal: AbortSignal): Promise<Figure> {
+  const engine = process.env.PAIP_JOB_CONTAINER_ENGINE
+  const { localImage, TEST_ENGINE } = await import('../test/fixtures/containers/image.js')
+  try {
+    await localImage(BENCH_IMAGE, engine ?? TEST_ENGINE)
+    return await dispatchOverhead(log, signal, 'container', engine ?? TEST_ENGINE)
+  } catch (err: any) {
+    log(`container runtime not measured: ${err?.message ?? err}`)
+    return { name: 'dispatch overhead, container runtime (submit → first command), median', value: NaN, unit: 'ms', target: RUNTIME_TARGET_MS.container, note: `not measured: ${err?.message ?? err}` }
+  }
+}
+
+export const run: Bench = async ({ signal, log, report }) => {
   const figures: Figure[] = []
-  figures.push(await dispatchOverhead(log, signal))
+  for (const figure of [
+    await dispatchOverhead(log, signal, 'process'),
+    await dispatchOverhead(log, signal, 'sandbox'),
+    await containerOverhead(log, signal)
+  ]) report(figure)
   figures.push(...await throughput(log, signal))
   figures.push(...await recordsMemory(log))
   return figures

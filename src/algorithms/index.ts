@@ -329,8 +329,8 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
           if (!allow.has('*') && !allow.has(peer)) throw new CallNotAllowedError(`node ${peer} may not call algorithms here`)
           const v = await find(req.ref)
           if (v == null || !v.public) throw new AlgorithmNotFoundError(req.ref)
-          // the node runs it on behalf of the remote caller, under the algorithms' access rule
-          return await runHere(v, req.payload, { peer: self }, { timeout: Math.min(req.timeout, C.MAX_CALL_TIMEOUT), signal: shutdown.signal })
+          // run as its owner (whose `run` role and isolation apply), never as the node itself
+          return await runHere(v, req.payload, { peer: self, user: v.owner }, { timeout: Math.min(req.timeout, C.MAX_CALL_TIMEOUT), signal: shutdown.signal })
         }, { timeout: C.MAX_CALL_TIMEOUT + 60_000, maxMessageBytes: C.MAX_PAYLOAD_BYTES + 64 * 1024 })
         void announceAll()
         const schedule = (): void => {

@@ -97,6 +97,21 @@ export class Announcer {
     }
   }
 
+  /**
+   * Provides a new entry's keys: awaited when the DHT has peers; on a node alone, in the
+   * background once peers come (an add does not wait a minute for a provide that cannot work).
+   */
+  async announce (keys: CID[]): Promise<void> {
+    if (this.init.ready != null && !this.init.ready()) {
+      this.track((async () => {
+        await this.waitReady()
+        if (!this.shutdown.signal.aborted) await this.provide(keys)
+      })())
+      return
+    }
+    await this.provide(keys)
+  }
+
   /** Provides keys (in parallel, each with a deadline); failures are logged, not thrown. */
   async provide (keys: CID[], options: { signal?: AbortSignal } = {}): Promise<number> {
     let ok = 0

@@ -40,6 +40,8 @@ export interface CatalogInit {
   peerTimeout?: number
   /** A fetch gives up on a peer silent this long (ms). */
   fetchIdleTimeout?: number
+  /** This node's HTTP API URL as other machines reach it, told to searchers (config `api.publicUrl`). */
+  apiUrl?: string
 }
 
 /**
@@ -132,7 +134,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
   async function register (entry: CatalogEntry, cids: string[]): Promise<CatalogEntry> {
     await store.put(entry, cids)
     log('added %s %s (%s)', entry.kind, entry.name, entry.manifest)
-    await announcer.provide(entryKeys(entry))
+    await announcer.announce(entryKeys(entry))
     return entry
   }
 
@@ -239,6 +241,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     return searchGrid(host, store, parseKind(kind), parsed, log, {
       findProvidersTimeout: init.findProvidersTimeout,
       peerTimeout: init.peerTimeout,
+      selfApi: init.apiUrl,
       ...options
     })
   }
@@ -247,7 +250,7 @@ export function createCatalog (components: CatalogComponents, init: CatalogInit 
     blobReferences: () => store.cids(),
     async start () {
       if (started) return
-      await handleCatalogProtocols(host, store, blobs)
+      await handleCatalogProtocols(host, store, blobs, init.apiUrl)
       announcer.start()
       started = true
     },

@@ -67,3 +67,18 @@ export function decodeEntries (value: unknown): CatalogEntry[] {
   if (!Array.isArray(entries) || entries.length > MAX_LISTED_ENTRIES) throw new Error('entries must be a list')
   return entries.map(decodeEntry)
 }
+
+/** A node's answer to a query: its entries and, when it announces one, its HTTP API URL. */
+export function decodeAnswer (value: unknown): { entries: CatalogEntry[], api?: string } {
+  const api = (value as any)?.api
+  return { entries: decodeEntries(value), ...(typeof api === 'string' && isHttpUrl(api) ? { api } : {}) }
+}
+
+/** An http(s) URL without credentials, at most 512 characters. */
+export function isHttpUrl (text: string): boolean {
+  if (text.length > 512) return false
+  try {
+    const url = new URL(text)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+  } catch { return false }
+}

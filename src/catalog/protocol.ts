@@ -3,7 +3,7 @@ import { dialMessages, handleRequests, request } from '../net/rpc.js'
 import { RemoteError } from '../net/errors.js'
 import { BlobCorruptError, parseBlobCid } from '../storage/index.js'
 import { CATALOG_PROTOCOL, FETCH_CHUNK_BYTES, FETCH_IDLE_TIMEOUT, FETCH_PROTOCOL, FETCH_SERVE_TIMEOUT, MAX_LISTED_ENTRIES, PEER_QUERY_TIMEOUT } from './constants.js'
-import { decodeEntries, decodeQuery, matchedTerms } from './entries.js'
+import { decodeAnswer, decodeQuery, matchedTerms } from './entries.js'
 import { EntryNotFoundError, EntryPrivateError, FetchFailedError } from './errors.js'
 import type { BlobStore, PartialBlob } from '../storage/index.js'
 import type { CatalogQuery } from './entries.js'
@@ -31,8 +31,8 @@ function decodeFetchRequest (value: unknown): FetchRequest {
 }
 
 /** Registers the `/paip/catalog/1.0.0` and `/paip/fetch/1.0.0` handlers on a host. */
-export async function handleCatalogProtocols (host: Libp2p, store: CatalogStore, blobs: BlobStore): Promise<void> {
-  await handleRequests(host, CATALOG_PROTOCOL, decodeQuery, async query => ({ entries: await localMatches(store, query) }))
+export async function handleCatalogProtocols (host: Libp2p, store: CatalogStore, blobs: BlobStore, apiUrl?: string): Promise<void> {
+  await handleRequests(host, CATALOG_PROTOCOL, decodeQuery, async query => ({ entries: await localMatches(store, query), ...(apiUrl == null || apiUrl === '' ? {} : { api: apiUrl }) }))
   await handleRequests(host, FETCH_PROTOCOL, decodeFetchRequest, async (req, ctx) => {
     const users = await store.entriesUsing(req.cid)
     if (users.length === 0) throw new EntryNotFoundError('blob', req.cid)
@@ -52,8 +52,8 @@ export async function unhandleCatalogProtocols (host: Libp2p): Promise<void> {
 }
 
 /** Asks a peer for its entries matching a query. */
-export async function queryPeer (host: Libp2p, peer: PeerId, query: CatalogQuery, options: { signal?: AbortSignal, timeout?: number } = {}): Promise<CatalogEntry[]> {
-  return request(host, peer, CATALOG_PROTOCOL, query, decodeEntries, { signal: options.signal, timeout: options.timeout ?? PEER_QUERY_TIMEOUT })
+export async function queryPeer (host: Libp2p, peer: PeerId, query: CatalogQuery, options: { signal?: AbortSignal, timeout?: number } = {}): Promise<{ entries: CatalogEntry[], api?: string }> {
+  return request(host, peer, CATALOG_PROTOCOL, query, decodeAnswer, { signal: options.signal, timeout: options.timeout ?? PEER_QUERY_TIMEOUT })
 }
 
 /** What a fetch of one blob must produce: its CID, size and the digest of every block. */

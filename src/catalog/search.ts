@@ -17,6 +17,8 @@ export interface NodeInfo {
   addresses: string[]
   /** True for the node that ran the search. */
   self: boolean
+  /** Its HTTP API URL, when it announces one (config `api.publicUrl`). */
+  api?: string
 }
 
 export interface SearchResult {
@@ -38,6 +40,8 @@ export interface SearchOptions {
   manifests?: string[]
   /** Ask these peers (IDs) directly instead of looking the providers up on the DHT (known holders). */
   peers?: string[]
+  /** This node's announced API URL (for its own matches). */
+  selfApi?: string
 }
 
 /** Collects the providers of one key until the lookup ends or its deadline passes. */
@@ -96,8 +100,8 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
     asked.add(id)
     answers.push((async () => {
       try {
-        const entries = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
-        const node = { peerId: id, addresses: await addressesOf(host, peer), self: false }
+        const { entries, api } = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
+        const node = { peerId: id, addresses: await addressesOf(host, peer), self: false, ...(api == null ? {} : { api }) }
         for (const entry of entries) if (entry.kind === kind) add(entry, node)
       } catch (err: any) {
         log('dropping %p from search results: %s', peer, err?.message ?? err)
@@ -107,7 +111,8 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
 
   if (options.remoteOnly !== true) {
     const addresses = host.getMultiaddrs().map(a => a.toString())
-    for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true })
+    const api = options.selfApi == null || options.selfApi === '' ? {} : { api: options.selfApi }
+    for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true, ...api })
   }
   if (options.peers != null) for (const peer of options.peers) ask(peerIdFromString(peer))
   else await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))

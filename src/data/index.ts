@@ -66,6 +66,8 @@ export interface PutDataOptions extends AbortOptions {
 /** `as` is the caller: a space is its owner's and the node admin's only. */
 export interface DataSpace {
   put: (path: DataPath, source: BlobSource, as: Actor, options?: PutDataOptions) => Promise<DataEntry>
+  /** The checks of a put of `size` bytes (owner, path, room on the disk), storing nothing. */
+  checkPut: (path: DataPath, as: Actor, size?: number) => Promise<void>
   stat: (path: DataPath, as: Actor) => Promise<DataEntry>
   get: (path: DataPath, as: Actor, options?: AbortOptions) => Promise<{ entry: DataEntry, bytes: AsyncIterable<Uint8Array> }>
   list: (path: DataPath, as: Actor) => Promise<DataListing>
@@ -129,6 +131,11 @@ export function createDataSpace (components: DataSpaceComponents, init: DataSpac
   }
 
   return {
+    async checkPut (path, as, size) {
+      checkOwner(path, as)
+      if (path.file === '') throw new DataNotFoundError(formatDataPath(path))
+      await checkRoom(size)
+    },
     async put (path, source, as, options = {}) {
       checkOwner(path, as)
       if (path.file === '') throw new DataNotFoundError(formatDataPath(path))

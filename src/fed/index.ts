@@ -171,7 +171,7 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
       const remote = ctx.remotePeer.toString()
       switch (req.op) {
         case 'keys': return await worker.keys(remote, req)
-        case 'train': return await worker.train(remote, req, ctx.signal)
+        case 'train': return await worker.train(remote, req, AbortSignal.any([ctx.signal, shutdown.signal]))
         case 'unmask': return await worker.unmask(remote, req)
         case 'status': return { run: publicRun(await localRun(req.id)) }
         case 'logs': await localRun(req.id); return { lines: await store.logs(req.id, req.offset) }
@@ -209,6 +209,9 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
       if (req.id != null) {
         const existing = await store.get(req.id)
         if (existing != null) return publicRun(existing)
+      }
+      if (!await canCoordinate({ peer: self, ...(req.user == null ? {} : { user: req.user }) })) {
+        throw new FedNotAllowedError(`${req.user ?? 'this user'} may not run jobs on this node (the run role)`)
       }
       const run = await validate(req)
       await store.put(run)

@@ -40,6 +40,10 @@ export const MAX_EVAL_RESULT_BYTES = 64 * 1024
 export const EVAL_RESULT_FILE = 'result.json'
 /** How long dispatching an evaluation waits for the DHT. */
 export const EVAL_LOOKUP_TIMEOUT = 10 * second
+/** An order reruns a failed evaluation; this many ended attempts found in a row at most. */
+export const MAX_EVAL_RERUNS = 20
+/** Jobs scanned for `paip eval list`. */
+export const MAX_LISTED_EVALS = 1000
 /** The reason given to jobs that were running when the node stopped. */
 export const NODE_RESTARTED = 'node restarted'
 /** Jobs listed at most by one `list` call. */

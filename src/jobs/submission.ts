@@ -27,6 +27,11 @@ export function checkSubmission (s: JobSubmission): void {
   if (s.timeLimit != null && (!Number.isSafeInteger(s.timeLimit) || s.timeLimit <= 0)) throw new InvalidJobError('timeLimit must be a positive number of milliseconds')
 }
 
+/** `eval-<key>` (the first run of an evaluation) or `eval-<key>-<n>` (the n-th, after failures). */
+function isEvalJobId (id: string, key: string): boolean {
+  return id === `eval-${key}` || new RegExp(`^eval-${key}-[1-9][0-9]{0,5}$`).test(id)
+}
+
 /**
  * An evaluation job must evaluate what its key says: the model and dataset this node resolved
  * are the ones in the key, and the key follows from them and the criteria. Otherwise a
@@ -39,7 +44,7 @@ export function checkEvaluation (s: JobSubmission, dataset?: LocalContent, model
     throw new InvalidJobError('an evaluation job must name the dataset and model of its key')
   }
   const criteria = normalizeCriteria(e.criteria)
-  if (evalKey(e.model, e.dataset, criteria) !== e.key || s.id !== `eval-${e.key}`) throw new InvalidJobError('the evaluation key does not follow from its model, dataset and criteria')
+  if (evalKey(e.model, e.dataset, criteria) !== e.key || !isEvalJobId(s.id, e.key)) throw new InvalidJobError('the evaluation key does not follow from its model, dataset and criteria')
   s.evaluation = { key: e.key, model: e.model, dataset: e.dataset, criteria }
 }
 

@@ -27,6 +27,7 @@ export interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { path: 'api.host', type: 'string', default: C.API_HOST, env: 'PAIP_API_HOST', flag: 'api-host', doc: 'Address the HTTP API binds to (127.0.0.1: this machine only; 0.0.0.0: every interface).' },
   { path: 'api.port', type: 'integer', default: C.API_PORT, min: 0, max: 65535, env: 'PAIP_API_PORT', flag: 'api-port', doc: 'Port of the HTTP API (0: any free port; the URL is written to the home\'s `api` file).' },
+  { path: 'api.publicUrl', type: 'string', default: '', env: 'PAIP_API_PUBLIC_URL', doc: 'The http(s) URL at which other machines reach this node\'s HTTP API (behind a proxy, a published port...). Announced to searchers (seed 002\'s /search answers it). Empty: not announced.' },
   { path: 'api.bodyLimit', type: 'integer', default: C.API_BODY_LIMIT, min: 1, env: 'PAIP_API_BODY_LIMIT', doc: 'Largest JSON request body the API accepts, in bytes.' },
   { path: 'private', type: 'boolean', default: false, env: 'PAIP_PRIVATE', flag: 'private', doc: 'Reads need a token too (writes always do).' },
   { path: 'network.listen', type: 'list', default: C.LISTEN, env: 'PAIP_LISTEN', flag: 'listen', doc: 'libp2p multiaddrs to listen on (TCP and WebSockets).' },
@@ -61,7 +62,7 @@ export const SETTINGS: readonly Setting[] = [
 
 /** The effective configuration of a node (see SETTINGS for the meaning of each key). */
 export interface NodeConfig {
-  api: { host: string, port: number, bodyLimit: number }
+  api: { host: string, port: number, publicUrl: string, bodyLimit: number }
   private: boolean
   network: {
     listen: string[]

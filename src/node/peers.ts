@@ -120,6 +120,7 @@ export async function joinPeer (host: Host, request: JoinRequest, options: Abort
     throw new InvalidArgumentError(`node-id is not a valid peer ID: ${request.nodeId}`)
   }
   if (peerId.equals(host.peerId)) throw new InvalidArgumentError('node-id is this node itself')
+  if (/^https?:\/\//i.test(request.nodeAddress)) return await joinByUrl(host, peerId, request.nodeAddress, options)
   let address: Multiaddr
   try {
     address = multiaddr(request.nodeAddress)
@@ -140,6 +141,69 @@ export async function joinPeer (host: Host, request: JoinRequest, options: Abort
   const table: any = host.services.dht.routingTable
   if (typeof table?.add === 'function') await table.add(peerId, { signal }).catch(() => {})
   return { peerId, address }
+}
+
+/** Largest answer read from another node's `/api/v1/id`. */
+const MAX_ID_ANSWER_BYTES = 64 * 1024
+
+/**
+ * Seed 002's form of `/join`: `node-address` is the HTTP URL of another paip node. Asks it
+ * (`GET <url>/api/v1/id`) for its peer ID, which must be `node-id`, and the addresses it listens
+ * on, then dials them, best first, until one answers.
+ */
+async function joinByUrl (host: Host, peerId: PeerId, url: string, options: AbortOptions): Promise<{ peerId: PeerId, address: Multiaddr }> {
+  let base: URL
+  try { base = new URL(url) } catch { throw new InvalidArgumentError(`node-address is not a valid URL: ${url.slice(0, 200)}`) }
+  if (base.username !== '' || base.password !== '') throw new InvalidArgumentError('node-address: a URL with a user or password is refused')
+  const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT)
+  const idUrl = new URL('api/v1/id', base.href.endsWith('/') ? base.href : `${base.href}/`)
+  let answer: any
+  try {
+    const response = await fetch(idUrl, { signal, redirect: 'error', headers: { accept: 'application/json' } })
+    if (!response.ok) throw new Error(`it answered ${response.status} to GET ${idUrl.pathname}`)
+    const text = await readCapped(response, MAX_ID_ANSWER_BYTES)
+    answer = JSON.parse(text)
+  } catch (err: any) {
+    throw new PeerUnavailableError(`could not ask ${base.origin} for its peer ID and addresses (is it a paip node?): ${err?.message ?? err}`, { cause: err })
+  }
+  if (typeof answer?.peerId !== 'string' || !Array.isArray(answer.addresses)) throw new PeerUnavailableError(`${base.origin} is not a paip node: its /api/v1/id answer has no peerId and addresses`)
+  if (answer.peerId !== peerId.toString()) throw new InvalidArgumentError(`the node at ${base.origin} is ${String(answer.peerId).slice(0, 100)}, not node-id ${peerId.toString()}`)
+  const addresses: Multiaddr[] = []
+  for (const text of answer.addresses.slice(0, 32)) {
+    try {
+      const ma = multiaddr(String(text))
+      const named = ma.getComponents().find(c => c.name === 'p2p')?.value
+      if (named != null && named !== peerId.toString()) continue
+      addresses.push(named == null ? ma.encapsulate(`/p2p/${peerId.toString()}`) : ma)
+    } catch {}
+  }
+  // addresses on the host of the URL first: that is where this node reached it
+  const onHost = (ma: Multiaddr): number => ma.getComponents().some(c => c.value === base.hostname.replace(/^\[|\]$/g, '')) ? 0 : 1
+  addresses.sort((a, b) => onHost(a) - onHost(b))
+  let last: any
+  for (const address of addresses) {
+    try {
+      await host.dial(address, { signal })
+      const table: any = host.services.dht.routingTable
+      if (typeof table?.add === 'function') await table.add(peerId, { signal }).catch(() => {})
+      return { peerId, address }
+    } catch (err: any) {
+      last = err
+      if (signal.aborted) break
+    }
+  }
+  throw new PeerUnavailableError(`could not reach ${peerId.toString()} at any of the ${addresses.length} address(es) ${base.origin} gave${last == null ? '' : `: ${last.message ?? last}`}`, { cause: last })
+}
+
+async function readCapped (response: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of response.body as any as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > max) throw new Error(`its answer is over ${max} bytes`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function isMultiaddr (target: PeerId | Multiaddr): target is Multiaddr {

@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { createAlgorithms } from '../algorithms/index.js'
 import { createCatalog } from '../catalog/index.js'
+import { isHttpUrl } from '../catalog/entries.js'
+import { InvalidArgumentError } from '../errors.js'
 import { createDataSpace } from '../data/index.js'
 import { createFed } from '../fed/index.js'
 import { evalRecords } from '../jobs/eval/index.js'
@@ -34,7 +36,7 @@ export function defaultComponents (): ComponentEntry[] {
           const built = c as Partial<NodeComponents>
           return await built.data?.usesBlob(cid) === true || await built.algorithms?.usesBlob(cid) === true
         }
-      }, {})
+      }, { apiUrl: publicApiUrl(c.config.api.publicUrl) })
     }),
     component({
       name: 'data',
@@ -111,3 +113,10 @@ export function defaultComponents (): ComponentEntry[] {
 
 /** DHT record namespaces every node registers besides the components' own (none yet). */
 export const CORE_RECORDS: RecordNamespaces[] = []
+
+/** `api.publicUrl` checked: empty (none), or an http(s) URL without credentials. */
+function publicApiUrl (text: string): string | undefined {
+  if (text === '') return undefined
+  if (!isHttpUrl(text)) throw new InvalidArgumentError(`api.publicUrl must be an http(s) URL (without user or password), not ${JSON.stringify(text.slice(0, 100))}`)
+  return text.replace(/\/+$/, '')
+}

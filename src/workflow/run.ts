@@ -158,6 +158,13 @@ export async function runWorkflow (init: RunInit): Promise<WorkflowReport> {
         return held.path
       }
     }
+    try {
+      // refused before a byte moves when the destination cannot take it (space, owner, path)
+      await destination.request(apiPath(to), { method: 'PUT', query: { check: 1, ...(s.bytes == null ? {} : { size: s.bytes }) }, signal })
+    } catch (err) {
+      await response.body?.cancel().catch(() => {})
+      throw err
+    }
     say(`copying ${from} → ${to}${s.bytes == null ? '' : ` (${s.bytes} bytes)`}`)
     const put = await destination.request(apiPath(to), {
       method: 'PUT',

@@ -61,6 +61,20 @@ describe('algorithms', function () {
     assert.equal(answer.metadata.node, a.node.components.host.peerId.toString())
   })
 
+  it('runs a call forwarded from another node as the algorithm\'s owner: an owner without the run role has none run', async () => {
+    const dave = await userOf(a, 'dave')
+    await publish(dave.client, 'daves', { 'src/daves.py': 'def apply(input):\n    return input\n' })
+    const bAdmin = createApiClient({ url: b.url, token: (b.client as any).token, timeout: 120_000 })
+    let last: any
+    await until(async () => {
+      last = await bAdmin.post('/api/v1/algorithms/dave/daves', {}).then(() => 'answered', err => err)
+      return last?.kind === 'forbidden'
+    }, 60_000, `a forwarded call of dave's algorithm to be refused (last: ${String(last?.message ?? last)})`)
+    await a.node.components.users.grantRoles('dave', ['run'])
+    const answer: any = await bAdmin.post('/api/v1/algorithms/dave/daves', { ok: 1 })
+    assert.deepEqual(answer.result, { ok: 1 })
+  })
+
   it('fails a call with the algorithm\'s own error when it raises', async () => {
     await assert.rejects(admin.post('/api/v1/algorithms/admin/raises', 'cat.png'), (err: any) => {
       assert.equal(err.remoteName, 'AlgorithmFailedError')

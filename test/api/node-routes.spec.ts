@@ -34,7 +34,7 @@ describe('api: node routes', () => {
     const bad: unknown[] = [
       {},
       { 'node-id': 'Bob', 'node-address': bAddress() },
-      { 'node-id': b.node.components.peerId.toString(), 'node-address': 'http://bobnode.herokuapp.com' },
+      { 'node-id': b.node.components.peerId.toString(), 'node-address': 'http://user:secret@127.0.0.1:1' },
       { 'node-id': a.node.components.peerId.toString(), 'node-address': bAddress() },
       { 'node-id': 42, 'node-address': [] },
       [1, 2, 3]

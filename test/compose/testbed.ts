@@ -122,6 +122,8 @@ describe('compose testbed: the Dockerfile and docker-compose.yml, run with ' + e
     }
     for (const dir of [hostHome, hostData]) if (dir != null) await rm(dir, { recursive: true, force: true })
     await compose(['down', '-v']).catch(err => { console.error(err.message) })
+    // podman-compose leaves the project's network behind (docker compose removes it)
+    if (engine === 'podman') await execFileAsync('podman', ['network', 'rm', '-f', `${project}_grid`]).catch(() => {})
   })
 
   it('answers the health check of every node on its published port', async () => {

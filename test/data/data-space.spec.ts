@@ -101,7 +101,7 @@ describe('data space', function () {
     await assert.rejects(alice.client.get('/api/v1/data/.my/big/x.bin'), { kind: 'not-found' })
   })
 
-  it('keeps a file whose bytes another user added as a dataset and then deleted (blobs are shared by content)', async () => {
+  it('keeps a file whose bytes another user added as a dataset and then deleted, and through a blob sweep (blobs are shared by content)', async () => {
     const bytes = 'shared bytes ' + Date.now()
     await putBytes(alice.client, '.my/keep/file.txt', bytes)
     const response = await bob.client.request('/api/v1/datasets', {
@@ -113,6 +113,7 @@ describe('data space', function () {
     })
     assert.equal(response.status, 201)
     await bob.client.delete('/api/v1/datasets/copycat')
+    await node.node.components.sweepBlobs({ grace: 0 })
     const kept = await alice.client.request('/api/v1/data/.my/keep/file.txt')
     assert.equal(await kept.text(), bytes)
   })

@@ -49,4 +49,42 @@ describe('jobs: a node killed with SIGKILL', function () {
     assert.equal(failed.reason, 'node restarted')
     await waitFor(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
   })
+
+  it('leaves nothing of a sandboxed job running once the node is killed, and fails it "node restarted" on restart', async () => {
+    const marker = `300.${process.pid}7`
+    const node = spawn(process.execPath, [NODE, ws.dir, 'sandbox', marker], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error('the node did not get ready')) }, 30_000)
+        node.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) { clearTimeout(timer); resolve() } })
+        node.once('exit', code => { clearTimeout(timer); reject(new Error(`the node exited with ${code}`)) })
+      })
+      assert.equal((await sleepsWith(marker)).length, 1, 'the job\'s sleep runs')
+    } finally {
+      node.kill('SIGKILL')
+    }
+    await new Promise(resolve => node.once('exit', resolve))
+    // bwrap dies with the node, and the pid namespace with it: no setsid escapee survives
+    await waitFor(async () => (await sleepsWith(marker)).length === 0, 5000, 'the sandboxed sleep to die with the node')
+    await ws.db.open()
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: { resolve: async () => undefined }, peerId: 'crash-node' },
+      { dir: path.join(ws.dir, 'jobs'), slots: 0 })
+    await jobs.start()
+    const failed = await jobs.status('crash-running')
+    assert.equal(failed.state, 'failed')
+    assert.equal(failed.reason, 'node restarted')
+  })
 })
+
+/** Live processes whose command line is `sleep <marker>`. */
+async function sleepsWith (marker: string): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises')
+  const found: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    if (cmdline === `sleep\0${marker}\0` && !/^\d+ \(.*\) Z/.test(stat)) found.push(Number(entry))
+  }
+  return found
+}

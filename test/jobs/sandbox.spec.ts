@@ -106,6 +106,19 @@ describe('jobs sandbox: a job from a stranger cannot touch the node', function (
     assert.deepEqual(log.trim().split('\n'), ['lo'])
   })
 
+  it('a protocol can ask for less network than the node opens, never more', async () => {
+    await open({ network: 'host' })
+    const ask = (mode: string): string => protocolYaml(['cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "']) + `extras:\n  paip:\n    network: ${mode}\n`
+    const { job } = await jobs.submit({ id: 'asks-none', protocol: ask('none') }, MALLORY)
+    assert.equal(job.limits?.network, 'none')
+    const done = await finished('asks-none')
+    assert.deepEqual((await collect(jobs.logs('asks-none'))).trim().split('\n'), ['lo'], done.reason)
+    await jobs.stop()
+    await open({ network: 'none' })
+    const more = await jobs.submit({ id: 'asks-host', protocol: ask('host') }, MALLORY)
+    assert.equal(more.job.limits?.network, 'none')
+  })
+
   it('`setsid sleep 1000 &` and a double fork leave no survivor when the job ends', async () => {
     await open()
     const marker = `1000.${process.pid}`

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
+import { jobOwner } from '../../src/api/routes/jobs.js'
 import { createUsers, requireOwner, requireRole } from '../../src/users/index.js'
 import type { Users } from '../../src/users/index.js'
 
@@ -68,5 +69,14 @@ describe('users: roles and removal', () => {
     assert.throws(() => requireOwner(alice, 'alice@12D3KooWRemote', 'job j1', 'cancel'), { name: 'NotOwnerError' })
     assert.throws(() => requireRole(alice, 'run', 'run jobs'), (err: any) => err.name === 'RoleRequiredError' && /paip users grant alice run/.test(err.message))
     requireRole(admin, 'run', 'run jobs')
+  })
+
+  it('records a job another node sent as owned by user@peer, which no local user is', () => {
+    const job = (peer: string, user?: string): any => ({ submitter: { peer, ...(user == null ? {} : { user }) } })
+    assert.equal(jobOwner(job('12D3KooWSelf', 'alice'), '12D3KooWSelf'), 'alice')
+    assert.equal(jobOwner(job('12D3KooWRemote', 'alice'), '12D3KooWSelf'), 'alice@12D3KooWRemote')
+    assert.equal(jobOwner(job('12D3KooWRemote'), '12D3KooWSelf'), 'admin@12D3KooWRemote')
+    const alice = { kind: 'user' as const, name: 'alice', roles: ['run'] }
+    assert.throws(() => requireOwner(alice, jobOwner(job('12D3KooWRemote', 'alice'), '12D3KooWSelf'), 'job j1', 'cancel'), { name: 'NotOwnerError' })
   })
 })

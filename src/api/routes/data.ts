@@ -58,8 +58,13 @@ export const dataRoutes: ApiRoute = (app, deps) => {
   app.put(base, { onRequest: deps.access.requireWrite, bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
     const { path, as } = await target(deps, request, 'file')
     const query = request.query as Record<string, string | undefined>
-    const declared = query.size ?? request.headers['content-length']
+    const declared = query.size ?? (flag(query.check) ? undefined : request.headers['content-length'])
     const size = declared == null ? undefined : Number(declared)
+    if (flag(query.check)) {
+      // a dry run: would this put be accepted? (nothing is read or stored)
+      await dataOf(deps).checkPut(path, as, size != null && Number.isSafeInteger(size) && size >= 0 ? size : undefined)
+      return { ok: true }
+    }
     const signal = requestSignal(deps, request, reply)
     const body = request.body as Readable | undefined
     const entry = await dataOf(deps).put(path, body ?? Readable.from([]), as, {

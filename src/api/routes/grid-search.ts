@@ -10,7 +10,11 @@ const body = {
   }
 } as const
 
-/** Seed 002's answer: one `[node id, address]` pair per node, best matches first. */
+/**
+ * Seed 002's answer: one `[node id, address]` pair per node, best matches first. The address is
+ * one a client can reach: the node's HTTP API URL when it announces one (`api.publicUrl`), else
+ * the best of the addresses it listens on (never a connection's ephemeral port).
+ */
 export function nodeAddresses (results: SearchResult[]): Array<[string, string]> {
   const seen = new Set<string>()
   const out: Array<[string, string]> = []
@@ -19,7 +23,7 @@ export function nodeAddresses (results: SearchResult[]): Array<[string, string]>
     seen.add(node.peerId)
     const suffix = `/p2p/${node.peerId}`
     const address = node.addresses[0] ?? ''
-    out.push([node.peerId, address === '' || address.endsWith(suffix) ? address : `${address}${suffix}`])
+    out.push([node.peerId, node.api ?? (address === '' || address.endsWith(suffix) ? address : `${address}${suffix}`)])
   }
   return out
 }

@@ -176,6 +176,17 @@ export const jobsRoutes: ApiRoute = (app, { components, access }) => {
     return result.job == null ? result : { ...result, job: jobJson(result.job, jobs().self), owner: jobOwner(result.job, jobs().self) }
   })
 
+  app.get('/api/v1/evals', { onRequest: access.readAccess }, async request => {
+    return { evals: await evaluations().list({ signal: signalOf(request) }) }
+  })
+
+  app.delete('/api/v1/evals/:key', { onRequest: access.requireRole('run', 'remove evaluations on this node') }, async request => {
+    const { key } = request.params as { key: string }
+    const listed = (await evaluations().list({ signal: signalOf(request) })).find(e => e.key === key)
+    if (request.principal != null) requireOwner(request.principal, listed?.user ?? ADMIN_NAME, `evaluation ${key}`, 'remove')
+    return await evaluations().remove(key, { signal: signalOf(request) })
+  })
+
   app.get('/api/v1/evals/:key', { onRequest: access.readAccess }, async request => {
     const { key } = request.params as { key: string }
     return await evaluations().result(key, { signal: signalOf(request) })

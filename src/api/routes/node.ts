@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import { DIAL_TIMEOUT } from '../../node/constants.js'
 import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
 import { requireToken } from '../auth.js'
+import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import { GC_GRACE } from '../../storage/constants.js'
 import type { ApiRoute } from '../server.js'
 
@@ -62,7 +63,18 @@ export const nodeRoutes: ApiRoute = (app, { components, access }) => {
     return { ...await components.sweepBlobs({ grace: GC_GRACE, dryRun: dryRun === true, signal }), dryRun: dryRun === true }
   })
 
-  app.post('/join', { onRequest: access.requireAdmin, schema: { body: joinBody } }, async request => {
+  // it dials (and for a URL, fetches) what it is given: the node's admin only, and it says so
+  const joinAdmin: typeof access.requireAdmin = async (request, reply) => {
+    try {
+      await access.requireAdmin(request, reply)
+    } catch (err: any) {
+      if (err?.kind === 'unauthorized') throw new UnauthorizedError('only the node\'s admin may make it join a peer: pass `Authorization: Bearer <token>` with the admin token (the node home\'s `token` file)')
+      if (err?.kind === 'forbidden') throw new ForbiddenError('only the node\'s admin may make it join a peer (this token is not the admin\'s)')
+      throw err
+    }
+  }
+
+  app.post('/join', { onRequest: joinAdmin, schema: { body: joinBody } }, async request => {
     const body = request.body as Record<string, unknown>
     if (body == null || typeof body !== 'object') throw new InvalidArgumentError('expected {"node-id", "node-address"}')
     const signal = AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT), components.shutdownSignal])

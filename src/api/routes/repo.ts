@@ -157,7 +157,19 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher, user } = request.query as { publisher?: string, user?: string }
-    const { entry, content } = await marketplaceOf(components).readFile(ref, publisher, user)
+    const market = marketplaceOf(components)
+    let found: Awaited<ReturnType<typeof market.readFile>>
+    try {
+      found = await market.readFile(ref, publisher, user)
+    } catch (err: any) {
+      if (err?.name !== 'ProtocolNotFoundError' || user != null) throw err
+      // not held here: resolve it through the network, as `paip pull` does (the node then holds it)
+      const pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+      void reply.header('x-paip-publisher', pulled.record?.publisher ?? pulled.publisher ?? '').header('x-paip-version', pulled.selected.cid)
+      if (pulled.record != null) void reply.header('x-paip-user', pulled.record.value.user)
+      return reply.type('text/yaml; charset=utf-8').send(Buffer.from(pulled.selected.contentBytes))
+    }
+    const { entry, content } = found
     void reply.header('x-paip-publisher', entry.record.publisher).header('x-paip-user', entry.record.value.user).header('x-paip-version', entry.record.value.version)
     return reply.type('text/yaml; charset=utf-8').send(Buffer.from(content))
   })
@@ -204,6 +216,25 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       publisher: e.record.publisher, name: e.record.name, own: e.own, seq: e.record.seq, time: e.record.time, ...e.record.value
     }))
   }))
+}
+
+/**
+ * Pulls a protocol named by a `/repo/protocol/<ref>` path: `ref` as a name (or CID), with the
+ * publisher when given; a file name (`mnist.yaml`) also as its stem (`mnist`).
+ */
+async function pullByRef (market: Marketplace, ref: string, publisher: string | undefined, signal: AbortSignal): Promise<Awaited<ReturnType<Marketplace['pull']>>> {
+  const stem = ref.replace(/\.ya?ml$/i, '')
+  const names = stem !== ref && !ref.includes('/') ? [stem, ref] : [ref]
+  let last: unknown
+  for (const name of names) {
+    try {
+      return await market.pull(publisher == null ? name : `${publisher}/${name}`, { signal })
+    } catch (err: any) {
+      last = err
+      if (err?.name !== 'ProtocolNotFoundError' && err?.name !== 'InvalidArgumentError') throw err
+    }
+  }
+  throw last
 }
 
 function streamSearch (reply: FastifyReply, market: Marketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {

@@ -50,10 +50,34 @@ export interface OrderResult {
 
 export type EvalResult = EvalRecord & { publisher: string, seq: number, time: number }
 
+/** One evaluation this node ran or ordered: its latest job. */
+export interface EvalListing {
+  key: string
+  model: string
+  dataset: string
+  criteria: string[]
+  state: Job['state']
+  job: string
+  node: string
+  user?: string
+  createdAt: number
+  finishedAt?: number
+}
+
+/** The job ID of the attempt after `previous` (`eval-<key>`, then `eval-<key>-2`, `-3`...). */
+export function nextEvalJobId (key: string, previous: string): string {
+  const match = previous.startsWith(`eval-${key}-`) ? /^(\d+)$/.exec(previous.slice(`eval-${key}-`.length)) : null
+  return `eval-${key}-${match == null ? 2 : Number(match[1]) + 1}`
+}
+
 export interface Evaluations extends Startable {
   order: (order: EvalOrder, options?: AbortOptions) => Promise<OrderResult>
   /** The best record under a key, from anywhere on the grid. */
   result: (key: string, options?: AbortOptions) => Promise<EvalResult>
+  /** The evaluations this node ran or ordered, newest first. */
+  list: (options?: AbortOptions) => Promise<EvalListing[]>
+  /** Withdraws this node's result for a key, so that the next order runs it again. */
+  remove: (key: string, options?: AbortOptions) => Promise<EvalRecord>
   readonly records: RecordNamespace<EvalRecord>
 }
 
@@ -116,6 +140,8 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
   const chains = new Map<string, Promise<void>>()
   const lastSeq = new Map<string, number>()
   const timeout = init.lookupTimeout ?? C.EVAL_LOOKUP_TIMEOUT
+  /** Keys withdrawn with `remove` since the node started (left out of `list` until run again). */
+  const removed = new Set<string>()
 
   function deadline (options: AbortOptions = {}): AbortSignal {
     return AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal == null ? [] : [options.signal])])
@@ -208,18 +234,72 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
         log('the running evaluation %s is gone: %s', key, err?.message)
       }
     }
-    const sent = await jobs.run({
-      id: `eval-${key}`,
-      protocol: o.protocol ?? DEFAULT_EVALUATOR,
-      dataset: datasetCid,
-      model: modelCid,
-      evaluation: { key, model: modelCid, dataset: datasetCid, criteria },
-      ...(o.user == null ? {} : { user: o.user })
-    }, { ...options, choose: rendezvous(key, modelCid, datasetCid) })
-    if (sent.duplicate && sent.job.state === 'succeeded') {
-      return { key, cached: true, job: sent.job, node: sent.node, reason: 'already evaluated: nothing was run' }
+    // a failed (or removed) evaluation runs again, as the next job ID after the failed one's, so
+    // that orderers who saw the same failure still share one rerun
+    const failed = best != null && best.value.state === 'failed' ? best.value : undefined
+    let id = failed == null ? `eval-${key}` : nextEvalJobId(key, failed.job)
+    for (let attempt = 0; ; attempt++) {
+      const sent = await jobs.run({
+        id,
+        protocol: o.protocol ?? DEFAULT_EVALUATOR,
+        dataset: datasetCid,
+        model: modelCid,
+        evaluation: { key, model: modelCid, dataset: datasetCid, criteria },
+        ...(o.user == null ? {} : { user: o.user })
+      }, { ...options, choose: rendezvous(key, modelCid, datasetCid) })
+      if (sent.duplicate && sent.job.state === 'succeeded') {
+        return { key, cached: true, job: sent.job, node: sent.node, reason: 'already evaluated: nothing was run' }
+      }
+      if (sent.duplicate && FINAL.has(sent.job.state) && attempt < C.MAX_EVAL_RERUNS) {
+        // that attempt ended without a result (failed or cancelled): run the next one
+        id = nextEvalJobId(key, sent.job.id)
+        continue
+      }
+      const rerun = failed != null || attempt > 0
+      const reason = sent.duplicate
+        ? 'already running: following that run'
+        : rerun ? `the last evaluation failed${failed?.reason == null ? '' : ` (${failed.reason})`}: running it again` : sent.reason
+      return { key, cached: false, job: sent.job, node: sent.node, reason }
     }
-    return { key, cached: false, job: sent.job, node: sent.node, reason: sent.duplicate ? 'already running: following that run' : sent.reason }
+  }
+
+  /** The evaluations this node ran or ordered (from its jobs), newest first, one per key. */
+  async function list (options: AbortOptions = {}): Promise<EvalListing[]> {
+    const byKey = new Map<string, EvalListing>()
+    for (const job of await jobs.list({ ...options, limit: C.MAX_LISTED_EVALS })) {
+      const spec = job.evaluation
+      if (spec == null || byKey.has(spec.key) || removed.has(spec.key)) continue
+      byKey.set(spec.key, {
+        key: spec.key,
+        model: spec.model,
+        dataset: spec.dataset,
+        criteria: spec.criteria,
+        state: job.state,
+        job: job.id,
+        node: job.node,
+        createdAt: job.createdAt,
+        ...(job.finishedAt == null ? {} : { finishedAt: job.finishedAt }),
+        ...(job.submitter?.user == null ? {} : { user: job.submitter.user })
+      })
+    }
+    return [...byKey.values()]
+  }
+
+  /**
+   * Withdraws this node's result for a key: publishes a `failed` record with reason `removed`
+   * over its own (same publisher, higher seq: it replaces it on every DHT node), so the next
+   * order runs the evaluation again; and leaves it out of `list`.
+   */
+  async function remove (key: string, options: AbortOptions = {}): Promise<EvalRecord> {
+    parseEvalKey(key)
+    const own = (await lookup(key, options)).find(r => r.publisher === self)
+    const listed = (await list(options)).find(e => e.key === key)
+    if (own == null && listed == null) throw new EvalNotFoundError(key)
+    const base = own?.value ?? { key, model: listed!.model, dataset: listed!.dataset, criteria: listed!.criteria, job: listed!.job, node: listed!.node }
+    const value: EvalRecord = { key, model: base.model, dataset: base.dataset, criteria: base.criteria, job: base.job, node: base.node, state: 'failed', reason: 'removed', finishedAt: Date.now() }
+    await publish(value)
+    removed.add(key)
+    return value
   }
 
   return {
@@ -230,6 +310,8 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
       await Promise.all([...chains.values()])
     },
     order,
+    list,
+    remove,
     async result (key, options) {
       parseEvalKey(key)
       const best = (await lookup(key, options))[0]

@@ -264,8 +264,9 @@ export function createRuntimes (init: RuntimesInit): Runtimes {
       return { runtime, limits: { memoryMB: Math.min(mem, maxMemoryMB), cpu: Math.min(cpu, cpus), pids: maxPids, network: net, enforcedBy } }
     },
     async cleanup (jobId) {
-      for (const runtime of made.values()) await runtime.cleanup?.(jobId).catch(() => {})
-      if (bwrap != null && !made.has('sandbox')) await get('sandbox').cleanup?.(jobId).catch(() => {})
+      await probing
+      if (bwrap != null) await get('sandbox').cleanup?.(jobId).catch(() => {})
+      if (engine != null) await get('container').cleanup?.(jobId).catch(() => {})
     }
   }
 }

@@ -1,5 +1,5 @@
 import { apiFromContext } from '../../api.js'
-import type { EvalResult, OrderResult } from '../../../jobs/eval/index.js'
+import type { EvalListing, EvalRecord, EvalResult, OrderResult } from '../../../jobs/eval/index.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
 
@@ -38,5 +38,28 @@ export function registerEval (program: Command, action: Action): void {
       const api = await apiFromContext(ctx)
       const result = await api.get<EvalResult>(`/api/v1/evals/${encodeURIComponent(key)}`, { signal: ctx.signal })
       return { data: result, text: [`key:      ${result.key}`, ...resultText(result), `signed by ${result.publisher}`] }
+    }))
+
+  evaluate.command('list')
+    .description('the evaluations this node ran or ordered (latest attempt of each), newest first')
+    .addHelpText('after', '\nExample:\n  $ paip eval list --json')
+    .action(action(async (ctx) => {
+      const api = await apiFromContext(ctx)
+      const { evals } = await api.get<{ evals: EvalListing[] }>('/api/v1/evals', { signal: ctx.signal })
+      return {
+        data: evals,
+        text: evals.length === 0
+          ? ['no evaluations']
+          : ['KEY\tSTATE\tCRITERIA\tJOB\tMODEL\tDATASET', ...evals.map(e => `${e.key}\t${e.state}\t${e.criteria.join(',') || '-'}\t${e.job}\t${e.model}\t${e.dataset}`)]
+      }
+    }))
+
+  evaluate.command('rm <key>')
+    .description('withdraw this node\'s result of an evaluation (the next order runs it again)')
+    .addHelpText('after', '\nExample:\n  $ paip eval rm bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
+    .action(action(async (ctx, key: string) => {
+      const api = await apiFromContext(ctx)
+      const record = await api.delete<EvalRecord>(`/api/v1/evals/${encodeURIComponent(key)}`, undefined, { signal: ctx.signal })
+      return { data: record, text: [`removed ${key}: ordering it again runs it again`] }
     }))
 }

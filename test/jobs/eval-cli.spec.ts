@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { startNode } from '../fixtures/daemon.js'
+import { runBin } from '../fixtures/bin.js'
+import { until } from '../fixtures/wait.js'
+import type { TestNode } from '../fixtures/daemon.js'
+
+/**
+ * The evaluator contract: the model's entry point gets the dataset directory and the output
+ * directory, writes `result.json` there, and fails with a non-zero exit. This one fails while
+ * the file `fail` exists next to the dataset's copy on the node, and counts its runs.
+ */
+const EVALUATE = `#!/bin/sh
+echo run >> "$COUNTER"
+if [ -e "$FAIL" ]; then echo "told to fail" >&2; exit 3; fi
+echo '{"accuracy": 0.5}' > "$2/result.json"
+`
+
+describe('jobs: `paip eval` through bin/paip on a node', function () {
+  this.timeout(300_000)
+  let node: TestNode
+  let dir: string
+  const counter = (): string => path.join(dir, 'runs')
+  const fail = (): string => path.join(dir, 'fail')
+  const paip = async (...args: string[]): Promise<any> => {
+    const run = await runBin(['--home', node.home, ...args, '--json'], { cwd: dir })
+    assert.equal(run.code, 0, `paip ${args.join(' ')}: ${run.stderr}`)
+    return run.json()
+  }
+  const runs = async (): Promise<number> => (await fs.readFile(counter(), 'utf8').catch(() => '')).split('\n').filter(Boolean).length
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'paip-eval-cli-'))
+    const evaluate = EVALUATE.replaceAll('"$COUNTER"', JSON.stringify(counter())).replaceAll('"$FAIL"', JSON.stringify(fail()))
+    await fs.mkdir(path.join(dir, 'digits'))
+    await fs.writeFile(path.join(dir, 'digits', 'test.csv'), '1\n2\n')
+    await fs.mkdir(path.join(dir, 'model'))
+    await fs.writeFile(path.join(dir, 'model', 'evaluate'), evaluate, { mode: 0o755 })
+    node = await startNode({ config: { jobs: { runtime: 'process' } } as any })
+    await paip('datasets', 'add', path.join(dir, 'digits'), '--name', 'digits', '--tags', '#digits')
+    await paip('models', 'add', path.join(dir, 'model'), '--name', 'counter', '--framework', 'sh', '--task', 'regression', '--entrypoint', 'evaluate')
+  })
+  after(async () => {
+    await node?.stop()
+    if (dir != null) await fs.rm(dir, { recursive: true, force: true })
+  })
+
+  async function ended (key: string): Promise<any> {
+    let listed: any
+    await until(async () => {
+      listed = (await paip('eval', 'list')).find((e: any) => e.key === key)
+      return ['succeeded', 'failed', 'cancelled'].includes(listed?.state)
+    }, 60_000, `evaluation ${key} to end`)
+    return listed
+  }
+
+  it('reruns an evaluation whose last run failed, and says so', async () => {
+    await fs.writeFile(fail(), '')
+    const first = await paip('eval', 'counter', 'digits')
+    assert.equal(first.cached, false)
+    assert.equal((await ended(first.key)).state, 'failed')
+    assert.equal(await runs(), 1)
+
+    await fs.rm(fail())
+    const again = await paip('eval', 'counter', 'digits')
+    assert.equal(again.cached, false)
+    assert.match(again.reason, /failed.*running it again/)
+    assert.notEqual(again.job.id, first.job.id)
+    assert.equal((await ended(first.key)).state, 'succeeded')
+    assert.equal(await runs(), 2)
+  })
+
+  it('lists evaluations, and `paip eval rm <key>` withdraws this node\'s result (a failed record: the next order reruns it)', async () => {
+    const [listed] = await paip('eval', 'list')
+    assert.equal(listed.state, 'succeeded')
+    assert.deepEqual(listed.criteria, [])
+    const removed = await paip('eval', 'rm', listed.key)
+    assert.equal(removed.reason, 'removed')
+    assert.deepEqual(await paip('eval', 'list'), [])
+    const text = await runBin(['--home', node.home, 'eval', 'list'])
+    assert.match(text.stdout, /no evaluations/)
+    const notKey = await runBin(['--home', node.home, 'eval', 'rm', 'not-a-key'])
+    assert.equal(notKey.code, 2, notKey.stderr)
+  })
+})
