@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { createApiClient } from '../../src/api/client.js'
 import { startNode } from '../fixtures/daemon.js'
 import { runBin } from '../fixtures/bin.js'
 import { until } from '../fixtures/wait.js'
@@ -69,6 +70,17 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     assert.notEqual(again.job.id, first.job.id)
     assert.equal((await ended(first.key)).state, 'succeeded')
     assert.equal(await runs(), 2)
+  })
+
+  it('refuses another user removing an evaluation the admin ordered (403 naming the owner), and keeps it', async () => {
+    const [listed] = await paip('eval', 'list')
+    await node.client.post('/api/v1/users', { name: 'mallory', password: 'correct horse', roles: ['run', 'read'] })
+    const { token } = await node.anonymous.post<any>('/repo/auth/mallory', { password: 'correct horse' })
+    const mallory = createApiClient({ url: node.url, token })
+    const refused = await mallory.delete(`/api/v1/evals/${listed.key}`).then(() => undefined, (err: any) => err)
+    assert.equal(refused?.status, 403)
+    assert.match(String(refused.message), /admin/)
+    assert.equal((await paip('eval', 'list')).find((e: any) => e.key === listed.key)?.state, 'succeeded')
   })
 
   it('lists evaluations, and `paip eval rm <key>` withdraws this node\'s result (a failed record: the next order reruns it)', async () => {
