@@ -13,7 +13,7 @@ import type { Accepted, LocalJobs } from './queue.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
 import type { JobsClient, Offer } from './wire.js'
-import type { NetworkMode, RuntimeInfo, RuntimeSetting } from './runtime/index.js'
+import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -60,7 +60,8 @@ export interface ProtocolSource {
   load: (ref: string, options?: AbortOptions) => Promise<string>
 }
 
-export interface JobsInit {
+/** The runtime options (where jobs run, their network and limits) are `createRuntimes`'s own. */
+export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engine' | 'network' | 'maxMemoryMB' | 'maxPids' | 'gpus' | 'cpus'> {
   /** Directory for working directories and logs (e.g. `<home>/jobs`). */
   dir: string
   /** Jobs run at the same time (default 2). */
@@ -78,26 +79,6 @@ export interface JobsInit {
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
-  /**
-   * Where jobs run: `auto` (default: a container when an engine is there and the protocol
-   * names images, else the bwrap sandbox, else only the admin's jobs, as processes),
-   * `container`, `sandbox`, or `process` (unsafe: jobs of anyone run as the node's user).
-   */
-  runtime?: RuntimeSetting
-  /** bwrap executable (default `bwrap` on PATH). */
-  bwrap?: string
-  /** Container engine command (default `docker`, then `podman`, on PATH). */
-  engine?: string
-  /** Network a job reaches: `none` (default), `grid` or `host`; a protocol may only ask for less. */
-  network?: NetworkMode
-  /** Most memory of one instance (MB; default: the machine's). */
-  maxMemoryMB?: number
-  /** Most processes of one instance (default 1024). */
-  maxPids?: number
-  /** GPUs offered to jobs (default 0). */
-  gpus?: number
-  /** CPU cores offered to one instance (default: the machine's). */
-  cpus?: number
   /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
   serve?: boolean
 }
