@@ -42,6 +42,8 @@ export const EVAL_RESULT_FILE = 'result.json'
 export const EVAL_LOOKUP_TIMEOUT = 10 * second
 /** An order reruns a failed evaluation; this many ended attempts found in a row at most. */
 export const MAX_EVAL_RERUNS = 20
+/** An order looks for finished results of subsets of its criteria to reuse up to this many criteria. */
+export const MAX_EVAL_REUSE_CRITERIA = 4
 /** Jobs scanned for `paip eval list`. */
 export const MAX_LISTED_EVALS = 1000
 /** The reason given to jobs that were running when the node stopped. */

@@ -24,7 +24,7 @@ import type { LocalContent, StoredJob } from './types.js'
  * | `PAIP_DATASET_DIR`, `PAIP_DATASET_CID`, `PAIP_DATASET_NAME`, `PAIP_DATASET_ID` | the dataset's files (read them, don't write) |
  * | `PAIP_MODEL_DIR`, `PAIP_MODEL_CID`, `PAIP_MODEL_NAME`, `PAIP_MODEL_ID` | the model's files, when the node holds the model |
  * | `PAIP_MODEL_ENTRYPOINT` | the model's entry point for evaluations (default `evaluate`) |
- * | `PAIP_EVAL_KEY`, `PAIP_EVAL_CRITERIA` | for evaluations: the key and the comma-separated criteria |
+ * | `PAIP_EVAL_KEY`, `PAIP_EVAL_CRITERIA` | for evaluations: the key and the comma-separated criteria to compute (only the missing ones when a finished result gives the others) |
  */
 
 export interface EnvInit {
@@ -95,7 +95,7 @@ export function taskEnv (init: EnvInit): Record<string, string> {
   if (init.model != null) env.PAIP_MODEL_ENTRYPOINT = init.model.entrypoint ?? 'evaluate'
   if (job.evaluation != null) {
     env.PAIP_EVAL_KEY = job.evaluation.key
-    env.PAIP_EVAL_CRITERIA = job.evaluation.criteria.join(',')
+    env.PAIP_EVAL_CRITERIA = (job.evaluation.run ?? job.evaluation.criteria).join(',')
   }
   return env
 }

@@ -45,6 +45,14 @@ export function checkEvaluation (s: JobSubmission, dataset?: LocalContent, model
   }
   const criteria = normalizeCriteria(e.criteria)
   if (evalKey(e.model, e.dataset, criteria) !== e.key || !isEvalJobId(s.id, e.key)) throw new InvalidJobError('the evaluation key does not follow from its model, dataset and criteria')
-  s.evaluation = { key: e.key, model: e.model, dataset: e.dataset, criteria }
+  let reuse: { run: string[], reuse: { key: string, publisher: string } } | undefined
+  if (e.run != null || e.reuse != null) {
+    const run = Array.isArray(e.run) ? normalizeCriteria(e.run) : []
+    if (run.length === 0 || !run.every(c => criteria.includes(c)) || run.length === criteria.length) throw new InvalidJobError('an evaluation\'s run criteria must be some of its criteria')
+    if (typeof e.reuse !== 'object' || e.reuse == null || typeof e.reuse.key !== 'string' || typeof e.reuse.publisher !== 'string' ||
+      e.reuse.key.length > 512 || e.reuse.publisher.length > 512) throw new InvalidJobError('malformed evaluation reuse')
+    reuse = { run, reuse: { key: e.reuse.key, publisher: e.reuse.publisher } }
+  }
+  s.evaluation = { key: e.key, model: e.model, dataset: e.dataset, criteria, ...reuse }
 }
 

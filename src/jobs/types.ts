@@ -37,6 +37,10 @@ export interface EvalSpec {
   model: string
   dataset: string
   criteria: string[]
+  /** The criteria the evaluator is asked for, when a finished result gives the others. */
+  run?: string[]
+  /** The finished result (key and publisher) whose metrics give the criteria not in `run`. */
+  reuse?: { key: string, publisher: string }
 }
 
 /** A dataset or model as the node's catalog describes it. */

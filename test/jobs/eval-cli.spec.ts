@@ -10,12 +10,15 @@ import type { TestNode } from '../fixtures/daemon.js'
 /**
  * The evaluator contract: the model's entry point gets the dataset directory and the output
  * directory, writes `result.json` there, and fails with a non-zero exit. This one fails while
- * the file `fail` exists next to the dataset's copy on the node, and counts its runs.
+ * the file `fail` exists next to the dataset's copy on the node, and counts its runs (one line
+ * per run: the criteria it was asked for). It always reports accuracy, asked or not.
  */
 const EVALUATE = `#!/bin/sh
-echo run >> "$COUNTER"
+echo "run:$PAIP_EVAL_CRITERIA" >> "$COUNTER"
 if [ -e "$FAIL" ]; then echo "told to fail" >&2; exit 3; fi
-echo '{"accuracy": 0.5}' > "$2/result.json"
+m='"accuracy": 0.5'
+for c in $(echo "$PAIP_EVAL_CRITERIA" | tr , ' '); do [ "$c" = accuracy ] || m="$m, \\"$c\\": 0.7"; done
+echo "{$m}" > "$2/result.json"
 `
 
 describe('jobs: `paip eval` through bin/paip on a node', function () {
@@ -29,7 +32,8 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     assert.equal(run.code, 0, `paip ${args.join(' ')}: ${run.stderr}`)
     return run.json()
   }
-  const runs = async (): Promise<number> => (await fs.readFile(counter(), 'utf8').catch(() => '')).split('\n').filter(Boolean).length
+  const asked = async (): Promise<string[]> => (await fs.readFile(counter(), 'utf8').catch(() => '')).split('\n').filter(Boolean)
+  const runs = async (): Promise<number> => (await asked()).length
 
   before(async () => {
     dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'paip-eval-cli-'))
@@ -94,5 +98,25 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     assert.match(text.stdout, /no evaluations/)
     const notKey = await runBin(['--home', node.home, 'eval', 'rm', 'not-a-key'])
     assert.equal(notKey.code, 2, notKey.stderr)
+  })
+
+  it('reuses the criteria of a finished evaluation: `accuracy,f1,precision` after `accuracy,f1` asks the evaluator only for precision', async () => {
+    const before = await runs()
+    const first = await paip('eval', 'counter', 'digits', '--criteria', 'accuracy,f1')
+    assert.equal(first.cached, false)
+    assert.equal((await ended(first.key)).state, 'succeeded')
+    assert.equal(await runs(), before + 1)
+    assert.equal((await asked()).at(-1), 'run:accuracy,f1')
+
+    const wider = await paip('eval', 'counter', 'digits', '--criteria', 'accuracy,f1,precision')
+    assert.equal(wider.cached, false)
+    assert.notEqual(wider.key, first.key)
+    assert.deepEqual(wider.reused?.criteria, ['accuracy', 'f1'])
+    assert.equal(wider.reused?.key, first.key)
+    assert.match(wider.reason, /reus.*accuracy,f1.*precision/)
+    assert.equal((await ended(wider.key)).state, 'succeeded')
+    assert.equal(await runs(), before + 2)
+    assert.equal((await asked()).at(-1), 'run:precision')
+
   })
 })

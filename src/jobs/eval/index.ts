@@ -22,7 +22,9 @@ export type { EvalRecord } from './records.js'
  * follows from the model CID, the dataset CID and the criteria. Before anything runs, the DHT
  * is asked for a signed result record under that key; only when there is none (or the last
  * attempt failed) is an evaluation job dispatched to a node holding the dataset and model,
- * which publishes a `running` record at once and the result when it ends.
+ * which publishes a `running` record at once and the result when it ends. When a finished result
+ * covers some of the criteria, only the missing ones are asked of the evaluator and the two
+ * results are merged.
  */
 
 export interface EvalOrder {
@@ -46,6 +48,8 @@ export interface OrderResult {
   job?: Job
   node?: string
   reason?: string
+  /** The finished result whose criteria this run reuses (the evaluator is asked only for the others). */
+  reused?: { key: string, criteria: string[], publisher: string }
 }
 
 export type EvalResult = EvalRecord & { publisher: string, seq: number, time: number }
@@ -179,6 +183,62 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
       .catch((err: any) => { log('could not announce evaluation %s: %s', value.key, err?.message) })
   }
 
+  /** Every proper non-empty subset of the criteria (none above MAX_EVAL_REUSE_CRITERIA), largest first. */
+  function subsets (criteria: string[]): string[][] {
+    if (criteria.length < 2 || criteria.length > C.MAX_EVAL_REUSE_CRITERIA) return []
+    const out: string[][] = []
+    for (let mask = 1; mask < (1 << criteria.length) - 1; mask++) out.push(criteria.filter((_, i) => (mask & (1 << i)) !== 0))
+    return out.sort((a, b) => b.length - a.length)
+  }
+
+  /** The finished result covering the most of the criteria (a proper subset of them), if any. */
+  async function reusable (model: string, dataset: string, criteria: string[], options: AbortOptions): Promise<SignedRecord<EvalRecord> | undefined> {
+    const subs = subsets(criteria)
+    if (subs.length === 0) return undefined
+    const found = await Promise.all(subs.map(async sub => (await lookup(evalKey(model, dataset, sub), options))[0]))
+    const remote = found.find(r => r != null && r.value.state === 'succeeded' && r.value.reused == null)
+    if (remote != null) return remote
+    // this node's own finished evaluations (when the DHT has no peer to hold its records yet)
+    const keys = new Map(subs.map(sub => [evalKey(model, dataset, sub), sub]))
+    const own = (await list(options)).find(e => keys.has(e.key) && e.state === 'succeeded')
+    if (own == null) return undefined
+    const job = await jobs.status(own.job, options)
+    if (job.evaluation?.reuse != null) return undefined
+    return { publisher: self, value: { key: own.key, model, dataset, criteria: keys.get(own.key) as string[], state: 'succeeded', job: own.job, node: self } } as unknown as SignedRecord<EvalRecord>
+  }
+
+  /**
+   * The metrics of a run that reused a finished result: the reused metrics and the evaluator's,
+   * the reused ones winning on names both have. The reused record is fetched here, signed, by
+   * the node that runs the job (never taken from the order).
+   */
+  async function merged (spec: NonNullable<Job['evaluation']>, metrics: unknown): Promise<{ metrics?: unknown, reused?: EvalRecord['reused'], reason?: string }> {
+    const reuse = spec.reuse as { key: string, publisher: string }
+    let old: SignedRecord<EvalRecord> | undefined
+    try {
+      old = await getRecord(host, records, reuse.publisher, reuse.key, { signal: deadline() })
+    } catch (err: any) {
+      log('reused evaluation %s: %s', reuse.key, err?.message)
+    }
+    let v = old?.value
+    if (v == null && reuse.publisher === self) {
+      const own = (await list()).find(e => e.key === reuse.key && e.state === 'succeeded')
+      const job = own == null ? undefined : await jobs.status(own.job).catch(() => undefined)
+      if (job?.evaluation != null && job.evaluation.reuse == null) {
+        v = { key: own!.key, model: own!.model, dataset: own!.dataset, criteria: own!.criteria, state: 'succeeded', job: own!.job, node: self, metrics: await metricsOf(job) }
+      }
+    }
+    if (v == null || v.key !== reuse.key || v.state !== 'succeeded' || v.model !== spec.model || v.dataset !== spec.dataset ||
+      !v.criteria.every(c => spec.criteria.includes(c))) {
+      return { reason: `the reused evaluation ${reuse.key} is not a finished result of these criteria` }
+    }
+    const object = (m: unknown): Record<string, unknown> => typeof m === 'object' && m !== null && !Array.isArray(m) ? m as Record<string, unknown> : {}
+    return {
+      metrics: { ...object(metrics), ...object(v.metrics) },
+      reused: { key: v.key, criteria: v.criteria, publisher: reuse.publisher }
+    }
+  }
+
   async function metricsOf (job: Job): Promise<unknown> {
     const file = job.outputs.find(o => o.path === C.EVAL_RESULT_FILE)
     if (file == null || file.size > C.MAX_EVAL_RESULT_BYTES) return undefined
@@ -196,14 +256,27 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     const work = async (): Promise<void> => {
       const base = { key: spec.key, model: spec.model, dataset: spec.dataset, criteria: spec.criteria, job: job.id, node: self }
       if (first) { await publish({ ...base, state: 'running' }); return }
-      const metrics = job.state === 'succeeded' ? await metricsOf(job) : undefined
+      let metrics = job.state === 'succeeded' ? await metricsOf(job) : undefined
+      let state: EvalRecord['state'] = job.state === 'succeeded' ? 'succeeded' : 'failed'
+      let reason = job.reason
+      let reused: EvalRecord['reused']
+      if (state === 'succeeded' && spec.reuse != null) {
+        const m = await merged(spec, metrics)
+        if (m.reason != null) {
+          state = 'failed'
+          reason = m.reason
+        }
+        metrics = m.metrics ?? metrics
+        reused = m.reused
+      }
       await publish({
         ...base,
-        state: job.state === 'succeeded' ? 'succeeded' : 'failed',
+        state,
         outputs: job.outputs.slice(0, 256),
         finishedAt: job.finishedAt ?? Date.now(),
         ...(metrics === undefined ? {} : { metrics }),
-        ...(job.reason == null ? {} : { reason: job.reason })
+        ...(reason == null ? {} : { reason }),
+        ...(reused == null ? {} : { reused })
       })
     }
     const next = (chains.get(spec.key) ?? Promise.resolve()).then(work).catch((err: any) => { log.error('evaluation record %s: %s', spec.key, err?.message) })
@@ -237,6 +310,10 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     // a failed (or removed) evaluation runs again, as the next job ID after the failed one's, so
     // that orderers who saw the same failure still share one rerun
     const failed = best != null && best.value.state === 'failed' ? best.value : undefined
+    // a finished result of some of the criteria: the evaluator is asked only for the others
+    const reuse = await reusable(modelCid, datasetCid, criteria, options)
+    const reused = reuse == null ? undefined : { key: reuse.value.key, criteria: reuse.value.criteria, publisher: reuse.publisher }
+    const run = reused == null ? undefined : criteria.filter(c => !reused.criteria.includes(c))
     let id = failed == null ? `eval-${key}` : nextEvalJobId(key, failed.job)
     for (let attempt = 0; ; attempt++) {
       const sent = await jobs.run({
@@ -244,7 +321,13 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
         protocol: o.protocol ?? DEFAULT_EVALUATOR,
         dataset: datasetCid,
         model: modelCid,
-        evaluation: { key, model: modelCid, dataset: datasetCid, criteria },
+        evaluation: {
+          key,
+          model: modelCid,
+          dataset: datasetCid,
+          criteria,
+          ...(reused == null ? {} : { run, reuse: { key: reused.key, publisher: reused.publisher } })
+        },
         ...(o.user == null ? {} : { user: o.user })
       }, { ...options, choose: rendezvous(key, modelCid, datasetCid) })
       if (sent.duplicate && sent.job.state === 'succeeded') {
@@ -256,10 +339,11 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
         continue
       }
       const rerun = failed != null || attempt > 0
-      const reason = sent.duplicate
+      let reason = sent.duplicate
         ? 'already running: following that run'
         : rerun ? `the last evaluation failed${failed?.reason == null ? '' : ` (${failed.reason})`}: running it again` : sent.reason
-      return { key, cached: false, job: sent.job, node: sent.node, reason }
+      if (reused != null && !sent.duplicate) reason = `reusing ${reused.criteria.join(',')} from ${reused.key}: computing only ${run!.join(',')}${reason == null ? '' : `; ${reason}`}`
+      return { key, cached: false, job: sent.job, node: sent.node, reason, ...(reused == null ? {} : { reused }) }
     }
   }
 

@@ -24,6 +24,8 @@ export interface EvalRecord {
   outputs?: JobOutput[]
   reason?: string
   finishedAt?: number
+  /** The finished result whose metrics were reused (the evaluator computed only the others). */
+  reused?: { key: string, criteria: string[], publisher: string }
 }
 
 const STATES = new Set(['running', 'succeeded', 'failed'])
@@ -39,6 +41,8 @@ export function decodeEvalRecord (value: unknown): EvalRecord {
   const criteria = normalizeCriteria(v.criteria)
   if (evalKey(v.model, v.dataset, criteria) !== v.key) throw new Error('the key does not follow from model, dataset and criteria')
   if (v.metrics !== undefined && JSON.stringify(v.metrics).length > MAX_EVAL_RESULT_BYTES) throw new Error('metrics too large')
+  if (v.reused !== undefined && (typeof v.reused !== 'object' || v.reused === null || typeof v.reused.key !== 'string' ||
+    typeof v.reused.publisher !== 'string' || !Array.isArray(v.reused.criteria) || !v.reused.criteria.every((c: unknown) => typeof c === 'string'))) throw new Error('bad reused')
   if (v.outputs !== undefined && (!Array.isArray(v.outputs) || v.outputs.length > 256)) throw new Error('bad outputs')
   return { ...(v as EvalRecord), criteria }
 }
