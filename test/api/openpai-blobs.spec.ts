@@ -78,6 +78,16 @@ describe('api: OpenPAI marketplace data storages (/storages/blobs) on the blob s
     assert.equal((await call(node, 'PUT', '/storages/blobs/no-such-blob', alice, 'x')).status, 404)
   })
 
+  it('keeps a storage blob\'s bytes through the blob sweep, and lets it remove them once the blob is deleted', async () => {
+    const id = (await call(node, 'POST', '/storages/blobs', alice, 'kept through gc')).json.id
+    const cid = (await call(node, 'GET', '/storages/blobs')).json.find((b: any) => b.id === id).cid
+    await node.node.components.sweepBlobs({ grace: 0 })
+    assert.equal((await call(node, 'GET', `/storages/blobs/${id}`)).text, 'kept through gc')
+    assert.equal((await call(node, 'DELETE', `/storages/blobs/${id}`, alice)).status, 200)
+    await node.node.components.sweepBlobs({ grace: 0 })
+    assert.equal(await node.node.components.blobs.has(cid), false)
+  })
+
   it('refuses a body over the bound with 413 in the error shape, storing nothing', async () => {
     const before = (await call(node, 'GET', '/storages/blobs')).json.length
     const answer = await new Promise<{ status: number, body: string }>((resolve, reject) => {
