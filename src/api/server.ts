@@ -1,4 +1,5 @@
 import { maxHeaderSize } from 'node:http'
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import fastify from 'fastify'
@@ -39,6 +40,8 @@ export interface ApiServerInit {
   private?: boolean
   /** Largest JSON body, in bytes. */
   bodyLimit?: number
+  /** Origins allowed to call the API from a web page (CORS): `*` any, or exact origins; default none. */
+  corsOrigins?: readonly string[]
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
   /** Runs before every route (added before the routes, so it reaches all of them). */
@@ -104,6 +107,19 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
     void reply.status(404).send(errorBody('RouteNotFoundError', 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`))
   })
 
+  // cross-origin calls (the /plugin.js element in another portal): tokens go in the Authorization
+  // header, never cookies, so credentials mode stays off; preflights answer before any auth hook
+  const origins = init.corsOrigins ?? []
+  if (origins.length > 0) {
+    await app.register(cors, {
+      origin: origins.includes('*') ? '*' : [...origins],
+      methods: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: ['content-disposition', 'location'],
+      credentials: false,
+      maxAge: 600
+    })
+  }
   if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })

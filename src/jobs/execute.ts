@@ -4,6 +4,7 @@ import { taskEnv } from './env.js'
 import { createRedactor } from './redact.js'
 import { renderTaskRoleCommands } from '../protocol/index.js'
 import type { LogBook } from './logs.js'
+import { extraMounts } from './runtime/index.js'
 import type { JobLimits, Runtime } from './runtime/index.js'
 import type { RunnableProtocol } from './protocol.js'
 import type { JobState, LocalContent, StoredJob } from './types.js'
@@ -89,12 +90,15 @@ export async function executeJob (init: ExecuteInit): Promise<ExecuteResult> {
     }
   }
 
+  const extra = extraMounts(init.protocol.doc, [init.dataset, init.model].filter(c => c != null), init.runtime.name)
+  for (const note of extra.notes) write(Buffer.from(`paip: ${note}\n`))
+
   try {
     let started = false
     for (const role of init.protocol.taskRoles) {
       for (let index = 0; index < role.instances; index++) {
         const script = renderTaskRoleCommands(init.protocol.doc, role.name, { parameters: init.parameters, secrets: init.secrets })
-        const mounts = { work: init.workDir, output: init.outputDir, ...(init.dataset == null ? {} : { dataset: init.dataset.dir }), ...(init.model == null ? {} : { model: init.model.dir }) }
+        const mounts = { work: init.workDir, output: init.outputDir, ...(init.dataset == null ? {} : { dataset: init.dataset.dir }), ...(init.model == null ? {} : { model: init.model.dir }), ...(extra.mounts.length === 0 ? {} : { extra: extra.mounts }) }
         const seen = init.runtime.paths(mounts)
         const env = taskEnv({
           ...init,

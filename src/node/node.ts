@@ -165,7 +165,7 @@ export function createNode (init: NodeInit): Node {
       }
     }
 
-    const api = await createApiServer(built, { private: config.private, bodyLimit: config.api.bodyLimit, routes: init.routes, onWarning: warn })
+    const api = await createApiServer(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, routes: init.routes, onWarning: warn })
     undo.push({ what: 'HTTP API', run: async () => { await api.close() } })
     try {
       await api.listen({ host: config.api.host, port: config.api.port })

@@ -84,6 +84,25 @@ describe('jobs container runtime: real OpenPAI protocols in podman containers', 
     assert.deepEqual(done.outputs.map(o => o.path), ['result.txt'])
   })
 
+  it('mounts an extras storage naming the job\'s dataset read-only at its mountPath, and logs the one that does not map', async () => {
+    await open()
+    const protocol = (await fs.readFile(path.join(VALID, 'microsoft__openpai-runtime__test__cmd_test_job.yaml'), 'utf8'))
+      .replace('- echo "Commands start ..."', [
+        '- cat /data/mnist/train.csv',
+        '- (echo x > /data/mnist/train.csv) 2>/dev/null || echo storage-read-only'
+      ].join('\n      '))
+      .replace('extras:\n', 'extras:\n  storages:\n    - { name: mnist, mountPath: /data/mnist }\n    - { name: cifar10 }\n    - { name: "../../", mountPath: /mnt/up }\n')
+    await jobs.submit({ id: 'container-storages', protocol, dataset: '#MNIST' }, MALLORY)
+    const done = await finished('container-storages')
+    const log = await collect(jobs.logs('container-storages'))
+    assert.equal(done.state, 'succeeded', `${done.reason}: ${log}`)
+    assert.match(log, /extras storage "mnist": mounted read-only at \/data\/mnist/)
+    assert.match(log, /1,2,3/)
+    assert.match(log, /storage-read-only/)
+    assert.match(log, /extras storage "cifar10": ignored: not a dataset or model of this job/)
+    assert.match(log, /extras storage "\.\.\/\.\.\/": refused/)
+  })
+
   it('fails a job whose image cannot be had, with that reason', async () => {
     await open()
     const protocol = await fs.readFile(path.join(VALID, 'microsoft__openpai-runtime__test__docker_image_no_exist.yaml'), 'utf8')

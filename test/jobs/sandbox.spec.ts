@@ -186,4 +186,57 @@ describe('jobs sandbox: a job from a stranger cannot touch the node', function (
     const { job } = await jobs.submit({ id: 'admins', protocol: protocolYaml(['true']) }, { peer: SELF })
     assert.equal(job.runtime, 'process')
   })
+
+  it('an extras storage naming the job\'s dataset is mounted read-only at its mountPath; others are logged', async () => {
+    await open()
+    const protocol = protocolYaml([
+      'cat /data/mnist/train.csv',
+      'cat /mnt/bafkmnist/train.csv',
+      '(echo x > /data/mnist/train.csv) 2>/dev/null && echo writable || echo read-only',
+      'ls /mnt/imagenet 2>&1 || true'
+    ]) + [
+      'extras:',
+      '  storages:',
+      '    - { name: mnist, mountPath: /data/mnist }',
+      '    - { name: imagenet }',
+      '  com.microsoft.pai.runtimeplugin:',
+      '    - { plugin: teamwise_storage, parameters: { storageConfigNames: [bafkmnist] } }',
+      ''
+    ].join('\n')
+    await jobs.submit({ id: 'mounts', protocol, dataset: '#MNIST' }, MALLORY)
+    const done = await finished('mounts')
+    const log = await collect(jobs.logs('mounts'))
+    assert.equal(done.state, 'succeeded', log)
+    assert.match(log, /extras storage "mnist": mounted read-only at \/data\/mnist/)
+    assert.equal(log.match(/1,2,3/g)?.length, 2, log)
+    assert.match(log, /\nread-only\n/)
+    assert.match(log, /extras storage "imagenet": ignored: not a dataset or model of this job/)
+    assert.equal(await fs.readFile(path.join(ws.dir, 'datasets', 'mnist', 'train.csv'), 'utf8'), '1,2,3\n')
+  })
+
+  it('refuses extras storages that name a host path or mount over the job\'s or the system\'s directories', async () => {
+    await open()
+    const protocol = protocolYaml([`cat /mnt/x/admin.token /mnt/y/admin.token /paip/work/train.csv /etc/train.csv 2>&1 || true`, 'echo ran']) + [
+      'extras:',
+      '  storages:',
+      '    - { name: "../../", mountPath: /mnt/x }',
+      `    - { name: ${JSON.stringify(home)}, mountPath: /mnt/y }`,
+      '    - { name: private, mountPath: /mnt/z }',
+      '    - { name: mnist, mountPath: /paip/work }',
+      '    - { name: mnist, mountPath: "/mnt/../etc" }',
+      '    - { name: mnist, mountPath: "/mnt/a:rw" }',
+      ''
+    ].join('\n')
+    await jobs.submit({ id: 'hostile-mounts', protocol, dataset: '#MNIST' }, MALLORY)
+    const done = await finished('hostile-mounts')
+    const log = await collect(jobs.logs('hostile-mounts'))
+    assert.equal(done.state, 'succeeded', log)
+    assert.match(log, /extras storage "\.\.\/\.\.\/": refused: a storage is named by a dataset or model of this job, not a path/)
+    assert.match(log, /extras storage ".*home": refused/)
+    assert.match(log, /extras storage "private": ignored: not a dataset or model of this job/)
+    assert.equal(log.match(/extras storage "mnist": refused: mountPath/g)?.length, 3, log)
+    assert.doesNotMatch(log, new RegExp(TOKEN))
+    assert.doesNotMatch(log, /1,2,3/)
+    assert.match(log, /ran/)
+  })
 })

@@ -8,6 +8,7 @@ import { jobsRoutes } from './jobs.js'
 import { modelRoutes } from './models.js'
 import { nodeRoutes } from './node.js'
 import { openpaiRoutes } from './openpai.js'
+import { openpaiBlobRoutes } from './openpai-blobs.js'
 import { validateRoutes } from './validate.js'
 import { portalRoutes } from './portal.js'
 import { repoRoutes } from './repo.js'
@@ -23,6 +24,7 @@ export const ROUTES: readonly ApiRoute[] = [
   healthRoutes,
   portalRoutes,
   openpaiRoutes,
+  openpaiBlobRoutes,
   validateRoutes,
   nodeRoutes,
   datasetRoutes,

@@ -88,6 +88,7 @@ export function createContainerRuntime (init: ContainerInit): Runtime {
       '-w', SANDBOX_PATHS.work]
     if (i.mounts.dataset != null) await contentVolumes(i.mounts.dataset, SANDBOX_PATHS.dataset, args)
     if (i.mounts.model != null) await contentVolumes(i.mounts.model, SANDBOX_PATHS.model, args)
+    for (const m of i.mounts.extra ?? []) await contentVolumes(m.from, m.to, args)
     for (const [k, v] of Object.entries(i.env)) if (k !== 'PATH') args.push('-e', `${k}=${v}`)
     args.push('--entrypoint', '/bin/sh', i.image, '-c', i.script)
     try {

@@ -14,6 +14,7 @@ import type { Submitter } from '../types.js'
 
 export * from './types.js'
 export { SANDBOX_PATHS } from './sandbox.js'
+export { extraMounts } from './extras.js'
 
 /**
  * The node's runtimes: which exist here (bwrap, a container engine, control groups), which one

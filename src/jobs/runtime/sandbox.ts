@@ -85,6 +85,12 @@ export function createSandboxRuntime (init: SandboxInit): Runtime {
     args.push('--bind', i.mounts.work, SANDBOX_PATHS.work, '--bind', i.mounts.output, SANDBOX_PATHS.output)
     if (i.mounts.dataset != null) await contentBinds(i.mounts.dataset, SANDBOX_PATHS.dataset, args)
     if (i.mounts.model != null) await contentBinds(i.mounts.model, SANDBOX_PATHS.model, args)
+    for (const m of i.mounts.extra ?? []) {
+      // the directories above a mount, readable by the job (bwrap would make them 0700)
+      const parts = m.to.split('/').filter(p => p !== '')
+      for (let n = 1; n < parts.length; n++) args.push('--perms', '0755', '--dir', '/' + parts.slice(0, n).join('/'))
+      await contentBinds(m.from, m.to, args)
+    }
     args.push('--remount-ro', '/', '--chdir', SANDBOX_PATHS.work)
     args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'paip-job')
     if (i.limits.network === 'none') args.push('--unshare-net')

@@ -27,7 +27,11 @@ export interface Mounts {
   output: string
   dataset?: string
   model?: string
+  /** Content mounted read-only where the protocol's extras ask (host path → path in the job). */
+  extra?: ExtraMount[]
 }
+
+export interface ExtraMount { from: string, to: string }
 
 export interface InstanceInit {
   jobId: string
