@@ -4,8 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJobs } from '../../src/jobs/index.js'
 import { localImage, TEST_ENGINE } from '../fixtures/containers/image.js'
-import { waitFor } from '../fixtures/hosts.js'
-import { collect, localDataset, resolverOf, workspace } from './fixtures.js'
+import { collect, jobEnded, localDataset, resolverOf, workspace } from './fixtures.js'
 import type { Job, Jobs, JobsInit } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
 
@@ -29,14 +28,7 @@ describe('jobs container runtime: real OpenPAI protocols in podman containers', 
     return jobs
   }
 
-  async function finished (id: string, ms = 120_000): Promise<Job> {
-    let job: Job | undefined
-    await waitFor(async () => {
-      job = await jobs.status(id)
-      return ['succeeded', 'failed', 'cancelled'].includes(job.state)
-    }, ms, `job ${id} to finish`)
-    return job as Job
-  }
+  const finished = async (id: string, ms = 120_000): Promise<Job> => await jobEnded(jobs, id, ms)
 
   before(async () => { await localImage(IMAGE) })
   beforeEach(async () => { ws = await workspace() })

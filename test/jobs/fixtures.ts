@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
 import { createBlobStore } from '../../src/storage/blobs.js'
-import type { ContentResolver, LocalContent } from '../../src/jobs/types.js'
+import { waitFor } from '../fixtures/hosts.js'
+import type { ContentResolver, Job, LocalContent } from '../../src/jobs/types.js'
 import type { BlobStore } from '../../src/storage/blobs.js'
 
 /** A temp directory removed by `cleanup`. */
@@ -136,4 +137,14 @@ export async function startKeyedHosts (count: number, init: Partial<import('../.
     await stopHosts(hosts)
     throw err
   }
+}
+
+/** Waits until job `id` has ended (succeeded, failed or cancelled) and answers it. */
+export async function jobEnded (jobs: { status: (id: string) => Promise<Job> }, id: string, ms: number): Promise<Job> {
+  let job: Job | undefined
+  await waitFor(async () => {
+    job = await jobs.status(id)
+    return ['succeeded', 'failed', 'cancelled'].includes(job.state)
+  }, ms, `job ${id} to finish`)
+  return job as Job
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
 import { waitFor } from '../fixtures/hosts.js'
-import { alive, collect, localDataset, protocolYaml, readPid, resolverOf, workspace } from './fixtures.js'
+import { alive, collect, jobEnded, localDataset, protocolYaml, readPid, resolverOf, workspace } from './fixtures.js'
 import type { Jobs, JobsInit, Job } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
 
@@ -23,14 +23,7 @@ describe('jobs runner', function () {
     return jobs
   }
 
-  async function finished (id: string, ms = 20_000): Promise<Job> {
-    let job: Job | undefined
-    await waitFor(async () => {
-      job = await jobs.status(id)
-      return ['succeeded', 'failed', 'cancelled'].includes(job.state)
-    }, ms, `job ${id} to finish`)
-    return job as Job
-  }
+  const finished = async (id: string, ms = 20_000): Promise<Job> => await jobEnded(jobs, id, ms)
 
   beforeEach(async () => { ws = await workspace() })
   afterEach(async () => {

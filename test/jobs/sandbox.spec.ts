@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
 import { waitFor } from '../fixtures/hosts.js'
-import { collect, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
+import { collect, jobEnded, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
 import type { Job, Jobs, JobsInit } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
 
@@ -45,14 +45,7 @@ describe('jobs sandbox: a job from a stranger cannot touch the node', function (
     return jobs
   }
 
-  async function finished (id: string, ms = 40_000): Promise<Job> {
-    let job: Job | undefined
-    await waitFor(async () => {
-      job = await jobs.status(id)
-      return ['succeeded', 'failed', 'cancelled'].includes(job.state)
-    }, ms, `job ${id} to finish`)
-    return job as Job
-  }
+  const finished = async (id: string, ms = 40_000): Promise<Job> => await jobEnded(jobs, id, ms)
 
   beforeEach(async () => { ws = await workspace() })
   afterEach(async () => {
