@@ -1,11 +1,19 @@
+import path from 'node:path'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { machine, readResults, writeReport } from './report.js'
+import { meets } from './types.js'
+import type { AreaResult } from './report.js'
 import type { BenchOptions, Figure } from './types.js'
 
 /** A bench module: `run` reports figures (or returns them, or prints its own). */
 type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefined | void> }
 
 /**
- * Every benchmark, by name: `npm run bench` runs them all, `npm run bench -- node` only some.
- * ADD A BENCH: write `bench/<name>.ts` exporting `run: Bench` and add one line here.
+ * Every benchmark, by name: `npm run bench` runs them all, `npm run bench -- node` only some,
+ * `npm run bench -- report [name ...]` also writes docs/benchmarks.md (see bench/report.ts).
+ * ADD A BENCH: write `bench/<name>.ts` exporting `run: Bench` and add one line here (and its
+ * title in AREAS of bench/report.ts).
  */
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   node: async () => import('./node.js'),
@@ -19,27 +27,47 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   portal: async () => import('./portal.js')
 }
 
+const DOCS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
+
 async function main (): Promise<number> {
-  const wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
+  let wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
+  const writing = wanted[0] === 'report'
+  if (writing) wanted = wanted.slice(1)
   const unknown = wanted.filter(name => BENCHES[name] == null)
   if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}\n`)
+    process.stderr.write(`bench: unknown ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')} (and "report" first to write docs/benchmarks.md)\n`)
     return 2
   }
   const controller = new AbortController()
   process.once('SIGINT', () => { controller.abort() })
+  const results = await readResults(path.join(DOCS, 'benchmarks.json'))
   let failed = false
   for (const [name, load] of Object.entries(BENCHES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue
+    if (controller.signal.aborted) break
     process.stdout.write(`\n== ${name}\n`)
+    const figures: Figure[] = []
+    const started = performance.now()
+    const loadBefore = os.loadavg()[0]
+    let error: string | undefined
     try {
       const { run } = await load()
-      const report = (figure: Figure): void => { process.stdout.write(format(figure) + '\n') }
-      const figures = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
-      for (const figure of figures ?? []) report(figure)
+      const report = (figure: Figure): void => { figures.push(figure); process.stdout.write(format(figure) + '\n') }
+      const returned = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
+      // figures both reported and returned are printed and kept once
+      for (const figure of returned ?? []) if (!figures.includes(figure)) report(figure)
     } catch (err: any) {
       failed = true
-      process.stdout.write(`   FAILED: ${err.stack ?? err}\n`)
+      error = String(err?.stack ?? err)
+      process.stdout.write(`   FAILED: ${error}\n`)
+    }
+    if (writing) {
+      const area: AreaResult = { machine: await machine([loadBefore, os.loadavg()[0]]), figures, seconds: (performance.now() - started) / 1000 }
+      if (error != null) area.failed = error
+      results.areas[name] = area
+      // written after every bench, so a later crash loses nothing
+      const file = await writeReport(DOCS, results)
+      process.stdout.write(`   wrote ${path.relative(process.cwd(), file)}\n`)
     }
   }
   return failed ? 1 : 0
@@ -48,11 +76,10 @@ async function main (): Promise<number> {
 function format (figure: Figure): string {
   const value = `${round(figure.value)} ${figure.unit}`
   let verdict = ''
-  if (figure.target != null) {
-    const ok = figure.higherIsBetter === true ? figure.value >= figure.target : figure.value <= figure.target
-    verdict = `  target ${figure.higherIsBetter === true ? '>=' : '<='} ${figure.target} ${figure.unit}  ${ok ? 'ok' : 'MISSED'}`
-  }
-  return `   ${figure.name.padEnd(44)} ${value.padStart(14)}${verdict}${figure.note == null ? '' : `  (${figure.note})`}`
+  const ok = meets(figure)
+  if (ok != null) verdict = `  target ${figure.higherIsBetter === true ? '>=' : '<='} ${figure.target} ${figure.unit}  ${ok ? 'ok' : 'MISSED'}`
+  const notes = [figure.note, figure.reason == null ? undefined : `why: ${figure.reason}`].filter(n => n != null)
+  return `   ${figure.name.padEnd(44)} ${value.padStart(14)}${verdict}${notes.length === 0 ? '' : `  (${notes.join('; ')})`}`
 }
 
 function round (n: number): string {
