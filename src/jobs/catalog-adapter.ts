@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { parseBlobCid } from '../storage/cid.js'
-import type { JobsComponents } from './index.js'
 import type { ContentResolver, LocalContent } from './types.js'
 import type { Catalog } from '../catalog/index.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -93,13 +92,21 @@ function catalogBlobs (catalog: Catalog): (cid: string) => Promise<boolean> {
   }
 }
 
+/** The jobs components that come from the catalog (fields as in `JobsComponents`). */
+export interface CatalogContent {
+  datasets: ContentResolver
+  models: ContentResolver
+  blobInUse: (cid: string) => Promise<boolean>
+  onContentRemoved: (listener: (cid: string) => Promise<void>) => () => void
+}
+
 /**
  * The jobs components that come from the catalog: its datasets and models (with a view
  * directory of their files under `viewDir`; `content` is asked for a model first), whether a
  * blob is still the catalog's, and its deletions (which stop their jobs and remove their
  * outputs).
  */
-export function catalogContent (catalog: Catalog, viewDir: string, content?: ContentResolver): Pick<JobsComponents, 'datasets' | 'models' | 'blobInUse' | 'onContentRemoved'> {
+export function catalogContent (catalog: Catalog, viewDir: string, content?: ContentResolver): CatalogContent {
   return {
     datasets: catalogResolver(catalog, 'dataset', viewDir),
     models: firstOf(content, catalogResolver(catalog, 'model', viewDir)),

@@ -13,7 +13,7 @@ import type { Dispatched, RunRequest } from './dispatch.js'
 import type { LocalJobs } from './local.js'
 import type { ListOptions, LogOptions } from './routing.js'
 import type { JobsDb } from './store.js'
-import type { ContentResolver, Job, JobOutput, JobSubmission, Submitter } from './types.js'
+import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
 import type { BlobStore } from '../storage/blobs.js'
@@ -64,11 +64,6 @@ export interface JobsComponents {
    */
   onContentRemoved?: (listener: (cid: string) => Promise<void>) => () => void
   logger?: ComponentLogger
-}
-
-/** Where `run` finds a published protocol's text (e.g. marketplace pull + readFile). */
-export interface ProtocolSource {
-  load: (ref: string, options?: AbortOptions) => Promise<string>
 }
 
 /** The runtime options (where jobs run, their network and limits) are `createRuntimes`'s own. */

@@ -1,4 +1,4 @@
-import type { ProtocolSource } from './index.js'
+import type { ProtocolSource } from './types.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /** What `marketplaceProtocols` needs of the marketplace (its `pull`). */
