@@ -1,5 +1,5 @@
 import { apiFromContext } from '../../api.js'
-import type { PeerInfo } from '../../../node/peers.js'
+import type { PeerInfo } from '../../../net/peers.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
 

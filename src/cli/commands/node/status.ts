@@ -3,7 +3,7 @@ import { NodeNotRunningError } from '../../../api/errors.js'
 import { formatRepositoryStatus, repositoryStatus } from '../../../repo/index.js'
 import { apiFromContext } from '../../api.js'
 import type { ApiClient } from '../../../api/client.js'
-import type { HealthStatus } from '../../../node/status.js'
+import type { HealthStatus } from '../../../api/routes/health.js'
 import type { Command } from 'commander'
 import type { Action } from '../../program.js'
 
