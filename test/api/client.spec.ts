@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { createAuthenticator } from '../../src/api/auth.js'
 import { createApiServer } from '../../src/api/server.js'
 import { NotFoundError, PaipError } from '../../src/errors.js'
