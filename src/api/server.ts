@@ -5,12 +5,14 @@ import { Ajv } from 'ajv'
 import fastify from 'fastify'
 import { PaipError, isPaipError } from '../errors.js'
 import { createAccess } from './auth.js'
+import { countRequests, metricsRoute } from './metrics.js'
 import { KIND_STATUS } from './errors.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
 import { ROUTES } from './routes/index.js'
 import { VERSION } from '../version.js'
 import type { Access } from './auth.js'
 import type { ErrorBody } from './errors.js'
+import type { MetricsRouteInit } from './metrics.js'
 import type { NodeComponents } from '../node/components.js'
 import type { ErrorKind } from '../errors.js'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
@@ -44,6 +46,8 @@ export interface ApiServerInit {
   corsOrigins?: readonly string[]
   /** Default: every route file in ROUTES. */
   routes?: readonly ApiRoute[]
+  /** Count requests into these metrics and serve `GET /metrics` (config `api.metrics` says to whom). */
+  metrics?: MetricsRouteInit
   /** Runs before every route (added before the routes, so it reaches all of them). */
   onRequest?: (request: FastifyRequest) => Promise<void>
   /** Told what the node's admin must act on (a full disk); the daemon prints it at the default level. */
@@ -120,10 +124,12 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
       maxAge: 600
     })
   }
+  if (init.metrics != null) countRequests(app, init.metrics.metrics)
   if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  if (init.metrics != null) metricsRoute(app, access, init.metrics)
 
   const deps: ApiDeps = { components, access }
   for (const route of init.routes ?? ROUTES) {
