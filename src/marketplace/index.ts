@@ -255,7 +255,7 @@ export function createMarketplace (components: MarketplaceComponents, init: Mark
         const found = await getRecord(host, records, publisher, full, { signal })
         const record = local != null && local.record.seq > found.seq ? local.record : found
         return { record, holders: [publisher] }
-      } catch (err) {
+      } catch {
         if (local != null) return { record: local.record, holders: [publisher] }
         // the DHT did not answer (or there is no admin's protocol of that name): ask the publisher itself
         const listed = await marketplace.listPublisher(publisher, { signal }).catch(() => [] as ProtocolRecord[])
