@@ -19,8 +19,6 @@ export const QUERY_SELF_INTERVAL = 30 * second
 export const SHUTDOWN_TIMEOUT = 5 * second
 /** Bytes of randomness in the admin token. */
 export const TOKEN_BYTES = 32
-/** Deadline of a ping or a join dial when the caller gives none. */
-export const DIAL_TIMEOUT = 10 * second
 /** A routing table this full needs no more join lookups (kad-dht's k-bucket size). */
 export const JOIN_ENOUGH_PEERS = 20
 /** First pause between join lookups; doubles up to the self-query interval while nothing changes. */

@@ -2,6 +2,7 @@ import { mkdir, unlink, writeFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createApiServer } from '../api/server.js'
 import { createAuthenticator } from '../api/auth.js'
+import { ROUTES } from '../api/routes/index.js'
 import { paipLogger } from '../logger.js'
 import { createMetrics } from '../metrics/index.js'
 import { createHost } from '../net/host.js'
@@ -11,9 +12,10 @@ import type { BlobReferences, SweepOptions } from '../storage/sweep.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
-import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
+import { DIAL_TIMEOUT } from '../net/constants.js'
+import { JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
 import { runJoiner } from './join.js'
-import { handleRtt } from './rtt.js'
+import { handleRtt } from '../net/rtt.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
 import { instrumentComponents } from './instrument.js'
@@ -21,7 +23,8 @@ import { loadIdentity } from './identity.js'
 import { lockHome } from './lock.js'
 import { CORE_RECORDS, defaultComponents } from './registry.js'
 import { loadAdminToken } from './token.js'
-import type { ApiRoute, ApiServer } from '../api/server.js'
+import type { ApiRoute } from '../api/route.js'
+import type { ApiServer } from '../api/server.js'
 import type { Host } from '../net/host.js'
 import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
 import type { NodeConfig } from './config-schema.js'
@@ -34,8 +37,8 @@ export interface NodeInit {
   logger?: ComponentLogger
   /** Default: `defaultComponents()` from `registry.ts`. */
   components?: readonly ComponentEntry[]
-  /** Default: every route file in ROUTES. */
-  routes?: readonly ApiRoute[]
+  /** Default: every route group in ROUTES (`src/api/routes/index.ts`). */
+  routes?: ReadonlyArray<ApiRoute<NodeComponents>>
   /** Problems worth telling the operator that do not stop the node (bad bootstrap addresses). */
   onWarning?: (message: string) => void
 }
@@ -171,7 +174,9 @@ export function createNode (init: NodeInit): Node {
       }
     }
 
-    const api = await createApiServer(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, metrics: { metrics, access: config.api.metrics }, routes: init.routes, onWarning: warn })
+    // the node's components have what every route group needs (ApiComponents): the compiler checks it here
+    const routes: ReadonlyArray<ApiRoute<NodeComponents>> = init.routes ?? ROUTES
+    const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, metrics: { metrics, access: config.api.metrics }, routes, onWarning: warn })
     undo.push({ what: 'HTTP API', run: async () => { await api.close() } })
     try {
       await api.listen({ host: config.api.host, port: config.api.port })

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { Agent, fetch as undiciFetch } from 'undici'
-import { createApiClient } from '../api/client.js'
+import { createApiClient } from '../client/index.js'
 import { WorkflowConfigError, WorkflowStepError } from './errors.js'
 import type { Workflow } from './schema.js'
-import type { ApiClient } from '../api/client.js'
+import type { ApiClient } from '../client/index.js'
 import type { AlgorithmVersion, CallResult } from '../algorithms/index.js'
 import type { DataEntry } from '../data/index.js'
 

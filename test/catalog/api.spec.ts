@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { waitFor } from '../fixtures/hosts.js'
 import { TOKEN, bytesOf, serve, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
 import type { CatalogNode } from './helpers.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { ApiServer } from '../../src/api/server.js'
 
 describe('catalog: HTTP routes', function () {

@@ -2,8 +2,6 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
-// the server first: route files import it back (errorResponse), so loading a route file
-// first would meet ROUTES before its routes exist
 import { createApiServer } from '../../src/api/server.js'
 import { createAuthenticator } from '../../src/api/auth.js'
 import { datasetRoutes } from '../../src/api/routes/datasets.js'
@@ -105,7 +103,7 @@ export async function serve (node: CatalogNode, shutdown: AbortSignal): Promise<
     catalog: node.catalog,
     shutdownSignal: shutdown
   }
-  const server = await createApiServer(components as any, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
+  const server = await createApiServer(components, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
   const url = await server.listen({ host: '127.0.0.1', port: 0 })
   return { server, url }
 }

@@ -35,7 +35,7 @@ describe('jobs: CLI and REST API', function () {
     const users: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bob' }
     const authenticator = createAuthenticator({ adminToken: TOKEN, verifiers: [token => users[token] == null ? undefined : { kind: 'user', name: users[token], roles: ['run'] }] })
     const components = { logger: paipLogger(), authenticator, jobs }
-    server = await createApiServer(components as any, { routes: [jobsRoutes] })
+    server = await createApiServer(components, { routes: [jobsRoutes] })
     await server.listen({ host: '127.0.0.1', port: 0 })
     const address = server.server.address() as { port: number }
     url = `http://127.0.0.1:${address.port}`

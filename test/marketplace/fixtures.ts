@@ -8,10 +8,16 @@ import { dhtRecordOptions } from '../../src/net/records.js'
 import { createHost } from '../../src/net/host.js'
 import { createMarketplace, protocolRecords } from '../../src/marketplace/index.js'
 import { stopHosts, waitFor } from '../fixtures/hosts.js'
-import { marketplaceEntries } from '../../src/marketplace/node.js'
-import { ROUTES } from '../../src/api/routes/index.js'
+import { marketplaceEntries } from '../../src/node/registry.js'
+import { healthRoutes } from '../../src/api/routes/health.js'
+import { nodeRoutes } from '../../src/api/routes/node.js'
+import { openpaiRoutes } from '../../src/api/routes/openpai.js'
+import { openpaiBlobRoutes } from '../../src/api/routes/openpai-blobs.js'
+import { portalRoutes } from '../../src/api/routes/portal.js'
 import { repoRoutes } from '../../src/api/routes/repo.js'
+import { userAdminRoutes } from '../../src/api/routes/user-admin.js'
 import { userRoutes } from '../../src/api/routes/users.js'
+import { validateRoutes } from '../../src/api/routes/validate.js'
 import { startNode } from '../fixtures/daemon.js'
 import type { TestNode } from '../fixtures/daemon.js'
 import type { Host } from '../../src/net/host.js'
@@ -94,11 +100,11 @@ taskRoles:
 `)
 }
 
-/** A whole node (HTTP API included) with the users and marketplace components and routes. */
+/** A whole node (HTTP API included) with the users and marketplace components, and the routes that need no other. */
 export async function startMarketNode (bootstrap: string[] = [], options: { private?: boolean } = {}): Promise<TestNode> {
   return await startNode({
     components: marketplaceEntries(),
-    routes: [...ROUTES.filter(r => r !== repoRoutes && r !== userRoutes), repoRoutes, userRoutes],
+    routes: [healthRoutes, portalRoutes, openpaiRoutes, openpaiBlobRoutes, validateRoutes, nodeRoutes, repoRoutes, userRoutes, userAdminRoutes],
     config: { network: { bootstrap }, ...(options.private === true ? { private: true } : {}) }
   })
 }
