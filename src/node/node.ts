@@ -4,6 +4,7 @@ import { createApiServer } from '../api/server.js'
 import { createAuthenticator } from '../api/auth.js'
 import { ROUTES } from '../api/routes/index.js'
 import { paipLogger } from '../logger.js'
+import { createMetrics } from '../metrics/index.js'
 import { createHost } from '../net/host.js'
 import { createBlobStore } from '../storage/blobs.js'
 import { databaseReferences, sweepBlobs } from '../storage/sweep.js'
@@ -17,6 +18,7 @@ import { runJoiner } from './join.js'
 import { handleRtt } from '../net/rtt.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
+import { instrumentComponents } from './instrument.js'
 import { loadIdentity } from './identity.js'
 import { lockHome } from './lock.js'
 import { CORE_RECORDS, defaultComponents } from './registry.js'
@@ -104,7 +106,9 @@ export function createNode (init: NodeInit): Node {
     undo.push({ what: 'datastore', run: async () => { await datastore.close() } })
 
     const records = mergeRecords([...CORE_RECORDS, ...entries.map(e => e.records ?? {})])
+    const metrics = createMetrics()
     const host = await createHost({
+      metrics: metrics.libp2p,
       privateKey: identity.privateKey,
       listen,
       announce,
@@ -137,11 +141,13 @@ export function createNode (init: NodeInit): Node {
       startedAt: Date.now(),
       version: VERSION,
       shutdownSignal: shutdown.signal,
+      metrics,
       sweepBlobs: async (options?: SweepOptions) => await sweepBlobs(built.blobs, blobSources(built), options)
     } as NodeComponents
     for (const entry of entries) {
       (built as any)[entry.name] = await entry.create(built)
     }
+    if (built.marketplace != null && built.catalog != null && built.jobs != null) instrumentComponents(built, metrics)
     components = built
 
     // what a crash left (a write half-done, blobs of an add that never registered): nothing writes yet
@@ -170,7 +176,7 @@ export function createNode (init: NodeInit): Node {
 
     // the node's components have what every route group needs (ApiComponents): the compiler checks it here
     const routes: ReadonlyArray<ApiRoute<NodeComponents>> = init.routes ?? ROUTES
-    const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, routes, onWarning: warn })
+    const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, metrics: { metrics, access: config.api.metrics }, routes, onWarning: warn })
     undo.push({ what: 'HTTP API', run: async () => { await api.close() } })
     try {
       await api.listen({ host: config.api.host, port: config.api.port })
