@@ -4,10 +4,12 @@ import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import fastify from 'fastify'
 import { createAccess } from './auth.js'
+import { countRequests, metricsRoute } from './metrics.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
 import { errorBody, errorResponse } from './replies.js'
 import { VERSION } from '../version.js'
 import type { Authenticator } from './auth.js'
+import type { MetricsRouteInit } from './metrics.js'
 import type { ApiDeps, ApiRoute } from './route.js'
 import type { ComponentLogger } from '@libp2p/interface'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
@@ -27,6 +29,8 @@ export interface ApiServerInit<C = unknown> {
   bodyLimit?: number
   /** Origins allowed to call the API from a web page (CORS): `*` any, or exact origins; default none. */
   corsOrigins?: readonly string[]
+  /** Count requests into these metrics and serve `GET /metrics` (config `api.metrics` says to whom). */
+  metrics?: MetricsRouteInit
   /** Runs before every route (added before the routes, so it reaches all of them). */
   onRequest?: (request: FastifyRequest) => Promise<void>
   /** Told what the node's admin must act on (a full disk); the daemon prints it at the default level. */
@@ -103,10 +107,12 @@ export async function createApiServer<C> (components: ApiServerComponents & NoIn
       maxAge: 600
     })
   }
+  if (init.metrics != null) countRequests(app, init.metrics.metrics)
   if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  if (init.metrics != null) metricsRoute(app, access, init.metrics)
 
   const deps: ApiDeps<C> = { components, access }
   for (const route of init.routes) {

@@ -7,6 +7,8 @@ export const API_PORT = 9292
 export const API_BODY_LIMIT = 1024 * 1024
 /** Any origin may call the API cross-origin: tokens travel in the Authorization header, not in cookies. */
 export const API_CORS_ORIGINS = ['*']
+/** GET /metrics: anonymous from this machine, the admin token from elsewhere. */
+export const API_METRICS = 'local'
 export const LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
 export const ALLOW = net.DEFAULT_ALLOW
 export const MAX_CONNECTIONS = net.MAX_CONNECTIONS

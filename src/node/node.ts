@@ -1,5 +1,6 @@
 import { ROUTES } from '../api/routes/index.js'
 import { paipLogger } from '../logger.js'
+import { createMetrics } from '../metrics/index.js'
 import { checkNetwork } from './network.js'
 import { defaultComponents } from './registry.js'
 import { buildComponents, createNodeHost, openHome, serveApi, startBackground, startComponents, startHost, sweepLeftovers, undoAll } from './start.js'
@@ -70,11 +71,12 @@ export function createNode (init: NodeInit): Node {
   async function startSteps (): Promise<void> {
     const network = checkNetwork(config, warn)
     const opened = await openHome(home, config, undo)
-    const host = await createNodeHost(config, network, opened, entries, logger)
+    const metrics = createMetrics()
+    const host = await createNodeHost(config, network, opened, entries, logger, metrics)
     const shutdown = new AbortController()
     undo.push({ what: 'shutdown signal', run: async () => { shutdown.abort(new Error('the node is stopping')) } })
 
-    const built = await buildComponents({ home, config, logger, opened, host, shutdownSignal: shutdown.signal }, entries)
+    const built = await buildComponents({ home, config, logger, opened, host, shutdownSignal: shutdown.signal, metrics }, entries)
     components = built
     await sweepLeftovers(built, warn)
     await startHost(host, undo, log)

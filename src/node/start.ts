@@ -14,6 +14,7 @@ import { ensureConfigFile } from './config.js'
 import { JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
 import { libp2pDatastore, openDatabase } from './database.js'
 import { homePath } from './home.js'
+import { instrumentComponents } from './instrument.js'
 import { loadIdentity } from './identity.js'
 import { runJoiner } from './join.js'
 import { lockHome } from './lock.js'
@@ -23,6 +24,7 @@ import { loadAdminToken } from './token.js'
 import type { ApiRoute } from '../api/route.js'
 import type { ApiServer } from '../api/server.js'
 import type { Authenticator } from '../api/auth.js'
+import type { Metrics } from '../metrics/index.js'
 import type { Host } from '../net/host.js'
 import type { Database } from '../storage/level.js'
 import type { BlobReferences, SweepOptions } from '../storage/sweep.js'
@@ -76,9 +78,10 @@ export async function openHome (home: string, config: NodeConfig, undo: UndoStac
 }
 
 /** libp2p (not started), with every component's DHT record namespaces. */
-export async function createNodeHost (config: NodeConfig, network: NetworkAddresses, opened: OpenedHome, entries: readonly ComponentEntry[], logger: ComponentLogger): Promise<Host> {
+export async function createNodeHost (config: NodeConfig, network: NetworkAddresses, opened: OpenedHome, entries: readonly ComponentEntry[], logger: ComponentLogger, metrics: Metrics): Promise<Host> {
   const records = mergeRecords([...CORE_RECORDS, ...entries.map(e => e.records ?? {})])
   return await createHost({
+    metrics: metrics.libp2p,
     privateKey: opened.privateKey,
     listen: network.listen,
     announce: network.announce,
@@ -104,6 +107,7 @@ export interface CoreParts {
   opened: OpenedHome
   host: Host
   shutdownSignal: AbortSignal
+  metrics: Metrics
 }
 
 /** The core components, then each entry's component in list order (each sees those built before it). */
@@ -123,11 +127,13 @@ export async function buildComponents (core: CoreParts, entries: readonly Compon
     startedAt: Date.now(),
     version: VERSION,
     shutdownSignal: core.shutdownSignal,
+    metrics: core.metrics,
     sweepBlobs: async (options?: SweepOptions) => await sweepBlobs(built.blobs, blobSources(built), options)
   } as NodeComponents
   for (const entry of entries) {
     (built as any)[entry.name] = await entry.create(built)
   }
+  if (built.marketplace != null && built.catalog != null && built.jobs != null) instrumentComponents(built, core.metrics)
   return built
 }
 
@@ -165,7 +171,7 @@ export async function startComponents (built: NodeComponents, entries: readonly 
 /** The HTTP API, listening, with its URL in the home's `api` file; answers the URL. */
 export async function serveApi (built: NodeComponents, routes: ReadonlyArray<ApiRoute<NodeComponents>>, undo: UndoStack, warn: (message: string) => void): Promise<string> {
   const { config, home } = built
-  const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, routes, onWarning: warn })
+  const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, metrics: { metrics: built.metrics, access: config.api.metrics }, routes, onWarning: warn })
   undo.push({ what: 'HTTP API', run: async () => { await api.close() } })
   try {
     await api.listen({ host: config.api.host, port: config.api.port })
