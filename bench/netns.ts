@@ -100,7 +100,7 @@ async function searchRound (published: Array<[string, TestbedNode]>, alive: Test
       const { first, total } = await search(from, topic, `${topic}-netns`, signal)
       totals.push(total)
       if (first != null) { firsts.push(first); found++ }
-    } catch (err: any) {
+    } catch {
       if (signal.aborted) break
       // a search the node failed (an error answer, a cut stream) counts as not found, at the time it took
       totals.push(performance.now() - start)
