@@ -16,9 +16,9 @@ const second = 1000
 const minute = 60 * second
 const NODES = Number(process.env.PAIP_BENCH_NETNS_NODES ?? 32)
 /** Daemons started at once (two cores: a cold start is mostly CPU). */
-const START_BATCH = 4
+const START_BATCH = 2
 /** One daemon's start deadline: generous, the machine may be busy with other work. */
-const START_TIMEOUT = 2 * minute
+const START_TIMEOUT = 4 * minute
 const DELAY = 10
 const LOSS = 0.5
 const KILLED_SHARE = 0.3
