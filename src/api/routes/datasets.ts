@@ -4,11 +4,12 @@ import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { errorResponse } from '../replies.js'
+import { requestSignal } from '../signal.js'
 import { requireOwner } from '../../users/roles.js'
 import { second } from '../../time.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
-import type { ApiDeps, ApiRoute } from '../route.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiRoute } from '../route.js'
+import type { FastifyReply } from 'fastify'
 import type { Readable } from 'node:stream'
 
 /** What the dataset and model routes use. */
@@ -55,17 +56,6 @@ function parseMetadataParam (value: unknown): unknown {
   try { return JSON.parse(value) } catch { throw new InvalidArgumentError('the `metadata` query parameter is not JSON') }
 }
 
-/** Aborted when the client goes away (mid-upload or before the answer), the node stops, or the deadline passes. */
-function signalFor (deps: ApiDeps<CatalogRouteComponents>, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
-  const closed = new AbortController()
-  const gone = (): void => { closed.abort(new Error('the client went away')) }
-  request.raw.once('close', () => { if (!request.raw.complete) gone() })
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
-  const signals = [closed.signal, deps.components.shutdownSignal]
-  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
-  return AbortSignal.any(signals)
-}
-
 /**
  * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
  * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
@@ -91,7 +81,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents
     app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
       const catalog = deps.components.catalog
       const owner = request.principal?.name
-      const signal = signalFor(deps, request, reply)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
       if (type.startsWith('application/x-tar')) {
@@ -127,14 +117,14 @@ export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents
 
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
       const body = request.body as { query: string[], timeout?: number }
-      const signal = signalFor(deps, request, reply, body.timeout ?? SEARCH_TIMEOUT)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal, timeout: body.timeout ?? SEARCH_TIMEOUT })
       return searchAnswer(await deps.components.catalog.search(kind, body.query, { signal }))
     })
 
     app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
       const catalog = deps.components.catalog
-      const signal = signalFor(deps, request, reply)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const owner = request.principal?.name
       if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
         return catalog.fetch(kind, ref, { signal, owner })
