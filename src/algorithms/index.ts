@@ -35,7 +35,7 @@ export interface AlgorithmsComponents {
   data: DataSpace
   jobs: Pick<Jobs, 'submit' | 'events' | 'cancel' | 'logs' | 'status'>
   /** Without it, algorithms are neither announced nor forwarded (single-node use). */
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
   logger?: ComponentLogger
 }
 
@@ -134,8 +134,8 @@ const REMOTE: Record<string, new (message: string, details?: unknown) => Error> 
 export function createAlgorithms (components: AlgorithmsComponents, init: AlgorithmsInit): Algorithms {
   const log = (components.logger ?? paipLogger()).forComponent('paip:algorithms')
   const store = createAlgorithmStore(components.db)
-  const { blobs, data, jobs, libp2p } = components
-  const self = libp2p?.peerId.toString() ?? 'local'
+  const { blobs, data, jobs, host } = components
+  const self = host?.peerId.toString() ?? 'local'
   const allow = new Set(init.allowPeers ?? ['*'])
   const calls = new Map<string, LocalContent>()
   const preparing = new Map<string, Promise<void>>()
@@ -145,9 +145,9 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
   const versionDir = (v: AlgorithmVersion): string => path.join(init.dir, 'versions', v.owner, v.name, String(v.version))
 
   async function announce (v: AlgorithmVersion): Promise<void> {
-    if (libp2p == null || !v.public) return
+    if (host == null || !v.public) return
     try {
-      await libp2p.contentRouting.provide(algorithmKey(v.owner, v.name), { signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(C.PROVIDE_TIMEOUT)]) })
+      await host.contentRouting.provide(algorithmKey(v.owner, v.name), { signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(C.PROVIDE_TIMEOUT)]) })
     } catch (err: any) {
       log('could not announce %s: %s', refOf(v), err?.message ?? err)
     }
@@ -270,9 +270,9 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
 
   async function hosts (owner: string, name: string, signal: AbortSignal): Promise<PeerId[]> {
     const found: PeerId[] = []
-    if (libp2p == null) return found
+    if (host == null) return found
     try {
-      for await (const provider of libp2p.contentRouting.findProviders(algorithmKey(owner, name), { signal: AbortSignal.any([signal, AbortSignal.timeout(C.FIND_HOSTS_TIMEOUT)]) })) {
+      for await (const provider of host.contentRouting.findProviders(algorithmKey(owner, name), { signal: AbortSignal.any([signal, AbortSignal.timeout(C.FIND_HOSTS_TIMEOUT)]) })) {
         if (provider.id.toString() === self || found.some(p => p.equals(provider.id))) continue
         found.push(provider.id)
         if (found.length >= C.MAX_HOSTS_TRIED) break
@@ -287,12 +287,12 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     const { owner, name } = parseAlgorithmRef(ref)
     const signal = AbortSignal.any([shutdown.signal, ...(options.signal == null ? [] : [options.signal])])
     const peers = await hosts(owner, name, signal)
-    if (peers.length === 0 || libp2p == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
+    if (peers.length === 0 || host == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
     const timeout = Math.min(options.timeout ?? init.callTimeout ?? C.CALL_TIMEOUT, C.MAX_CALL_TIMEOUT)
     let last: unknown
     for (const peer of peers) {
       try {
-        return await request(libp2p, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
+        return await request(host, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
           signal,
           timeout: timeout + 60_000,
           maxMessageBytes: C.MAX_PAYLOAD_BYTES + 64 * 1024
@@ -323,8 +323,8 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
       await fs.mkdir(path.join(init.dir, 'calls'), { recursive: true })
       // calls a stopped node left behind
       for (const name of await fs.readdir(path.join(init.dir, 'calls'))) await fs.rm(path.join(init.dir, 'calls', name), { recursive: true, force: true })
-      if (libp2p != null) {
-        await handleRequests(libp2p, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
+      if (host != null) {
+        await handleRequests(host, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
           const peer = ctx.remotePeer.toString()
           if (!allow.has('*') && !allow.has(peer)) throw new CallNotAllowedError(`node ${peer} may not call algorithms here`)
           const v = await find(req.ref)
@@ -344,7 +344,7 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     async stop () {
       clearTimeout(timer)
       shutdown.abort(new AbortedError('the node is stopping'))
-      if (libp2p != null) await libp2p.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
+      if (host != null) await host.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
     },
 
     async publish (input, as, options) {
@@ -406,7 +406,7 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
       const gone = await store.remove(owner, name)
       if (gone.length === 0) throw new AlgorithmNotFoundError(ref)
       for (const v of gone) await fs.rm(versionDir(v), { recursive: true, force: true }).catch(() => {})
-      if (libp2p != null) await libp2p.contentRouting.cancelReprovide?.(algorithmKey(owner, name)).catch(() => {})
+      if (host != null) await host.contentRouting.cancelReprovide?.(algorithmKey(owner, name)).catch(() => {})
       return gone
     },
 

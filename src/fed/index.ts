@@ -28,7 +28,7 @@ export interface FedComponents {
   jobs: Jobs
   catalog: Catalog
   blobs: BlobStore
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
   privateKey: PrivateKey
   users?: UserRoles
   logger?: ComponentLogger
@@ -75,10 +75,10 @@ function publicRun (run: StoredFedRun): FedRun {
 export function createFed (components: FedComponents, init: FedInit): Fed {
   const logger = components.logger ?? paipLogger()
   const log = logger.forComponent('paip:fed')
-  const libp2p = components.libp2p
+  const host = components.host
   const self = components.jobs.self
   const store = new FedStore(components.db)
-  const client = libp2p == null ? undefined : fedClient(libp2p)
+  const client = host == null ? undefined : fedClient(host)
   const canCoordinate = createAccessCheck(self, init.allow, components.users)
   const worker = createWorker({ self, privateKey: components.privateKey, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, canCoordinate, log })
   const coordinator = createCoordinator({ self, dir: init.dir, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, client, worker, log })
@@ -104,7 +104,7 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   }
 
   function announce (id: string): void {
-    libp2p?.contentRouting.provide(fedCid(id), { signal: AbortSignal.timeout(C.FED_RPC_TIMEOUT) })
+    host?.contentRouting.provide(fedCid(id), { signal: AbortSignal.timeout(C.FED_RPC_TIMEOUT) })
       .catch((err: any) => { log('could not announce run %s: %s', id, err?.message) })
   }
 
@@ -112,10 +112,10 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   async function locate (id: string, options: AbortOptions = {}): Promise<string> {
     if (!ID.test(id)) throw new FedRunNotFoundError(id)
     if (await store.get(id) != null) return self
-    if (libp2p == null || client == null) throw new FedRunNotFoundError(id)
+    if (host == null || client == null) throw new FedRunNotFoundError(id)
     const signal = AbortSignal.any([AbortSignal.timeout(C.FED_RPC_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
     try {
-      for await (const provider of libp2p.contentRouting.findProviders(fedCid(id), { signal })) {
+      for await (const provider of host.contentRouting.findProviders(fedCid(id), { signal })) {
         const peer = provider.id.toString()
         if (peer === self) continue
         try { await client.status(peer, id, { signal }); return peer } catch { /* not there */ }
@@ -166,8 +166,8 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   }
 
   async function serve (): Promise<void> {
-    if (libp2p == null) return
-    await serveFed(libp2p, async (req, ctx) => {
+    if (host == null) return
+    await serveFed(host, async (req, ctx) => {
       const remote = ctx.remotePeer.toString()
       switch (req.op) {
         case 'keys': return await worker.keys(remote, req)
@@ -203,7 +203,7 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
       started = false
       shutdown.abort(new Error('node stopping'))
       await Promise.all([...active.values()].map(async a => await a.done.catch(() => {})))
-      if (libp2p != null) await unserveFed(libp2p).catch(() => {})
+      if (host != null) await unserveFed(host).catch(() => {})
     },
     async run (req) {
       if (req.id != null) {

@@ -38,7 +38,7 @@ export interface DispatcherInit {
   self: string
   local: LocalJobs
   client?: JobsClient
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
   db: JobsDb
   datasets: ContentResolver
   models?: ContentResolver
@@ -96,8 +96,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   }
 
   function announce (id: string): void {
-    if (init.libp2p == null) return
-    init.libp2p.contentRouting.provide(jobCid(id), { signal: AbortSignal.timeout(C.EVAL_LOOKUP_TIMEOUT) })
+    if (init.host == null) return
+    init.host.contentRouting.provide(jobCid(id), { signal: AbortSignal.timeout(C.EVAL_LOOKUP_TIMEOUT) })
       .catch((err: any) => { init.log('could not announce job %s: %s', id, err?.message) })
   }
 
@@ -162,10 +162,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       if (await init.local.get(id) != null) return init.self
       const sent = await sentDb.get(id)
       if (sent != null) return sent.peer
-      if (init.libp2p != null && init.client != null) {
+      if (init.host != null && init.client != null) {
         const signal = AbortSignal.any([AbortSignal.timeout(C.EVAL_LOOKUP_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
         try {
-          for await (const provider of init.libp2p.contentRouting.findProviders(jobCid(id), { signal })) {
+          for await (const provider of init.host.contentRouting.findProviders(jobCid(id), { signal })) {
             const peer = provider.id.toString()
             if (peer === init.self) continue
             try {

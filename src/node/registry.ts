@@ -55,7 +55,7 @@ export function defaultComponents (): ComponentEntry[] {
         const dir = path.join(c.home, 'jobs')
         return createJobs({
           db: sublevel(c.db, 'jobs') as any,
-          libp2p: c.host,
+          host: c.host,
           blobs: c.blobs,
           logger: c.logger,
           // an algorithm call's code, data and payload are asked for first (the algorithms component is built next)
@@ -84,14 +84,14 @@ export function defaultComponents (): ComponentEntry[] {
     }),
     component({
       name: 'algorithms',
-      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, logger: c.logger }, {
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, host: c.host, logger: c.logger }, {
         dir: path.join(c.home, 'algorithms'),
         allowPeers: c.config.algorithms.allowPeers
       })
     }),
     component({
       name: 'evaluations',
-      create: c => createEvaluations({ jobs: c.jobs, libp2p: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
+      create: c => createEvaluations({ jobs: c.jobs, host: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
     }),
     component({
       name: 'fed',
@@ -100,7 +100,7 @@ export function defaultComponents (): ComponentEntry[] {
         jobs: c.jobs,
         catalog: c.catalog,
         blobs: c.blobs,
-        libp2p: c.host,
+        host: c.host,
         privateKey: c.privateKey,
         logger: c.logger,
         // coordinating a run needs the `run` role, as running a job does

@@ -87,7 +87,7 @@ export interface Evaluations extends Startable {
 
 export interface EvaluationsComponents {
   jobs: Jobs
-  libp2p: Libp2p<any>
+  host: Libp2p<any>
   privateKey: PrivateKey
   blobs: BlobStore
   logger?: ComponentLogger
@@ -136,11 +136,11 @@ function rendezvous (key: string, model: string, dataset: string) {
 }
 
 export function createEvaluations (components: EvaluationsComponents, init: EvaluationsInit = {}): Evaluations {
-  const { jobs, libp2p, privateKey, blobs } = components
+  const { jobs, host, privateKey, blobs } = components
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs:eval')
   const records = init.records ?? evalRecords()
-  const self = libp2p.peerId.toString()
-  const host = libp2p as unknown as RecordHost
+  const self = host.peerId.toString()
+  const recordHost = host as unknown as RecordHost
   const chains = new Map<string, Promise<void>>()
   const lastSeq = new Map<string, number>()
   const timeout = init.lookupTimeout ?? C.EVAL_LOOKUP_TIMEOUT
@@ -156,13 +156,13 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     const publishers = new Set<string>([self])
     const signal = deadline(options)
     try {
-      for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) publishers.add(provider.id.toString())
+      for await (const provider of host.contentRouting.findProviders(cid, { signal })) publishers.add(provider.id.toString())
     } catch (err: any) {
       log('finding publishers of %s: %s', key, err?.message)
     }
     const found = await Promise.all([...publishers].map(async publisher => {
       try {
-        const r = await getRecord(host, records, publisher, key, { signal: deadline(options) })
+        const r = await getRecord(recordHost, records, publisher, key, { signal: deadline(options) })
         return r.value.key === key && r.name === key ? r : undefined
       } catch { return undefined }
     }))
@@ -175,11 +175,11 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     lastSeq.set(value.key, seq)
     const record = await signRecord(privateKey, { namespace: records.namespace, name: value.key, seq, value })
     try {
-      await putRecord(host, records, record)
+      await putRecord(recordHost, records, record)
     } catch (err: any) {
       log.error('could not store evaluation record %s: %s', value.key, err?.message)
     }
-    await libp2p.contentRouting.provide(evalCid(value.model, value.dataset, value.criteria), { signal: AbortSignal.timeout(timeout) })
+    await host.contentRouting.provide(evalCid(value.model, value.dataset, value.criteria), { signal: AbortSignal.timeout(timeout) })
       .catch((err: any) => { log('could not announce evaluation %s: %s', value.key, err?.message) })
   }
 
@@ -216,7 +216,7 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     const reuse = spec.reuse as { key: string, publisher: string }
     let old: SignedRecord<EvalRecord> | undefined
     try {
-      old = await getRecord(host, records, reuse.publisher, reuse.key, { signal: deadline() })
+      old = await getRecord(recordHost, records, reuse.publisher, reuse.key, { signal: deadline() })
     } catch (err: any) {
       log('reused evaluation %s: %s', reuse.key, err?.message)
     }
