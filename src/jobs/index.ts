@@ -1,4 +1,5 @@
 import { paipLogger } from '../logger.js'
+import { createRouting } from '../net/routing.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
@@ -14,6 +15,7 @@ import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
 import type { JobsClient, Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -40,6 +42,8 @@ export interface JobsComponents {
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
   libp2p?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `libp2p`. */
+  routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
   /** The node's users, for the `run` role. */
@@ -163,11 +167,12 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
   const client = libp2p == null ? undefined : jobsClient(libp2p)
+  const routing = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
   const dispatcher = createDispatcher({
     self,
     local,
     client,
-    libp2p,
+    routing,
     db: components.db,
     datasets: components.datasets,
     models: components.models,

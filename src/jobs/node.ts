@@ -6,6 +6,7 @@ import type { EvalRecord, Evaluations } from './eval/index.js'
 import type { ContentResolver, Jobs, JobsDb, JobsInit, ProtocolSource, UserRoles } from './index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { RecordNamespace } from '../net/records.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
 
@@ -16,6 +17,8 @@ export interface NodeJobsComponents {
   /** A sublevel of the node database for jobs (e.g. `sublevel(db, 'jobs')`). */
   db: JobsDb
   host: Libp2p<any>
+  /** The node's announce-and-discover service. */
+  routing?: Routing
   privateKey: PrivateKey
   blobs: BlobStore
   catalog: Catalog
@@ -69,6 +72,7 @@ export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> =
     datasets: catalogResolver(c.catalog, 'dataset', path.join(dir, 'views')),
     models: firstOf(c.content, catalogResolver(c.catalog, 'model', path.join(dir, 'views'))),
     libp2p: c.host,
+    ...(c.routing == null ? {} : { routing: c.routing }),
     logger: c.logger,
     ...(c.users == null ? {} : { users: c.users }),
     ...(c.protocols == null ? {} : { protocols: c.protocols })
@@ -90,6 +94,7 @@ export function createNodeJobs (c: NodeJobsComponents, init: Partial<JobsInit> =
 export interface NodeEvaluationsComponents {
   jobs: Jobs
   host: Libp2p<any>
+  routing?: Routing
   privateKey: PrivateKey
   blobs: BlobStore
   logger: ComponentLogger
@@ -97,7 +102,7 @@ export interface NodeEvaluationsComponents {
 
 /** The node's evaluations component; `records` is the namespace registered with its DHT. */
 export function createNodeEvaluations (c: NodeEvaluationsComponents, records?: RecordNamespace<EvalRecord>): Evaluations {
-  return createEvaluations({ jobs: c.jobs, libp2p: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, records == null ? {} : { records })
+  return createEvaluations({ jobs: c.jobs, libp2p: c.host, ...(c.routing == null ? {} : { routing: c.routing }), privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, records == null ? {} : { records })
 }
 
 /** What `marketplaceProtocols` needs of the marketplace (its `pull`). */

@@ -30,7 +30,7 @@ export function marketplaceEntries (highWater: AttachableHighWater = persistentH
       // replay protection outlives restarts: the highest seq seen per key, in the node's database
       highWater.attach(sublevel(c.db, 'record-seq'))
       return createMarketplace({
-        host: c.host, privateKey: c.privateKey, db: sublevel(c.db, 'marketplace') as any, logger: c.logger, shutdownSignal: c.shutdownSignal
+        host: c.host, routing: c.routing, privateKey: c.privateKey, db: sublevel(c.db, 'marketplace') as any, logger: c.logger, shutdownSignal: c.shutdownSignal
       }, { records })
     }
   }

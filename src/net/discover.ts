@@ -118,3 +118,25 @@ export async function providersOf (host: RoutingHost, log: Logger, key: CID, sig
     if (!signal.aborted) log('discover: provider lookup of %s ended: %s', key, err?.message ?? err)
   }
 }
+
+/**
+ * The providers of a key as the DHT names them: each once, never this node, their addresses
+ * kept for dialling. Ends when the lookup does or at the deadline, without an error.
+ */
+export async function * providers (host: RoutingHost, log: Logger, key: CID, options: AbortOptions & { timeout?: number } = {}): AsyncGenerator<PeerId> {
+  const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+  const seen = new Set<string>([host.peerId.toString()])
+  try {
+    for await (const event of host.services.dht.findProviders(key, { signal })) {
+      if (event.name !== 'PROVIDER') continue
+      for (const provider of event.providers) {
+        if (seen.has(provider.id.toString())) continue
+        seen.add(provider.id.toString())
+        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+        yield provider.id
+      }
+    }
+  } catch (err: any) {
+    if (!signal.aborted) log('provider lookup of %s ended: %s', key, err?.message ?? err)
+  }
+}

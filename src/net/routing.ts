@@ -8,10 +8,10 @@
 import { createAnnouncer } from './announce.js'
 import { sleep } from './channel.js'
 import * as C from './constants.js'
-import { discover } from './discover.js'
+import { discover, providers } from './discover.js'
 import type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
 import type { DiscoverOptions, DiscoverQuery, Found } from './discover.js'
-import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Libp2p, PeerId, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { CID } from 'multiformats/cid'
 
@@ -59,6 +59,11 @@ export interface Routing extends Startable {
   withdraw: (keys: CID[], options?: AbortOptions) => Promise<void>
   /** Keys announced that reached no peer yet. */
   pending: () => CID[]
+  /**
+   * The providers of a key as the DHT names them (each once, never this node), until the lookup
+   * ends or `timeout` (ms) passes.
+   */
+  providers: (key: CID, options?: AbortOptions & { timeout?: number }) => AsyncGenerator<PeerId>
   /** Providers' checked answers to a query, as they come (see `discover`). */
   discover: <T>(query: DiscoverQuery<T>, options?: DiscoverOptions) => AsyncGenerator<Found<T>>
   /** True when the DHT has at least one peer. */
@@ -94,6 +99,7 @@ export function createRouting (components: RoutingComponents, init: RoutingInit 
     announceLater: announcer.announceLater,
     withdraw: announcer.withdraw,
     pending: announcer.pending,
+    providers: (key, options) => providers(host, log, key, options),
     discover: (query, options) => discover(host, log, query, options),
     hasPeers,
     waitForPeers,

@@ -9,6 +9,7 @@ import { evalRecords } from '../jobs/eval/index.js'
 import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
 import { marketplaceEntries } from '../marketplace/node.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
+import { createRouting } from '../net/routing.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
 import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
@@ -24,12 +25,18 @@ export function defaultComponents (): ComponentEntry[] {
   const evalHighWater = persistentHighWater()
   const evalNamespace = evalRecords({ highWater: evalHighWater })
   return [
+    // the one announce-and-discover service every component below makes itself findable with
+    component({
+      name: 'routing',
+      create: c => createRouting({ host: c.host, logger: c.logger, db: sublevel(c.db, 'routing') })
+    }),
     component({
       name: 'catalog',
       create: c => createCatalog({
         db: sublevel(c.db, 'catalog'),
         blobs: c.blobs,
         host: c.host,
+        routing: c.routing,
         logger: c.logger,
         // blobs are shared by content: what a data space or an algorithm holds is never deleted with a catalog entry
         blobInUse: async cid => {
@@ -52,6 +59,7 @@ export function defaultComponents (): ComponentEntry[] {
           home: c.home,
           db: sublevel(c.db, 'jobs') as any,
           host: c.host,
+          routing: c.routing,
           privateKey: c.privateKey,
           blobs: c.blobs,
           catalog: c.catalog,
@@ -81,14 +89,14 @@ export function defaultComponents (): ComponentEntry[] {
     }),
     component({
       name: 'algorithms',
-      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, logger: c.logger }, {
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, routing: c.routing, logger: c.logger }, {
         dir: path.join(c.home, 'algorithms'),
         allowPeers: c.config.algorithms.allowPeers
       })
     }),
     component({
       name: 'evaluations',
-      create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
+      create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
     }),
     component({
       name: 'fed',
@@ -98,6 +106,7 @@ export function defaultComponents (): ComponentEntry[] {
         catalog: c.catalog,
         blobs: c.blobs,
         libp2p: c.host,
+        routing: c.routing,
         privateKey: c.privateKey,
         logger: c.logger,
         // coordinating a run needs the `run` role, as running a job does
