@@ -127,6 +127,7 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
 
   const deps: ApiDeps = { components, access }
   for (const route of init.routes ?? ROUTES) {
+    // biome-ignore lint/nursery/noMisusedPromises: fastify awaits an async plugin
     await app.register(async scope => { await route(scope, deps) })
   }
   return app

@@ -4,11 +4,10 @@ import { NotFoundError } from '../errors.js'
 import { handleRequests, request } from '../net/rpc.js'
 import * as C from './constants.js'
 import { fitAnswer, searchAnswer } from './search.js'
-import { decodeFetchRequest, decodeSearchAnswer, decodeSearchRequest } from './wire.js'
+import { checkAnswer, decodeFetchRequest, decodeSearchAnswer, decodeSearchRequest } from './wire.js'
 import type { MarketContext } from './context.js'
-import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
-import type { RecordNamespace } from '../net/records.js'
-import type { AbortOptions, Logger } from '@libp2p/interface'
+import type { ProtocolRecord } from './record.js'
+import type { AbortOptions } from '@libp2p/interface'
 
 /** Answers searches (and publishers' listings) and fetches by CID from what this node holds. */
 export async function handleMarketProtocols (ctx: MarketContext): Promise<void> {
@@ -27,28 +26,6 @@ export async function handleMarketProtocols (ctx: MarketContext): Promise<void> 
 export async function unhandleMarketProtocols (ctx: MarketContext): Promise<void> {
   await ctx.host.unhandle(C.SEARCH_PROTOCOL).catch(() => {})
   await ctx.host.unhandle(C.FETCH_PROTOCOL).catch(() => {})
-}
-
-/**
- * The records in a search answer that are signed by their publisher and valid for their key;
- * bad ones are dropped (and logged), never thrown.
- */
-export async function checkAnswer (records: RecordNamespace<ProtocolRecordValue>, answer: { entries: Array<{ record: string }> }, from: string, log: Logger, publisher?: string): Promise<ProtocolRecord[]> {
-  const out: ProtocolRecord[] = []
-  for (const { record } of answer.entries) {
-    try {
-      const bytes = new Uint8Array(Buffer.from(record, 'base64'))
-      const payload = payloadOf(bytes)
-      out.push(await records.check(records.key(publisher ?? String(payload.publisher ?? ''), String(payload.name ?? '')), bytes))
-    } catch (err: any) {
-      log('dropped a bad entry from %s: %s', from, err?.message)
-    }
-  }
-  return out
-}
-
-function payloadOf (bytes: Uint8Array): any {
-  try { return JSON.parse(JSON.parse(new TextDecoder().decode(bytes)).payload) ?? {} } catch { return {} }
 }
 
 /** What a publisher publishes (asked directly; at most 50, newest first), each record verified. */

@@ -6,34 +6,12 @@ import { encodeRecord, normaliseKeywords } from '../net/records.js'
 import { request } from '../net/rpc.js'
 import * as C from './constants.js'
 import { keywordKey, prefixKey, prefixKeyOf } from './keys.js'
-import { checkAnswer } from './listing.js'
-import { decodeSearchAnswer } from './wire.js'
+import { checkAnswer, decodeSearchAnswer } from './wire.js'
 import type { MarketContext } from './context.js'
+import type { SearchHit, SearchOptions } from './types.js'
 import type { Entry } from './store.js'
 import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
-import type { AbortOptions } from '@libp2p/interface'
 
-export interface SearchHit {
-  publisher: string
-  name: string
-  user: string
-  file: string
-  /** CID of the latest version object. */
-  version: string
-  versions: number
-  description: string
-  keywords: string[]
-  /** When the record was signed (ms since the epoch). */
-  time: number
-  seq: number
-  /** Peer IDs of the nodes that answered holding it. */
-  holders: string[]
-  /** How many of the query's keywords it matches, exactly or as a prefix of one of its keywords. */
-  matched: number
-  /** How many of them it matches exactly (ranks above prefix matches; none said: as many as matched). */
-  exact?: number
-  record: ProtocolRecord
-}
 
 /**
  * How many query keywords an entry matches: a query keyword matches a keyword of the entry
@@ -102,13 +80,6 @@ export function hitOf (record: ProtocolRecord, holders: string[], query: string[
   }
 }
 
-export interface SearchOptions extends AbortOptions {
-  /** Whole search deadline (ms). */
-  timeout?: number
-  /** One peer's deadline (ms). */
-  peerTimeout?: number
-  limit?: number
-}
 
 /**
  * Searches the network: providers of each keyword (then of the prefix keys of the longer

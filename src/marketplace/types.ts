@@ -5,7 +5,6 @@ import type { Routing } from '../net/routing.js'
 import type { Block, PublishInput } from './publish.js'
 import type { Version } from './objects.js'
 import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
-import type { SearchHit, SearchOptions } from './search.js'
 import type { Entry, MarketDb } from './store.js'
 import type { AbortOptions, ComponentLogger, PrivateKey, Startable } from '@libp2p/interface'
 
@@ -110,3 +109,33 @@ export interface Marketplace extends Startable {
   republish(options?: AbortOptions): Promise<void>
 }
 
+
+export interface SearchHit {
+  publisher: string
+  name: string
+  user: string
+  file: string
+  /** CID of the latest version object. */
+  version: string
+  versions: number
+  description: string
+  keywords: string[]
+  /** When the record was signed (ms since the epoch). */
+  time: number
+  seq: number
+  /** Peer IDs of the nodes that answered holding it. */
+  holders: string[]
+  /** How many of the query's keywords it matches, exactly or as a prefix of one of its keywords. */
+  matched: number
+  /** How many of them it matches exactly (ranks above prefix matches; none said: as many as matched). */
+  exact?: number
+  record: ProtocolRecord
+}
+
+export interface SearchOptions extends AbortOptions {
+  /** Whole search deadline (ms). */
+  timeout?: number
+  /** One peer's deadline (ms). */
+  peerTimeout?: number
+  limit?: number
+}

@@ -12,7 +12,7 @@
 import { CID } from 'multiformats/cid'
 import { limiter, sleep } from './channel.js'
 import * as C from './constants.js'
-import type { RoutingHost } from './routing.js'
+import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 /** Where keys waiting for a peer are kept (a level sublevel fits). */

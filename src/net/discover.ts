@@ -4,7 +4,7 @@
  */
 import { channel, limiter } from './channel.js'
 import * as C from './constants.js'
-import type { RoutingHost } from './routing.js'
+import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 

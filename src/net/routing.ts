@@ -11,15 +11,14 @@ import * as C from './constants.js'
 import { discover, providers } from './discover.js'
 import type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
 import type { DiscoverOptions, DiscoverQuery, Found } from './discover.js'
-import type { AbortOptions, ComponentLogger, Libp2p, PeerId, Startable } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { RoutingHost } from './types.js'
+import type { AbortOptions, ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
 export type { DiscoverOptions, DiscoverQuery, Found } from './discover.js'
 
-/** What the service needs of a libp2p host: its DHT (kad-dht) and its peer store. */
-export type RoutingHost = Pick<Libp2p<{ dht: Pick<KadDHT, 'provide' | 'findProviders' | 'cancelReprovide'> & { routingTable: { size: number } } }>, 'peerId' | 'services' | 'peerStore'>
+export type { RoutingHost } from './types.js'
 
 export interface RoutingComponents {
   host: RoutingHost

@@ -5,8 +5,8 @@ import { isHttpUrl } from '../catalog/entries.js'
 import { InvalidArgumentError } from '../errors.js'
 import { createDataSpace } from '../data/index.js'
 import { createFed } from '../fed/index.js'
-import { evalRecords } from '../jobs/eval/index.js'
-import { createNodeEvaluations, createNodeJobs, marketplaceProtocols } from '../jobs/node.js'
+import { createEvaluations, evalRecords } from '../jobs/eval/index.js'
+import { catalogContent, createJobs, marketplaceProtocols } from '../jobs/index.js'
 import { marketplaceEntries } from '../marketplace/node.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
 import { createRouting } from '../net/routing.js'
@@ -55,21 +55,20 @@ export function defaultComponents (): ComponentEntry[] {
       records: dhtRecordOptions(evalNamespace),
       create: c => {
         evalHighWater.attach(sublevel(c.db, 'eval-seq'))
-        return createNodeJobs({
-          home: c.home,
+        const dir = path.join(c.home, 'jobs')
+        return createJobs({
           db: sublevel(c.db, 'jobs') as any,
-          host: c.host,
+          libp2p: c.host,
           routing: c.routing,
-          privateKey: c.privateKey,
           blobs: c.blobs,
-          catalog: c.catalog,
           logger: c.logger,
+          // an algorithm call's code, data and payload are asked for first (the algorithms component is built next)
+          ...catalogContent(c.catalog, path.join(dir, 'views'), { resolve: async (ref, options) => await (c as Partial<NodeComponents>).algorithms?.content.resolve(ref, options) }),
           // running jobs needs the `run` role (the admin holds every role)
           users: { hasRole: async (user, role) => await c.users.hasRole(user, role as Role) },
-          protocols: marketplaceProtocols(c.marketplace),
-          // an algorithm call's code, data and payload (the algorithms component is built next)
-          content: { resolve: async (ref, options) => await (c as Partial<NodeComponents>).algorithms?.content.resolve(ref, options) }
+          protocols: marketplaceProtocols(c.marketplace)
         }, {
+          dir,
           slots: c.config.jobs.slots,
           timeLimit: c.config.jobs.timeLimit,
           maxLogBytes: c.config.jobs.maxLogBytes,
@@ -96,7 +95,7 @@ export function defaultComponents (): ComponentEntry[] {
     }),
     component({
       name: 'evaluations',
-      create: c => createNodeEvaluations({ jobs: c.jobs, host: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, evalNamespace)
+      create: c => createEvaluations({ jobs: c.jobs, libp2p: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
     }),
     component({
       name: 'fed',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createCatalog } from '../../src/catalog/index.js'
-import { createNodeJobs } from '../../src/jobs/node.js'
+import { catalogContent, createJobs } from '../../src/jobs/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
 import { collect, protocolYaml, workspace } from './fixtures.js'
@@ -27,8 +27,9 @@ describe('jobs: datasets from the catalog', function () {
     await fs.mkdir(path.join(src, 'train'), { recursive: true })
     await fs.writeFile(path.join(src, 'train', 'a.csv'), '1,2\n3,4\n')
     await catalog.add('dataset', { path: src }, { name: 'digits', tags: ['#MNIST'], license: 'CC-BY-4.0', format: 'csv', public: true })
-    jobs = createNodeJobs({ home: ws.dir, db: ws.db.sublevel('jobs') as any, host: hosts[0], privateKey: undefined as any, blobs: ws.blobs, catalog, logger: paipLogger() },
-      { env: { PATH: process.env.PATH } })
+    const dir = path.join(ws.dir, 'jobs')
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, libp2p: hosts[0], blobs: ws.blobs, ...catalogContent(catalog, path.join(dir, 'views')), logger: paipLogger() },
+      { dir, env: { PATH: process.env.PATH } })
     await jobs.start()
   })
 
