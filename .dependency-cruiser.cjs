@@ -22,6 +22,14 @@ module.exports = {
       to: { circular: true }
     },
     {
+      name: 'no-circular-folders',
+      severity: 'error',
+      comment: 'The folders form a DAG too: no folder reaches back into one that imports it, even through files that are not in a cycle.',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true }
+    },
+    {
       name: 'shared-files-import-no-folder',
       severity: 'error',
       comment: 'The top-level files of src/ (errors, logger, version, ...) are shared by every folder and import none.',

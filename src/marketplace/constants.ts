@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, hour } from '../time.js'
 
 /** DHT record namespace of published protocols: `/paip-protocol/<publisher>/<hash of name>`. */
 export const PROTOCOL_NAMESPACE = 'paip-protocol'

@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, minute, hour } from '../time.js'
 
 /** The DHT protocol: a paip grid never mixes with the public IPFS DHT. */
 export const DHT_PROTOCOL = '/paip/kad/1.0.0'
@@ -11,6 +9,8 @@ export const PROTOCOL_PREFIX = '/paip'
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Default deadline of one request/response exchange on a paip stream protocol. */
 export const RPC_TIMEOUT = 10 * second
+/** Deadline of a ping or a join dial when the caller gives none. */
+export const DIAL_TIMEOUT = 10 * second
 
 /**
  * Concurrent ping streams per connection. libp2p's connection monitor pings every connection

@@ -6,6 +6,7 @@ import type { Evaluations } from '../jobs/eval/index.js'
 import type { Fed } from '../fed/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
+import type { Metrics } from '../metrics/index.js'
 import type { Users } from '../users/index.js'
 import type { Host } from '../net/host.js'
 import type { Routing } from '../net/routing.js'
@@ -36,6 +37,8 @@ export interface CoreComponents {
   version: string
   /** Aborted when the node stops: combine it with every long wait. */
   shutdownSignal: AbortSignal
+  /** The node's Prometheus registry (libp2p's figures and paip's histograms), served at `GET /metrics`. */
+  metrics: Metrics
   /**
    * Removes temp files and blobs nothing references (`paip gc`; also at start). References
    * come from every component with a `blobReferences()` and from every blob CID the database

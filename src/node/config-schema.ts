@@ -1,5 +1,6 @@
 import * as C from './constants.js'
 import * as JOBS from '../jobs/constants.js'
+import type { MetricsAccess } from '../metrics/index.js'
 
 export type SettingType = 'string' | 'integer' | 'boolean' | 'list' | 'enum'
 
@@ -31,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'api.publicUrl', type: 'string', default: '', env: 'PAIP_API_PUBLIC_URL', doc: 'The http(s) URL at which other machines reach this node\'s HTTP API (behind a proxy, a published port...). Announced to searchers (seed 002\'s /search answers it). Empty: not announced.' },
   { path: 'api.bodyLimit', type: 'integer', default: C.API_BODY_LIMIT, min: 1, env: 'PAIP_API_BODY_LIMIT', doc: 'Largest JSON request body the API accepts, in bytes.' },
   { path: 'api.corsOrigins', type: 'list', default: C.API_CORS_ORIGINS, env: 'PAIP_API_CORS_ORIGINS', doc: 'Origins whose web pages may call the API (CORS), e.g. an OpenPAI webportal using /plugin.js: `*` (any origin; tokens travel in the Authorization header, never in cookies, so no credentials mode is allowed), exact origins like `https://pai.example.org`, or empty: none.' },
+  { path: 'api.metrics', type: 'enum', values: ['local', 'admin', 'public', 'off'], default: C.API_METRICS, env: 'PAIP_API_METRICS', doc: 'Who may read GET /metrics (Prometheus): local (anyone connecting from this machine, others with the admin token), admin (the admin token only), public (anyone), off (no /metrics).' },
   { path: 'private', type: 'boolean', default: false, env: 'PAIP_PRIVATE', flag: 'private', doc: 'Reads need a token too (writes always do).' },
   { path: 'network.listen', type: 'list', default: C.LISTEN, env: 'PAIP_LISTEN', flag: 'listen', doc: 'libp2p multiaddrs to listen on (TCP and WebSockets).' },
   { path: 'network.announce', type: 'list', default: [], env: 'PAIP_ANNOUNCE', flag: 'announce', doc: 'Multiaddrs to announce instead of the listen addresses (NAT, containers).' },
@@ -64,7 +66,7 @@ export const SETTINGS: readonly Setting[] = [
 
 /** The effective configuration of a node (see SETTINGS for the meaning of each key). */
 export interface NodeConfig {
-  api: { host: string, port: number, publicUrl: string, bodyLimit: number, corsOrigins: string[] }
+  api: { host: string, port: number, publicUrl: string, bodyLimit: number, corsOrigins: string[], metrics: MetricsAccess }
   private: boolean
   network: {
     listen: string[]

@@ -2,7 +2,9 @@ import { mkdir, unlink, writeFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createApiServer } from '../api/server.js'
 import { createAuthenticator } from '../api/auth.js'
+import { ROUTES } from '../api/routes/index.js'
 import { paipLogger } from '../logger.js'
+import { createMetrics } from '../metrics/index.js'
 import { createHost } from '../net/host.js'
 import { createBlobStore } from '../storage/blobs.js'
 import { databaseReferences, sweepBlobs } from '../storage/sweep.js'
@@ -10,16 +12,19 @@ import type { BlobReferences, SweepOptions } from '../storage/sweep.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
 import { libp2pDatastore, openDatabase } from './database.js'
-import { DIAL_TIMEOUT, JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
+import { DIAL_TIMEOUT } from '../net/constants.js'
+import { JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
 import { runJoiner } from './join.js'
-import { handleRtt } from './rtt.js'
+import { handleRtt } from '../net/rtt.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import { homePath } from './home.js'
+import { instrumentComponents } from './instrument.js'
 import { loadIdentity } from './identity.js'
 import { lockHome } from './lock.js'
 import { CORE_RECORDS, defaultComponents } from './registry.js'
 import { loadAdminToken } from './token.js'
-import type { ApiRoute, ApiServer } from '../api/server.js'
+import type { ApiRoute } from '../api/route.js'
+import type { ApiServer } from '../api/server.js'
 import type { Host } from '../net/host.js'
 import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
 import type { NodeConfig } from './config-schema.js'
@@ -32,8 +37,8 @@ export interface NodeInit {
   logger?: ComponentLogger
   /** Default: `defaultComponents()` from `registry.ts`. */
   components?: readonly ComponentEntry[]
-  /** Default: every route file in ROUTES. */
-  routes?: readonly ApiRoute[]
+  /** Default: every route group in ROUTES (`src/api/routes/index.ts`). */
+  routes?: ReadonlyArray<ApiRoute<NodeComponents>>
   /** Problems worth telling the operator that do not stop the node (bad bootstrap addresses). */
   onWarning?: (message: string) => void
 }
@@ -101,7 +106,9 @@ export function createNode (init: NodeInit): Node {
     undo.push({ what: 'datastore', run: async () => { await datastore.close() } })
 
     const records = mergeRecords([...CORE_RECORDS, ...entries.map(e => e.records ?? {})])
+    const metrics = createMetrics()
     const host = await createHost({
+      metrics: metrics.libp2p,
       privateKey: identity.privateKey,
       listen,
       announce,
@@ -134,11 +141,13 @@ export function createNode (init: NodeInit): Node {
       startedAt: Date.now(),
       version: VERSION,
       shutdownSignal: shutdown.signal,
+      metrics,
       sweepBlobs: async (options?: SweepOptions) => await sweepBlobs(built.blobs, blobSources(built), options)
     } as NodeComponents
     for (const entry of entries) {
       (built as any)[entry.name] = await entry.create(built)
     }
+    if (built.marketplace != null && built.catalog != null && built.jobs != null) instrumentComponents(built, metrics)
     components = built
 
     // what a crash left (a write half-done, blobs of an add that never registered): nothing writes yet
@@ -165,7 +174,9 @@ export function createNode (init: NodeInit): Node {
       }
     }
 
-    const api = await createApiServer(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, routes: init.routes, onWarning: warn })
+    // the node's components have what every route group needs (ApiComponents): the compiler checks it here
+    const routes: ReadonlyArray<ApiRoute<NodeComponents>> = init.routes ?? ROUTES
+    const api = await createApiServer<NodeComponents>(built, { private: config.private, bodyLimit: config.api.bodyLimit, corsOrigins: config.api.corsOrigins, metrics: { metrics, access: config.api.metrics }, routes, onWarning: warn })
     undo.push({ what: 'HTTP API', run: async () => { await api.close() } })
     try {
       await api.listen({ host: config.api.host, port: config.api.port })

@@ -7,12 +7,16 @@ import { createDataSpace } from '../data/index.js'
 import { createFed } from '../fed/index.js'
 import { createEvaluations, evalRecords } from '../jobs/eval/index.js'
 import { catalogContent, createJobs, marketplaceProtocols } from '../jobs/index.js'
-import { marketplaceEntries } from '../marketplace/node.js'
+import { createMarketplace } from '../marketplace/index.js'
+import { protocolRecords } from '../marketplace/record.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
 import { createRouting } from '../net/routing.js'
+import { createUsers } from '../users/index.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
 import type { ComponentEntry, NodeComponents, RecordNamespaces } from './components.js'
+import type { ProtocolRecordValue } from '../marketplace/record.js'
+import type { AttachableHighWater, RecordNamespace } from '../net/records.js'
 import type { Role } from '../users/index.js'
 
 /**
@@ -115,6 +119,32 @@ export function defaultComponents (): ComponentEntry[] {
         allow: { peers: c.config.fed.allowPeers },
         roundTimeout: c.config.fed.roundTimeout
       })
+    })
+  ]
+}
+
+/**
+ * The users entry (sublevel `users`, its tokens accepted by the node's authenticator) and the
+ * marketplace entry (sublevel `marketplace`, its record namespace registered on the DHT).
+ * One record namespace is shared by the DHT validator and the marketplace, so both see the
+ * same highest sequence numbers. Tests run a node with only these two.
+ */
+export function marketplaceEntries (highWater: AttachableHighWater = persistentHighWater(), records: RecordNamespace<ProtocolRecordValue> = protocolRecords({ highWater })): ComponentEntry[] {
+  return [
+    component({
+      name: 'users',
+      create: c => createUsers({ db: sublevel(c.db, 'users'), logger: c.logger, authenticator: c.authenticator })
+    }),
+    component({
+      name: 'marketplace',
+      records: dhtRecordOptions(records),
+      create: c => {
+        // replay protection outlives restarts: the highest seq seen per key, in the node's database
+        highWater.attach(sublevel(c.db, 'record-seq'))
+        return createMarketplace({
+          host: c.host, routing: c.routing, privateKey: c.privateKey, db: sublevel(c.db, 'marketplace') as any, logger: c.logger, shutdownSignal: c.shutdownSignal
+        }, { records })
+      }
     })
   ]
 }

@@ -8,8 +8,10 @@ import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { createBlobStore } from '../../src/storage/index.js'
 import { libp2pDatastore } from '../../src/node/database.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
-import { catalogFor, fastInit, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
+import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { tempDir } from '../fixtures/temp.js'
+import { until } from '../fixtures/wait.js'
+import { catalogFor, fastInit, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
 import type { CatalogNode } from './helpers.js'
 import type { Catalog } from '../../src/catalog/index.js'
 import type { Host, HostInit } from '../../src/net/host.js'
@@ -24,7 +26,8 @@ describe('catalog: announcing on the DHT', function () {
   const otherHosts: Host[] = []
 
   before(async () => {
-    nodes = await startCatalogNodes(4)
+    // the restart tests use real sockets and a datastore on disk, as a daemon's restart
+    nodes = await startCatalogNodes(4, fastInit, { transport: 'tcp' })
     work = await tempDir('paip-announce-')
   })
 
@@ -88,7 +91,7 @@ describe('catalog: announcing on the DHT', function () {
     const dir = await writeTree(path.join(work, 'lonely'), { 'l.csv': 'l' })
     await alone.catalog.add('dataset', { path: dir }, { name: 'lonely', tags: ['#lonely'], public: true })
     await alone.host.dial(nodes[0].host.getMultiaddrs()[0])
-    await waitFor(async () => {
+    await until(async () => {
       const results = await nodes[2].catalog.search('dataset', ['#lonely'])
       return results.some(r => r.node.peerId === alone.host.peerId.toString())
     }, 30_000, 'the dataset added alone to be found by tag')
@@ -99,7 +102,7 @@ describe('catalog: announcing on the DHT', function () {
     // kad-dht's reprovider, reading the keys from the persistent datastore, can announce them
     const home = await tempDir('paip-restart-')
     const privateKey = await generateKeyPair('Ed25519')
-    const gone = await startHosts(2)
+    const gone = await startHosts(2, {}, { transport: 'tcp' })
     otherHosts.push(...gone)
     const first = await startOnHome(home, privateKey, gone)
     const dir = await writeTree(path.join(work, 'kept'), { 'k.csv': 'k' })
@@ -108,15 +111,15 @@ describe('catalog: announcing on the DHT', function () {
     await stop(first)
     await stopHosts(gone)
 
-    const other = await startHosts(2)
+    const other = await startHosts(2, {}, { transport: 'tcp' })
     otherHosts.push(...other)
     const searcher = await catalogFor(other[1])
     extra.push(searcher)
     // a short reprovide interval and a threshold as long as the validity: re-provide at the first scan
     const again = await startOnHome(home, privateKey, [other[0]], { interval: 500, threshold: 48 * 60 * 60 * 1000 })
     // the other network's nodes hold the node's provider record (the node itself would answer a lookup from its datastore)
-    await waitFor(async () => await holdsProvider(other[0], tagKey('dataset', '#kept'), again.host), 30_000, 'the other network to hold the provider record')
-    await waitFor(async () => {
+    await until(async () => await holdsProvider(other[0], tagKey('dataset', '#kept'), again.host), 30_000, 'the other network to hold the provider record')
+    await until(async () => {
       const results = await searcher.catalog.search('dataset', ['#kept'])
       return results.some(r => r.node.peerId === again.host.peerId.toString())
     }, 30_000, 'the restarted node to be found by tag')

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { parseDataPath } from '../../src/data/index.js'
 import { startNode } from '../fixtures/daemon.js'
 import { spawnPaip } from '../repo/child.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
 
 async function userClient (node: TestNode, name: string): Promise<{ client: ApiClient, token: string }> {

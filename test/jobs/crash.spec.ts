@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJobs } from '../../src/jobs/index.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { alive, readPid, workspace } from './fixtures.js'
 import type { Jobs } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
@@ -46,7 +46,7 @@ describe('jobs: a node killed with SIGKILL', function () {
     const failed = await jobs.status('crash-running')
     assert.equal(failed.state, 'failed')
     assert.equal(failed.reason, 'node restarted')
-    await waitFor(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
+    await until(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
   })
 
   it('leaves nothing of a sandboxed job running once the node is killed, and fails it "node restarted" on restart', async () => {
@@ -64,7 +64,7 @@ describe('jobs: a node killed with SIGKILL', function () {
     }
     await new Promise(resolve => node.once('exit', resolve))
     // bwrap dies with the node, and the pid namespace with it: no setsid escapee survives
-    await waitFor(async () => (await sleepsWith(marker)).length === 0, 5000, 'the sandboxed sleep to die with the node')
+    await until(async () => (await sleepsWith(marker)).length === 0, 5000, 'the sandboxed sleep to die with the node')
     await ws.db.open()
     jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: { resolve: async () => undefined }, peerId: 'crash-node' },
       { dir: path.join(ws.dir, 'jobs'), slots: 0 })

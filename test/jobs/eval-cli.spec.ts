@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { startNode } from '../fixtures/daemon.js'
 import { runBin } from '../fixtures/bin.js'
 import { until } from '../fixtures/wait.js'

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { until } from '../fixtures/wait.js'
 import { protocolYaml, startMarketNode } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { encodeRecord, signRecord } from '../../src/net/records.js'
 import { MARKET, protocolRecords } from '../../src/marketplace/index.js'
 import { until } from '../fixtures/wait.js'
 import { protocolYaml, startMarketNode, startMarkets } from './fixtures.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
 import type { Markets } from './fixtures.js'
 

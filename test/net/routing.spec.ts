@@ -4,14 +4,15 @@ import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
 import { createRouting } from '../../src/net/routing.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { listenFor, startHosts, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import type { Host } from '../../src/net/host.js'
 import type { Routing } from '../../src/net/routing.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** A started host with no peers. */
 async function loneHost (): Promise<Host> {
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], querySelfInterval: 1000 })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), ...listenFor('memory'), querySelfInterval: 1000 })
   await host.start()
   return host
 }
@@ -79,7 +80,7 @@ describe('net: announcing and discovering', function () {
       assert.deepEqual(await routing.announce([key]), { announced: 0, pending: 1 })
       assert.equal(routing.pending().length, 1)
       await alone.dial(hosts[0].getMultiaddrs()[0])
-      await waitFor(() => routing.pending().length === 0, 20_000, 'the key to be announced')
+      await until(() => routing.pending().length === 0, 20_000, 'the key to be announced')
       const providers: string[] = []
       for await (const peer of routings[3].providers(key)) providers.push(peer.toString())
       assert.deepEqual(providers, [alone.peerId.toString()])

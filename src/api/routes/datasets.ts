@@ -3,28 +3,21 @@ import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
-import { errorResponse } from '../server.js'
+import { errorResponse } from '../replies.js'
 import { requireOwner } from '../../users/roles.js'
+import { second } from '../../time.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
-import type { ApiDeps, ApiRoute } from '../server.js'
+import type { ApiDeps, ApiRoute } from '../route.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 
-/** The node runs no catalog (not wired into this daemon). */
-export class CatalogUnavailableError extends PaipError {
-  static name = 'CatalogUnavailableError'
-  name = 'CatalogUnavailableError'
-  constructor () { super('this node runs no catalog', 'unavailable') }
+/** What the dataset and model routes use. */
+export interface CatalogRouteComponents {
+  catalog: Catalog
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
-/** The node's catalog, from the components (`components.catalog`). */
-export function catalogOf (deps: ApiDeps): Catalog {
-  const catalog = (deps.components as unknown as { catalog?: Catalog }).catalog
-  if (catalog == null) throw new CatalogUnavailableError()
-  return catalog
-}
-
-const second = 1000
 /** Deadline of a search started over HTTP. */
 export const SEARCH_TIMEOUT = 15 * second
 
@@ -63,7 +56,7 @@ function parseMetadataParam (value: unknown): unknown {
 }
 
 /** Aborted when the client goes away (mid-upload or before the answer), the node stops, or the deadline passes. */
-function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
+function signalFor (deps: ApiDeps<CatalogRouteComponents>, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
   const closed = new AbortController()
   const gone = (): void => { closed.abort(new Error('the client went away')) }
   request.raw.once('close', () => { if (!request.raw.complete) gone() })
@@ -78,7 +71,7 @@ function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply,
  * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
  * a directory as an application/x-tar stream, both with `?metadata=<JSON>`), remove, search, fetch.
  */
-export function catalogRoutes (kind: EntryKind): ApiRoute {
+export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents> {
   parseKind(kind)
   const base = `/api/v1/${kind}s`
   return (app, deps) => {
@@ -86,17 +79,17 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.get(base, { onRequest: access.readAccess }, async request => {
       const tag = (request.query as Record<string, string | undefined>).tag
-      return { [`${kind}s`]: await catalogOf(deps).list(kind, { tag }) }
+      return { [`${kind}s`]: await deps.components.catalog.list(kind, { tag }) }
     })
 
     app.get(`${base}/:ref`, { onRequest: access.readAccess, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      const resolved = await catalogOf(deps).resolve(kind, ref)
+      const resolved = await deps.components.catalog.resolve(kind, ref)
       return { ...resolved.entry, manifestFiles: resolved.manifest.files }
     })
 
     app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
-      const catalog = catalogOf(deps)
+      const catalog = deps.components.catalog
       const owner = request.principal?.name
       const signal = signalFor(deps, request, reply)
       const type = String(request.headers['content-type'] ?? '')
@@ -126,7 +119,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.delete(`${base}/:ref`, { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      const catalog = catalogOf(deps)
+      const catalog = deps.components.catalog
       const entry = await catalog.get(kind, ref)
       if (request.principal != null) requireOwner(request.principal, entry.owner, `${kind} ${entry.name}`, 'delete')
       return catalog.remove(kind, entry.name)
@@ -135,12 +128,12 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
       const body = request.body as { query: string[], timeout?: number }
       const signal = signalFor(deps, request, reply, body.timeout ?? SEARCH_TIMEOUT)
-      return searchAnswer(await catalogOf(deps).search(kind, body.query, { signal }))
+      return searchAnswer(await deps.components.catalog.search(kind, body.query, { signal }))
     })
 
     app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
-      const catalog = catalogOf(deps)
+      const catalog = deps.components.catalog
       const signal = signalFor(deps, request, reply)
       const owner = request.principal?.name
       if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
@@ -203,4 +196,4 @@ function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, re
   return reply.type('application/x-ndjson').send(out)
 }
 
-export const datasetRoutes: ApiRoute = catalogRoutes('dataset')
+export const datasetRoutes: ApiRoute<CatalogRouteComponents> = catalogRoutes('dataset')

@@ -8,13 +8,15 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { NotFoundError } from '../../errors.js'
-import { sublevel } from '../../node/database.js'
+import { sublevel } from '../../storage/level.js'
 import { BlobTooLargeError } from '../../storage/errors.js'
 import { requireOwner } from '../../users/roles.js'
 import { MAX_STORAGE_BLOB_BYTES } from '../constants.js'
 import { requestSignal } from './data.js'
 import type { Principal } from '../auth.js'
-import type { ApiRoute } from '../server.js'
+import type { BlobStore } from '../../storage/blobs.js'
+import type { Database } from '../../storage/level.js'
+import type { ApiRoute } from '../route.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 interface StorageBlob {
@@ -29,7 +31,15 @@ interface StorageBlob {
 
 const blobParams = { type: 'object', required: ['blobId'], properties: { blobId: { type: 'string', minLength: 1, maxLength: 64 } } } as const
 
-export const openpaiBlobRoutes: ApiRoute = (app, deps) => {
+/** What the OpenPAI storage routes use: the node's database (their own sublevel) and blob store. */
+export interface OpenpaiBlobRouteComponents {
+  db: Database
+  blobs: BlobStore
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
+}
+
+export const openpaiBlobRoutes: ApiRoute<OpenpaiBlobRouteComponents> = (app, deps) => {
   const { components, access } = deps
   const db = sublevel<StorageBlob>(components.db, 'openpai-blobs')
   app.removeAllContentTypeParsers()

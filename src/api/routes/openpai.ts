@@ -8,15 +8,16 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { InvalidArgumentError, NotFoundError, PaipError } from '../../errors.js'
 import { checkProtocolName, qualifiedName, splitQualified } from '../../marketplace/index.js'
-import { sublevel } from '../../node/database.js'
+import { sublevel } from '../../storage/level.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { isAdmin, requireOwner } from '../../users/roles.js'
 import { ForbiddenError } from '../errors.js'
-import { marketplaceOf } from './repo.js'
 import type { Entry } from '../../marketplace/index.js'
-import type { NodeComponents } from '../../node/components.js'
+import type { Database } from '../../storage/level.js'
+import type { PeerId } from '@libp2p/interface'
+import type { RouteMarketplace } from './repo.js'
 import type { Principal } from '../auth.js'
-import type { ApiRoute } from '../server.js'
+import type { ApiRoute } from '../route.js'
 import type { FastifyRequest } from 'fastify'
 
 /** The protocol of an item does not parse or validate (the original answers 400). */
@@ -109,11 +110,20 @@ function protocolNameOf (name: string): string {
 
 const csv = (v: string | undefined): string[] => (v ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
 
-export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
+/** What the OpenPAI item routes use: the marketplace, the node's database (their own sublevel) and its peer ID. */
+export interface OpenpaiRouteComponents {
+  marketplace: RouteMarketplace
+  db: Database
+  peerId: PeerId
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
+}
+
+export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { components, access }) => {
   const db = sublevel<ItemMeta & { protocolName: string }>(components.db, 'openpai-items')
   const self = (): string => components.peerId.toString()
 
-  function own (): Entry[] { return marketplaceOf(components).entries().filter(e => e.own && e.record.publisher === self()) }
+  function own (): Entry[] { return components.marketplace.entries().filter(e => e.own && e.record.publisher === self()) }
 
   async function metaOf (entry: Entry): Promise<ItemMeta & { protocolName: string }> {
     const id = itemId(entry.record.publisher, entry.record.name)
@@ -129,7 +139,7 @@ export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
   }
 
   async function itemJson (entry: Entry, meta: ItemMeta): Promise<Record<string, unknown>> {
-    const { content } = await marketplaceOf(components).readFile(entry.record.value.file, entry.record.publisher, entry.record.value.user)
+    const { content } = await components.marketplace.readFile(entry.record.value.file, entry.record.publisher, entry.record.value.user)
     const { stars, deleted, ...rest } = meta as ItemMeta & { protocolName?: string }
     void deleted
     return { ...rest, protocol: new TextDecoder().decode(content), starNumber: stars.length, publisher: entry.record.publisher, protocolName: entry.record.name, version: entry.record.value.version }
@@ -168,7 +178,7 @@ export const openpaiRoutes: ApiRoute = (app, { components, access }) => {
       if (meta.deleted !== true && meta.author !== who.name && !isAdmin(who as any)) throw new ProtocolNameTakenError(name, meta.author)
     }
     const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
-    const result = await marketplaceOf(components).publish({ user: who.name, admin: isAdmin(who as any), name, file: held?.record.value.file ?? `${name.slice(name.indexOf('/') + 1)}.yaml`, content: new TextEncoder().encode(protocol) }, { signal })
+    const result = await components.marketplace.publish({ user: who.name, admin: isAdmin(who as any), name, file: held?.record.value.file ?? `${name.slice(name.indexOf('/') + 1)}.yaml`, content: new TextEncoder().encode(protocol) }, { signal })
     const entry = own().find(e => e.record.name === result.name)
     if (entry == null) throw new NotFoundError(`published ${result.name} but cannot find it`)
     return entry
@@ -331,4 +341,3 @@ function pick (body: Partial<ItemMeta>): Partial<ItemMeta> {
   return out
 }
 
-export type { NodeComponents }

@@ -1,7 +1,7 @@
 import { UserNotFoundError, checkRole, checkRoles } from '../../users/index.js'
-import { usersOf } from './users.js'
 import type { UserInfo } from '../../users/index.js'
-import type { ApiRoute } from '../server.js'
+import type { Users } from '../../users/index.js'
+import type { ApiRoute } from '../route.js'
 
 const userParams = {
   type: 'object',
@@ -47,48 +47,48 @@ export function userJson (user: UserInfo): { name: string, roles: string[], crea
  *   revokes, `PUT`/`DELETE /api/v1/users/:user/roles/:role` one role;
  * - `DELETE /api/v1/users/:user`: removes the user (its tokens stop working; what it owns stays, under its name).
  */
-export const userAdminRoutes: ApiRoute = (app, { components, access }) => {
+export const userAdminRoutes: ApiRoute<{ users: Users }> = (app, { components, access }) => {
   const guard = { onRequest: access.requireAdmin }
 
-  app.get('/api/v1/users', guard, async () => ({ users: (await usersOf(components).list()).map(userJson) }))
+  app.get('/api/v1/users', guard, async () => ({ users: (await components.users.list()).map(userJson) }))
 
   app.post('/api/v1/users', { ...guard, schema: { body: createBody } }, async (request, reply) => {
     const body = request.body as { name: string, password: string, roles?: string[] }
     const roles = body.roles == null ? undefined : checkRoles(body.roles)
-    const user = await usersOf(components).create(body.name, body.password, roles == null ? {} : { roles })
+    const user = await components.users.create(body.name, body.password, roles == null ? {} : { roles })
     void reply.status(201)
     return { user: userJson(user) }
   })
 
   app.get('/api/v1/users/:user', { ...guard, schema: { params: userParams } }, async request => {
     const { user } = request.params as { user: string }
-    const found = await usersOf(components).get(user)
+    const found = await components.users.get(user)
     if (found == null) throw new UserNotFoundError(user)
     return { user: userJson(found) }
   })
 
   app.post('/api/v1/users/:user/roles', { ...guard, schema: { params: userParams, body: rolesBody } }, async request => {
     const { user } = request.params as { user: string }
-    return { user: userJson(await usersOf(components).grantRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
+    return { user: userJson(await components.users.grantRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
   })
 
   app.delete('/api/v1/users/:user/roles', { ...guard, schema: { params: userParams, body: rolesBody } }, async request => {
     const { user } = request.params as { user: string }
-    return { user: userJson(await usersOf(components).revokeRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
+    return { user: userJson(await components.users.revokeRoles(user, checkRoles((request.body as { roles: string[] }).roles))) }
   })
 
   app.put('/api/v1/users/:user/roles/:role', { ...guard, schema: { params: roleParams } }, async request => {
     const { user, role } = request.params as { user: string, role: string }
-    return { user: userJson(await usersOf(components).grantRoles(user, [checkRole(role)])) }
+    return { user: userJson(await components.users.grantRoles(user, [checkRole(role)])) }
   })
 
   app.delete('/api/v1/users/:user/roles/:role', { ...guard, schema: { params: roleParams } }, async request => {
     const { user, role } = request.params as { user: string, role: string }
-    return { user: userJson(await usersOf(components).revokeRoles(user, [checkRole(role)])) }
+    return { user: userJson(await components.users.revokeRoles(user, [checkRole(role)])) }
   })
 
   app.delete('/api/v1/users/:user', { ...guard, schema: { params: userParams } }, async request => {
     const { user } = request.params as { user: string }
-    return { user: userJson(await usersOf(components).remove(user)) }
+    return { user: userJson(await components.users.remove(user)) }
   })
 }

@@ -4,7 +4,7 @@ import { progressBar } from './progress.js'
 import { basePath, entryLine } from './shared.js'
 import type { CatalogEntry, EntryKind, FetchProgress } from '../../../catalog/index.js'
 import type { ErrorBody } from '../../../api/errors.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 /** Reads NDJSON lines from a response body. */

@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from '../../../errors.js'
 import { marketClient, readMarketplaces } from './store.js'
-import type { CommandContext } from '../../context.js'
-import type { Action } from '../../program.js'
+import type { Action, CommandContext } from '../../context.js'
 import type { Command } from 'commander'
 
 interface Hit { publisher: string, name: string, version: string, versions: number, description: string, nodes: number, matched: number, exact?: number, time: number, user: string, file: string }

@@ -1,8 +1,7 @@
 import { apiFromContext } from '../../api.js'
 import { InvalidArgumentError } from '../../../errors.js'
 import { ROLES, checkRoles, checkUserName } from '../../../users/index.js'
-import type { Action } from '../../program.js'
-import type { CommandContext } from '../../context.js'
+import type { Action, CommandContext } from '../../context.js'
 import type { CliIO } from '../../io.js'
 import type { Command } from 'commander'
 
