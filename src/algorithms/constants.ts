@@ -1,5 +1,4 @@
-const second = 1000
-const minute = 60 * second
+import { second, minute } from '../time.js'
 
 /** The stream protocol calls are forwarded over, to a node that hosts the algorithm. */
 export const ALGORITHMS_PROTOCOL = '/paip/algorithms/1.0.0'

@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, minute, hour } from '../time.js'
 
 export const CATALOG_PROTOCOL = '/paip/catalog/1.0.0'
 export const FETCH_PROTOCOL = '/paip/fetch/1.0.0'

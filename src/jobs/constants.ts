@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, hour } from '../time.js'
 
 /** The stream protocol that offers, submits and controls jobs between nodes. */
 export const JOBS_PROTOCOL = '/paip/jobs/1.0.0'

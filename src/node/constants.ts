@@ -1,6 +1,5 @@
 import * as net from '../net/constants.js'
-
-const second = 1000
+import { second } from '../time.js'
 
 export const API_HOST = '127.0.0.1'
 export const API_PORT = 9292

@@ -1,4 +1,4 @@
-const second = 1000
+import { second } from '../time.js'
 
 /** Longest a daemon may take to print that it started. */
 export const START_TIMEOUT = 30 * second

@@ -1,7 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
-const day = 24 * hour
+import { second, minute, day } from '../time.js'
 
 /** How long a login token is valid. */
 export const TOKEN_TTL = 30 * day

@@ -7,8 +7,9 @@ import { createCatalog } from '../../src/catalog/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { createBlobStore } from '../../src/storage/index.js'
-import { waitFor } from '../fixtures/hosts.js'
-import { fastInit, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
+import { until } from '../fixtures/wait.js'
+import { fastInit, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
+import { tempDir } from '../fixtures/temp.js'
 import type { CatalogNode } from './helpers.js'
 import type { Catalog } from '../../src/catalog/index.js'
 import type { Host } from '../../src/net/host.js'
@@ -20,7 +21,8 @@ describe('catalog: announcing on the DHT', function () {
   const extra: Array<{ host?: Host, catalog?: Catalog, db?: Level<string, any> }> = []
 
   before(async () => {
-    nodes = await startCatalogNodes(4)
+    // one test restarts a node on its home: real sockets, as a daemon's restart
+    nodes = await startCatalogNodes(4, fastInit, { transport: 'tcp' })
     work = await tempDir('paip-announce-')
   })
 
@@ -62,11 +64,11 @@ describe('catalog: announcing on the DHT', function () {
     extra.push({ host, db })
     await host.start()
     await db.open()
-    await waitFor(() => host.services.dht.routingTable.size > 0, 15_000, 'the restarted node to join')
+    await until(() => host.services.dht.routingTable.size > 0, 15_000, 'the restarted node to join')
     const catalog = createCatalog({ db, blobs: createBlobStore({ dir: path.join(node.dir, 'blobs') }), host, logger: paipLogger() }, fastInit)
     extra[0].catalog = catalog
     await catalog.start()
-    await waitFor(async () => {
+    await until(async () => {
       const results = await nodes[1].catalog.search('dataset', ['#kept'])
       return results.some(r => r.node.peerId === host.peerId.toString())
     }, 20_000, 'the restarted node to be found by tag')

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { createCatalog } from '../../src/catalog/index.js'
 import { catalogContent, createJobs } from '../../src/jobs/index.js'
 import { paipLogger } from '../../src/logger.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { collect, protocolYaml, workspace } from './fixtures.js'
 import type { Catalog } from '../../src/catalog/index.js'
 import type { Jobs } from '../../src/jobs/index.js'
@@ -43,16 +44,16 @@ describe('jobs: datasets from the catalog', function () {
   it('gives a job the files of a catalog dataset named by its tag under PAIP_DATASET_DIR', async () => {
     const sent = await jobs.run({ id: 'from-catalog', protocol: protocolYaml(['find "$PAIP_DATASET_DIR" -name "*.csv" | sed "s|$PAIP_DATASET_DIR/||"', 'cat "$PAIP_DATASET_DIR"/*/a.csv']), dataset: '#MNIST' })
     assert.equal(sent.job.dataset?.name, 'digits')
-    await waitFor(async () => (await jobs.status('from-catalog')).state === 'succeeded', 10_000, 'the job')
+    await until(async () => (await jobs.status('from-catalog')).state === 'succeeded', 10_000, 'the job')
     const log = await collect(jobs.logs('from-catalog'))
     assert.match(log, /1,2\n3,4/)
   })
 
   it('stops the jobs of a dataset removed from the catalog', async () => {
     await jobs.run({ id: 'until-removed', protocol: protocolYaml(['sleep 300']), dataset: '#MNIST' })
-    await waitFor(async () => (await jobs.status('until-removed')).state === 'running', 10_000, 'the job to run')
+    await until(async () => (await jobs.status('until-removed')).state === 'running', 10_000, 'the job to run')
     await catalog.remove('dataset', 'digits')
-    await waitFor(async () => (await jobs.status('until-removed')).state === 'cancelled', 10_000, 'the job to be stopped')
+    await until(async () => (await jobs.status('until-removed')).state === 'cancelled', 10_000, 'the job to be stopped')
     await assert.rejects(jobs.run({ id: 'after-removal', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'NoCandidateError' })
   })
 })

@@ -10,7 +10,8 @@ import { decodeVersionBlock } from '../../src/marketplace/objects.js'
 import { encodeVersion } from '../../src/repo/index.js'
 import { CID } from 'multiformats/cid'
 import { startMarkets, protocolYaml } from './fixtures.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
+import { joinGrid, listenFor, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import type { Host } from '../../src/net/host.js'
 import type { Markets } from './fixtures.js'
 
@@ -25,13 +26,13 @@ function varint (n: number): Uint8Array {
 async function badHost (bootstrap: Host): Promise<Host> {
   const host = await createHost({
     privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: bootstrap.getMultiaddrs().map(String),
+    ...listenFor('memory'),
     querySelfInterval: 1000,
     ...dhtRecordOptions(protocolRecords())
   })
   await host.start()
-  await waitFor(() => host.services.dht.routingTable.size > 0, 15_000, 'the bad host to join')
+  await joinGrid(host, 'memory', bootstrap.getMultiaddrs().map(String))
+  await until(() => host.services.dht.routingTable.size > 0, 15_000, 'the bad host to join')
   return host
 }
 

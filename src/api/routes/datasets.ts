@@ -5,6 +5,7 @@ import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { errorResponse } from '../replies.js'
 import { requireOwner } from '../../users/roles.js'
+import { second } from '../../time.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
 import type { ApiDeps, ApiRoute } from '../route.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -17,7 +18,6 @@ export interface CatalogRouteComponents {
   shutdownSignal: AbortSignal
 }
 
-const second = 1000
 /** Deadline of a search started over HTTP. */
 export const SEARCH_TIMEOUT = 15 * second
 

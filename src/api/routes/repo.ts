@@ -7,12 +7,12 @@ import { validateProtocol } from '../../protocol/index.js'
 import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
 import { errorResponse } from '../replies.js'
+import { second } from '../../time.js'
 import type { Readable } from 'node:stream'
 import type { HistoryResult, Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
 import type { ApiRoute } from '../route.js'
 import type { FastifyReply } from 'fastify'
 
-const second = 1000
 /** Largest protocol file pushed raw, and largest JSON push (a whole history, base64). */
 const MAX_PROTOCOL_BYTES = 1024 * 1024
 const MAX_PUSH_BYTES = 16 * 1024 * 1024

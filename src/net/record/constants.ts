@@ -1,5 +1,4 @@
-const second = 1000
-const minute = 60 * second
+import { second, minute } from '../../time.js'
 
 /** Largest record value accepted (bytes). */
 export const MAX_RECORD_BYTES = 64 * 1024
