@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js'
-import { requestSignal } from './data.js'
+import { requestSignal } from '../signal.js'
 import type { Algorithms } from '../../algorithms/index.js'
 import type { Host } from '../../net/host.js'
 import type { ApiDeps, ApiRoute } from '../route.js'
@@ -62,7 +62,7 @@ export const algorithmRoutes: ApiRoute<AlgorithmRouteComponents> = (app, deps) =
 
   app.post('/api/v1/algorithms', { onRequest: access.requireRole('publish', 'publish algorithms'), schema: { body: publishBody } }, async (request, reply) => {
     const principal = request.principal as NonNullable<FastifyRequest['principal']>
-    const version = await deps.components.algorithms.publish(request.body as any, principal, { signal: requestSignal(deps, request, reply) })
+    const version = await deps.components.algorithms.publish(request.body as any, principal, { signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     void reply.status(201)
     return version
   })
@@ -82,7 +82,7 @@ export const algorithmRoutes: ApiRoute<AlgorithmRouteComponents> = (app, deps) =
     const seconds = query.timeout == null ? undefined : Number(query.timeout)
     if (seconds != null && (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)) throw new InvalidArgumentError('timeout is a number of seconds, at most 3600')
     const algorithms = deps.components.algorithms
-    const signal = requestSignal(deps, request, reply)
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     return await algorithms.call(await refOf(deps, request), request.body ?? null, { peer: deps.components.host.peerId.toString(), user: principal.name }, {
       signal,
       ...(seconds == null ? {} : { timeout: Math.round(seconds * 1000) })

@@ -2,27 +2,17 @@ import { Readable } from 'node:stream'
 import { parseDataPath } from '../../data/index.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { UnauthorizedError } from '../errors.js'
+import { requestSignal } from '../signal.js'
 import type { DataSpace } from '../../data/index.js'
 import type { Principal } from '../auth.js'
 import type { ApiDeps, ApiRoute } from '../route.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 
 /** What the data space routes use. */
 export interface DataRouteComponents {
   data: DataSpace
   /** Aborted when the node stops. */
   shutdownSignal: AbortSignal
-}
-
-/** Aborted when the client goes away or the node stops. */
-export function requestSignal (deps: ApiDeps<{ shutdownSignal: AbortSignal }>, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
-  const closed = new AbortController()
-  const gone = (): void => { closed.abort(new Error('the client went away')) }
-  request.raw.once('close', () => { if (!request.raw.complete) gone() })
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
-  const signals = [closed.signal, deps.components.shutdownSignal]
-  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
-  return AbortSignal.any(signals)
 }
 
 /** `/api/v1/data/<user>/<collection>/<path>` (`.my` for the caller) → the data path and caller. */
@@ -58,7 +48,7 @@ export const dataRoutes: ApiRoute<DataRouteComponents> = (app, deps) => {
       await deps.components.data.checkPut(path, as, size != null && Number.isSafeInteger(size) && size >= 0 ? size : undefined)
       return { ok: true }
     }
-    const signal = requestSignal(deps, request, reply)
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     const body = request.body as Readable | undefined
     const entry = await deps.components.data.put(path, body ?? Readable.from([]), as, {
       signal,
@@ -77,7 +67,7 @@ export const dataRoutes: ApiRoute<DataRouteComponents> = (app, deps) => {
     if (flag(query.stat)) return await data.stat(path, as)
     let found
     try {
-      found = await data.get(path, as, { signal: requestSignal(deps, request, reply) })
+      found = await data.get(path, as, { signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     } catch (err: any) {
       // a folder: list what is under it
       if (err?.name === 'DataNotFoundError') {

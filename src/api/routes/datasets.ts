@@ -1,14 +1,15 @@
-import { PassThrough } from 'node:stream'
 import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
 import { errorResponse } from '../replies.js'
+import { requestSignal } from '../signal.js'
 import { requireOwner } from '../../users/roles.js'
 import { second } from '../../time.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
-import type { ApiDeps, ApiRoute } from '../route.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiRoute } from '../route.js'
+import type { FastifyReply } from 'fastify'
 import type { Readable } from 'node:stream'
 
 /** What the dataset and model routes use. */
@@ -55,17 +56,6 @@ function parseMetadataParam (value: unknown): unknown {
   try { return JSON.parse(value) } catch { throw new InvalidArgumentError('the `metadata` query parameter is not JSON') }
 }
 
-/** Aborted when the client goes away (mid-upload or before the answer), the node stops, or the deadline passes. */
-function signalFor (deps: ApiDeps<CatalogRouteComponents>, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
-  const closed = new AbortController()
-  const gone = (): void => { closed.abort(new Error('the client went away')) }
-  request.raw.once('close', () => { if (!request.raw.complete) gone() })
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
-  const signals = [closed.signal, deps.components.shutdownSignal]
-  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
-  return AbortSignal.any(signals)
-}
-
 /**
  * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
  * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
@@ -91,7 +81,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents
     app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
       const catalog = deps.components.catalog
       const owner = request.principal?.name
-      const signal = signalFor(deps, request, reply)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
       if (type.startsWith('application/x-tar')) {
@@ -127,16 +117,16 @@ export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents
 
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
       const body = request.body as { query: string[], timeout?: number }
-      const signal = signalFor(deps, request, reply, body.timeout ?? SEARCH_TIMEOUT)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal, timeout: body.timeout ?? SEARCH_TIMEOUT })
       return searchAnswer(await deps.components.catalog.search(kind, body.query, { signal }))
     })
 
     app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
       const catalog = deps.components.catalog
-      const signal = signalFor(deps, request, reply)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const owner = request.principal?.name
-      if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+      if (!acceptsNdjson(request.headers.accept)) {
         return catalog.fetch(kind, ref, { signal, owner })
       }
       return streamFetch(reply, catalog, kind, ref, signal, owner)
@@ -171,29 +161,20 @@ async function * tarFiles (body: Readable): AsyncGenerator<UploadedFile> {
 
 /** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
 function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal, owner?: string): FastifyReply {
-  const out = new PassThrough()
   let last = 0
-  const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
-  void (async () => {
-    try {
-      const entry = await catalog.fetch(kind, ref, {
-        signal,
-        owner,
-        onProgress: progress => {
-          const now = Date.now()
-          if (progress.phase === 'file' && now - last < 100) return
-          last = now
-          line({ progress })
-        }
-      })
-      line({ entry })
-    } catch (err) {
-      line(errorResponse(err).body)
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    const entry = await catalog.fetch(kind, ref, {
+      signal,
+      owner,
+      onProgress: progress => {
+        const now = Date.now()
+        if (progress.phase === 'file' && now - last < 100) return
+        last = now
+        line({ progress })
+      }
+    })
+    line({ entry })
+  }, err => errorResponse(err).body))
 }
 
 export const datasetRoutes: ApiRoute<CatalogRouteComponents> = catalogRoutes('dataset')

@@ -12,7 +12,7 @@ import { sublevel } from '../../storage/level.js'
 import { BlobTooLargeError } from '../../storage/errors.js'
 import { requireOwner } from '../../users/roles.js'
 import { MAX_STORAGE_BLOB_BYTES } from '../constants.js'
-import { requestSignal } from './data.js'
+import { requestSignal } from '../signal.js'
 import type { Principal } from '../auth.js'
 import type { BlobStore } from '../../storage/blobs.js'
 import type { Database } from '../../storage/level.js'
@@ -57,7 +57,7 @@ export const openpaiBlobRoutes: ApiRoute<OpenpaiBlobRouteComponents> = (app, dep
     const declared = Number(request.headers['content-length'])
     if (Number.isFinite(declared) && declared > MAX_STORAGE_BLOB_BYTES) throw new BlobTooLargeError(`a storage blob is at most ${MAX_STORAGE_BLOB_BYTES} bytes`, { maxBytes: MAX_STORAGE_BLOB_BYTES })
     const body = (request.body as Readable | undefined) ?? Readable.from([])
-    const info = await components.blobs.put(body, { maxBytes: MAX_STORAGE_BLOB_BYTES, signal: requestSignal(deps, request, reply) })
+    const info = await components.blobs.put(body, { maxBytes: MAX_STORAGE_BLOB_BYTES, signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     const contentType = String(request.headers['content-type'] ?? 'application/octet-stream').slice(0, 128)
     return { cid: info.cid.toString(), size: info.size, contentType }
   }
@@ -81,7 +81,7 @@ export const openpaiBlobRoutes: ApiRoute<OpenpaiBlobRouteComponents> = (app, dep
 
   app.get('/storages/blobs/:blobId', { onRequest: access.readAccess, schema: { params: blobParams, summary: 'OpenPAI marketplace: a storage blob\'s bytes' } }, async (request, reply) => {
     const blob = await load(request)
-    const signal = requestSignal(deps, request, reply)
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     return await reply.type(blob.contentType).header('content-length', blob.size).send(Readable.from(components.blobs.get(blob.cid, { signal })))
   })
 

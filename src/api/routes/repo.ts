@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError } from '../../errors.js'
 import { ADMIN_PUBLISHER, checkFilePath } from '../../marketplace/index.js'
@@ -6,7 +5,9 @@ import { isAdmin } from '../../users/roles.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
 import { errorResponse } from '../replies.js'
+import { requestSignal } from '../signal.js'
 import { second } from '../../time.js'
 import type { Readable } from 'node:stream'
 import type { HistoryResult, Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
@@ -96,12 +97,6 @@ async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
-function signalFor (components: RepoRouteComponents, reply: FastifyReply, ms: number): AbortSignal {
-  const closed = new AbortController()
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) closed.abort(new Error('the client went away')) })
-  return AbortSignal.any([AbortSignal.timeout(ms), components.shutdownSignal, closed.signal])
-}
-
 function splitKeywords (text: string): string[] {
   return text.split(/[\s,+]+/).filter(k => k !== '').slice(0, 16)
 }
@@ -130,7 +125,7 @@ export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, acc
     // the admin token publishes as `admin` (bare names); a user as itself (`<user>/<name>`)
     const user = request.principal?.kind === 'admin' ? ADMIN_PUBLISHER : request.principal?.name ?? 'anonymous'
     const admin = isAdmin(request.principal)
-    const signal = signalFor(components, reply, 30 * second)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: 30 * second })
     const body: any = request.body
     let result: PublishResult
     if (body != null && typeof body === 'object' && !(body instanceof Buffer) && typeof body.pipe !== 'function') {
@@ -161,7 +156,7 @@ export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, acc
       // not held here: resolve it through the network, as `paip pull` does (the node then holds it)
       let pulled: Awaited<ReturnType<typeof pullByRef>>
       try {
-        pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+        pulled = await pullByRef(market, ref, publisher, requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT }))
       } catch (pullErr: any) {
         // a path that cannot name a published protocol: it is simply not here
         if (pullErr?.kind === 'invalid-input') throw err
@@ -182,9 +177,9 @@ export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, acc
     const query = request.query as { timeout?: string, limit?: string }
     const timeout = query.timeout == null ? SEARCH_TIMEOUT : Math.min(Math.max(Number(query.timeout) || SEARCH_TIMEOUT, 1), 60 * second)
     const limit = query.limit == null ? undefined : Math.max(1, Number(query.limit) || 1)
-    const signal = signalFor(components, reply, timeout + second)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: timeout + second })
     const market = components.marketplace
-    if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+    if (!acceptsNdjson(request.headers.accept)) {
       const hits = await market.searchRanked(words, { signal, timeout, limit })
       return { keywords: words, results: hits.map(hitJson) }
     }
@@ -194,20 +189,20 @@ export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, acc
   app.get('/api/v1/marketplace/pull', { onRequest: requireToken(access, 'pulling (the node fetches, stores and provides it)') }, async (request, reply) => {
     const { ref, version } = request.query as { ref?: string, version?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
-    const signal = signalFor(components, reply, PULL_TIMEOUT)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT })
     return pullJson(await components.marketplace.pull(ref, { signal, version }))
   })
 
   app.get('/api/v1/marketplace/history', { onRequest: access.readAccess }, async (request, reply) => {
     const { ref } = request.query as { ref?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
-    const signal = signalFor(components, reply, PULL_TIMEOUT)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT })
     return historyJson(await components.marketplace.history(ref, { signal }))
   })
 
   app.get('/api/v1/marketplace/publishers/:peer', { onRequest: requireToken(access, 'asking a publisher (the node dials the peer named)') }, async (request, reply) => {
     const { peer } = request.params as { peer: string }
-    const signal = signalFor(components, reply, 15 * second)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: 15 * second })
     try { peerIdFromString(peer) } catch { throw new InvalidArgumentError(`not a peer ID: ${peer.slice(0, 100)}`) }
     const list = await components.marketplace.listPublisher(peer, { signal })
     return { publisher: peer, entries: list.map(r => ({ publisher: r.publisher, name: r.name, seq: r.seq, time: r.time, ...r.value })) }
@@ -240,16 +235,8 @@ async function pullByRef (market: RouteMarketplace, ref: string, publisher: stri
 }
 
 function streamSearch (reply: FastifyReply, market: RouteMarketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {
-  const out = new PassThrough()
-  void (async () => {
-    try {
-      for await (const hit of market.search(words, { signal, timeout })) out.write(JSON.stringify({ hit: hitJson(hit) }) + '\n')
-      out.write(JSON.stringify({ done: true }) + '\n')
-    } catch (err) {
-      out.write(JSON.stringify(errorResponse(err).body) + '\n')
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    for await (const hit of market.search(words, { signal, timeout })) line({ hit: hitJson(hit) })
+    line({ done: true })
+  }, err => errorResponse(err).body))
 }
