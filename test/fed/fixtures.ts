@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { until } from '../fixtures/wait.js'
 import type { TestNode, StartNodeOptions } from '../fixtures/daemon.js'
 
@@ -40,7 +40,7 @@ export interface FedGridOptions {
 }
 
 /**
- * `count` in-process nodes on loopback, each holding one non-IID part of the example's data
+ * `count` in-process nodes on the memory transport, each holding one non-IID part of the example's data
  * (private, tagged #fedlr-demo), node 0 also holding the initial model (public). Every node lets
  * any other coordinate rounds (`fed.allowPeers: *`), and none lets others run jobs.
  */
@@ -55,11 +55,14 @@ export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGr
   }
   try {
     await fedlr(['generate', data, '--nodes', String(count), '--samples', String(options.samples ?? 150)])
-    for (let i = 0; i < count; i++) {
-      const extra = options.node?.(i) ?? {}
-      const bootstrap = i === 0 ? [] : nodes[0].node.components.host.getMultiaddrs().map(String)
-      const node = await startNode({ ...extra, config: { network: { bootstrap }, fed: { allowPeers: ['*'] }, ...(extra.config ?? {}) } })
-      nodes.push(node)
+    const grid = await startGrid(count, {
+      node: i => {
+        const extra = options.node?.(i) ?? {}
+        return { ...extra, config: { fed: { allowPeers: ['*'] }, ...(extra.config ?? {}) } }
+      }
+    })
+    nodes.push(...grid.nodes)
+    for (const node of nodes) {
       const log: string[] = []
       served.push(log)
       const blobs = node.node.components.blobs
@@ -67,7 +70,6 @@ export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGr
       // the catalog's fetch handler reads in chunks: record what it serves to other nodes
       blobs.get = (cid, opts) => { if (opts?.chunkSize != null) log.push(cid.toString()); return get(cid, opts) }
     }
-    await until(async () => nodes.every(n => n.node.components.host.getConnections().length >= 1), 15_000, 'every node to connect')
     const datasetCids = new Set<string>()
     for (let i = 0; i < count; i++) {
       const catalog = nodes[i].node.components.catalog
