@@ -1,4 +1,5 @@
 import { paipLogger } from '../logger.js'
+import { createRouting } from '../net/routing.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
@@ -16,6 +17,7 @@ import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -46,6 +48,8 @@ export interface JobsComponents {
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
   libp2p?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `libp2p`. */
+  routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
   /** The node's users, for the `run` role. */
@@ -161,7 +165,9 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   })
   const offerTimeout = init.offerTimeout ?? C.OFFER_TIMEOUT
   const client = libp2p == null ? undefined : jobsClient(libp2p)
-  const dispatcher = createDispatcher({ self, local, client, libp2p, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
+  // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
+  const network = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
+  const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
   const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
   const serve = libp2p != null && init.serve !== false
   let serving = false
