@@ -12,7 +12,7 @@ import type { TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
 
 describe('algorithms', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
   let grid: Grid | undefined
   let a: TestNode
   let b: TestNode

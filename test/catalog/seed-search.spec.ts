@@ -8,7 +8,7 @@ import type { TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
 
 describe('catalog: seed 002\'s POST /search answers addresses a client can reach', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
   let grid: Grid | undefined
   const nodes: TestNode[] = []
 

@@ -37,6 +37,20 @@ export interface FedGridOptions {
   nodes?: number
   samples?: number
   node?: (i: number) => StartNodeOptions
+  /** Data made by `generateFedData` for as many nodes, shared by grids (kept on stop); default: fresh. */
+  data?: string
+}
+
+/** The example's data for `nodes` nodes in a new temp dir (`<dir>/node<i>`, `<dir>/test`, `<dir>/model`). */
+export async function generateFedData (nodes: number, samples = 150): Promise<string> {
+  const data = await mkdtemp(path.join(tmpdir(), 'paip-fed-data-'))
+  try {
+    await fedlr(['generate', data, '--nodes', String(nodes), '--samples', String(samples)])
+    return data
+  } catch (err) {
+    await rm(data, { recursive: true, force: true })
+    throw err
+  }
 }
 
 /**
@@ -46,15 +60,14 @@ export interface FedGridOptions {
  */
 export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGrid> {
   const count = options.nodes ?? 4
-  const data = await mkdtemp(path.join(tmpdir(), 'paip-fed-data-'))
+  const data = options.data ?? await generateFedData(count, options.samples)
   const nodes: TestNode[] = []
   const served: string[][] = []
   const stop = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => { await n.stop() }))
-    await rm(data, { recursive: true, force: true })
+    if (options.data == null) await rm(data, { recursive: true, force: true })
   }
   try {
-    await fedlr(['generate', data, '--nodes', String(count), '--samples', String(options.samples ?? 150)])
     const grid = await startGrid(count, {
       node: i => {
         const extra = options.node?.(i) ?? {}

@@ -5,7 +5,7 @@ import type { TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
 
 describe('marketplace: GET /repo/protocol/<name> on a node that does not hold it', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
   let grid: Grid | undefined
   let a: TestNode
   let b: TestNode

@@ -13,7 +13,7 @@ import type { Markets } from './fixtures.js'
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 describe('marketplace: every protocol is its user\'s', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
 
   describe('two users of one node over HTTP', () => {
     let grid: Grid | undefined

@@ -23,7 +23,7 @@ taskRoles:
 `
 
 describe('marketplace: prefix search over the network', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
   let grid: Grid | undefined
   let a: TestNode
   let b: TestNode

@@ -11,7 +11,7 @@ import type { TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
 
 describe('workflow: run on a 2-node grid', function () {
-  this.timeout(180_000)
+  this.timeout(90_000)
   let grid: Grid | undefined
   let source: TestNode
   let destination: TestNode
