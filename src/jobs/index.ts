@@ -47,8 +47,8 @@ export interface JobsComponents {
   /** The models this node holds (given to jobs, e.g. evaluations). */
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
-  libp2p?: Libp2p<any>
-  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `libp2p`. */
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `host`. */
   routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
@@ -89,7 +89,7 @@ export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engi
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
-  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
+  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when a host is given). */
   serve?: boolean
 }
 
@@ -141,9 +141,9 @@ function runtimesInit (init: JobsInit): RuntimesInit {
  */
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs')
-  const libp2p = components.libp2p
-  const self = libp2p?.peerId.toString() ?? components.peerId
-  if (self == null) throw new Error('createJobs needs libp2p or peerId')
+  const host = components.host
+  const self = host?.peerId.toString() ?? components.peerId
+  if (self == null) throw new Error('createJobs needs a host or a peerId')
   const runtimes = createRuntimes(runtimesInit(init))
   const local = createLocalJobs({
     runtimes,
@@ -164,12 +164,12 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
   const offerTimeout = init.offerTimeout ?? C.OFFER_TIMEOUT
-  const client = libp2p == null ? undefined : jobsClient(libp2p)
+  const client = host == null ? undefined : jobsClient(host)
   // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
-  const network = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
+  const network = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
   const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
   const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
-  const serve = libp2p != null && init.serve !== false
+  const serve = host != null && init.serve !== false
   let serving = false
   let unsubscribe: (() => void) | undefined
 
@@ -178,8 +178,8 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     events: local.events,
     async start () {
       await local.start()
-      if (serve && libp2p != null) {
-        await serveJobs({ libp2p, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
+      if (serve && host != null) {
+        await serveJobs({ host, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
         serving = true
       }
       unsubscribe = components.onContentRemoved?.(async cid => { await local.contentDeleted(cid) })
@@ -187,7 +187,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     async stop () {
       unsubscribe?.()
       unsubscribe = undefined
-      if (serving && libp2p != null) { await unserveJobs(libp2p).catch(() => {}); serving = false }
+      if (serving && host != null) { await unserveJobs(host).catch(() => {}); serving = false }
       await local.stop()
     },
     submit: local.accept,

@@ -89,8 +89,8 @@ export interface Evaluations extends Startable {
 
 export interface EvaluationsComponents {
   jobs: Jobs
-  libp2p: Libp2p<any>
-  /** The node's announce-and-discover service (results are announced and their publishers found through it); default: one on `libp2p`. */
+  host: Libp2p<any>
+  /** The node's announce-and-discover service (results are announced and their publishers found through it); default: one on `host`. */
   routing?: Routing
   privateKey: PrivateKey
   blobs: BlobStore
@@ -140,12 +140,12 @@ function rendezvous (key: string, model: string, dataset: string) {
 }
 
 export function createEvaluations (components: EvaluationsComponents, init: EvaluationsInit = {}): Evaluations {
-  const { jobs, libp2p, privateKey, blobs } = components
+  const { jobs, host, privateKey, blobs } = components
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs:eval')
   const records = init.records ?? evalRecords()
-  const self = libp2p.peerId.toString()
-  const host = libp2p as unknown as RecordHost
-  const routing = components.routing ?? createRouting({ host: libp2p, logger: components.logger ?? paipLogger() })
+  const self = host.peerId.toString()
+  const recordHost = host as unknown as RecordHost
+  const routing = components.routing ?? createRouting({ host, logger: components.logger ?? paipLogger() })
   const chains = new Map<string, Promise<void>>()
   const lastSeq = new Map<string, number>()
   const timeout = init.lookupTimeout ?? C.EVAL_LOOKUP_TIMEOUT
@@ -162,7 +162,7 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     for await (const provider of routing.providers(cid, { signal: deadline(options), timeout })) publishers.add(provider.toString())
     const found = await Promise.all([...publishers].map(async publisher => {
       try {
-        const r = await getRecord(host, records, publisher, key, { signal: deadline(options) })
+        const r = await getRecord(recordHost, records, publisher, key, { signal: deadline(options) })
         return r.value.key === key && r.name === key ? r : undefined
       } catch { return undefined }
     }))
@@ -175,7 +175,7 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     lastSeq.set(value.key, seq)
     const record = await signRecord(privateKey, { namespace: records.namespace, name: value.key, seq, value })
     try {
-      await putRecord(host, records, record)
+      await putRecord(recordHost, records, record)
     } catch (err: any) {
       log.error('could not store evaluation record %s: %s', value.key, err?.message)
     }
@@ -216,7 +216,7 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     const reuse = spec.reuse as { key: string, publisher: string }
     let old: SignedRecord<EvalRecord> | undefined
     try {
-      old = await getRecord(host, records, reuse.publisher, reuse.key, { signal: deadline() })
+      old = await getRecord(recordHost, records, reuse.publisher, reuse.key, { signal: deadline() })
     } catch (err: any) {
       log('reused evaluation %s: %s', reuse.key, err?.message)
     }
