@@ -24,7 +24,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   jobs: async () => import('./jobs.js'),
   algorithms: async () => import('./algorithms.js'),
   fed: async () => import('./fed.js'),
-  portal: async () => import('./portal.js')
+  portal: async () => import('./portal.js'),
+  scale: async () => import('./scale.js')
 }
 
 const DOCS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
