@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApiClient } from '../src/api/client.js'
+import { createApiClient } from '../src/client/index.js'
 import { spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
 import type { Bench } from './types.js'
 

@@ -87,7 +87,7 @@ function yamlLine (line) {
   }
   if (rest === '') return out
   const comment = /(^|\s)#.*$/.exec(rest)
-  let value = comment == null ? rest : rest.slice(0, comment.index + comment[1].length)
+  const value = comment == null ? rest : rest.slice(0, comment.index + comment[1].length)
   const note = comment == null ? '' : rest.slice(comment.index + comment[1].length)
   if (/^\s*(["']).*\1\s*$/.test(value)) out.push(html`<span class="y-str">${value}</span>`)
   else if (/^\s*(-?\d+(\.\d+)?|true|false|null|~)\s*$/i.test(value)) out.push(html`<span class="y-num">${value}</span>`)

@@ -1,7 +1,3 @@
-const second = 1000
-
-/** Deadline of one API request from a client when the caller gives no signal. */
-export const API_REQUEST_TIMEOUT = 30 * second
 /** Default cap on a JSON request body. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024
 /** Default cap on a raw (streamed upload) request body. */

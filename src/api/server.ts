@@ -3,47 +3,34 @@ import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import fastify from 'fastify'
-import { PaipError, isPaipError } from '../errors.js'
 import { createAccess } from './auth.js'
-import { KIND_STATUS } from './errors.js'
+import { countRequests, metricsRoute } from './metrics.js'
 import { MAX_JSON_BODY_BYTES } from './constants.js'
-import { ROUTES } from './routes/index.js'
+import { errorBody, errorResponse } from './replies.js'
 import { VERSION } from '../version.js'
-import type { Access } from './auth.js'
-import type { ErrorBody } from './errors.js'
-import type { NodeComponents } from '../node/components.js'
-import type { ErrorKind } from '../errors.js'
+import type { Authenticator } from './auth.js'
+import type { MetricsRouteInit } from './metrics.js'
+import type { ApiDeps, ApiRoute } from './route.js'
+import type { ComponentLogger } from '@libp2p/interface'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 
-/** What every route plugin gets besides the fastify instance. */
-export interface ApiDeps {
-  components: NodeComponents
-  /** preHandlers: `{ onRequest: deps.access.requireWrite }`. */
-  access: Access
+/** What the server itself needs; each route group names the components it needs besides. */
+export interface ApiServerComponents {
+  logger: ComponentLogger
+  authenticator: Authenticator
 }
 
-/**
- * One route file: registers its routes on `app` (its own encapsulated fastify scope, so hooks
- * and content-type parsers it adds stay inside). Add it to ROUTES in `src/api/routes/index.ts`.
- */
-export type ApiRoute = (app: FastifyInstance, deps: ApiDeps) => void | Promise<void>
-
-/** The disk the node writes to is full (ENOSPC from a write anywhere): 507. */
-export class StorageFullError extends PaipError {
-  static name = 'StorageFullError'
-  name = 'StorageFullError'
-  constructor (options?: ErrorOptions) { super('the node\'s disk is full: nothing was stored (ask its admin to free space)', 'no-space', undefined, options) }
-}
-
-export interface ApiServerInit {
+export interface ApiServerInit<C = unknown> {
+  /** The route groups, e.g. ROUTES from `src/api/routes/index.ts`. */
+  routes: readonly ApiRoute<C>[]
   /** Reads need a token too. */
   private?: boolean
   /** Largest JSON body, in bytes. */
   bodyLimit?: number
   /** Origins allowed to call the API from a web page (CORS): `*` any, or exact origins; default none. */
   corsOrigins?: readonly string[]
-  /** Default: every route file in ROUTES. */
-  routes?: readonly ApiRoute[]
+  /** Count requests into these metrics and serve `GET /metrics` (config `api.metrics` says to whom). */
+  metrics?: MetricsRouteInit
   /** Runs before every route (added before the routes, so it reaches all of them). */
   onRequest?: (request: FastifyRequest) => Promise<void>
   /** Told what the node's admin must act on (a full disk); the daemon prints it at the default level. */
@@ -68,12 +55,12 @@ function validatorCompiler (): (route: { schema: any, httpPart?: string }) => (d
 export type ApiServer = FastifyInstance
 
 /**
- * The node's HTTP API: every route file registered from one list, one error handler mapping
+ * The node's HTTP API: the route groups given, one error handler mapping
  * PaipError kinds to statuses with the body `{ error: { name, kind, message, details } }`.
  * `application/octet-stream` and `application/x-tar` bodies are not parsed: `request.body` is the raw stream
  * (routes that take uploads set their own limit).
  */
-export async function createApiServer (components: NodeComponents, init: ApiServerInit = {}): Promise<ApiServer> {
+export async function createApiServer<C> (components: ApiServerComponents & NoInfer<C>, init: ApiServerInit<C>): Promise<ApiServer> {
   const log = components.logger.forComponent('paip:api')
   const app = fastify({
     logger: false,
@@ -120,13 +107,16 @@ export async function createApiServer (components: NodeComponents, init: ApiServ
       maxAge: 600
     })
   }
+  if (init.metrics != null) countRequests(app, init.metrics.metrics)
   if (init.onRequest != null) app.addHook('onRequest', init.onRequest)
   // before the routes: it collects every route's own schema into the OpenAPI document
   await app.register(swagger, { openapi: OPENAPI_INFO })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  if (init.metrics != null) metricsRoute(app, access, init.metrics)
 
-  const deps: ApiDeps = { components, access }
-  for (const route of init.routes ?? ROUTES) {
+  const deps: ApiDeps<C> = { components, access }
+  for (const route of init.routes) {
+    // biome-ignore lint/nursery/noMisusedPromises: fastify awaits an async plugin
     await app.register(async scope => { await route(scope, deps) })
   }
   return app
@@ -143,36 +133,4 @@ const OPENAPI_INFO = {
   components: {
     securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } }
   }
-}
-
-function errorBody (name: string, kind: ErrorKind, message: string, details?: unknown): ErrorBody {
-  return { error: { name, kind, message, ...(details === undefined ? {} : { details }) } }
-}
-
-/** The one place errors become HTTP answers. */
-export function errorResponse (err: any): { status: number, body: ErrorBody } {
-  if (!isPaipError(err) && isNoSpace(err)) err = new StorageFullError({ cause: err })
-  if (isPaipError(err)) {
-    return { status: KIND_STATUS[err.kind] ?? 500, body: errorBody(err.name, err.kind, err.message, err.details) }
-  }
-  if (err instanceof URIError) {
-    return { status: 400, body: errorBody('InvalidRequestError', 'invalid-input', `malformed percent-encoding in the URL: ${err.message}`) }
-  }
-  if (Array.isArray(err?.validation)) {
-    return { status: 400, body: errorBody('InvalidRequestError', 'invalid-input', err.message, { problems: err.validation }) }
-  }
-  const status = typeof err?.statusCode === 'number' ? err.statusCode : 500
-  if (status === 413) return { status, body: errorBody('BodyTooLargeError', 'too-large', err.message) }
-  if (status === 415) return { status, body: errorBody('UnsupportedMediaTypeError', 'invalid-input', err.message) }
-  if (status >= 400 && status < 500) return { status, body: errorBody('InvalidRequestError', 'invalid-input', err.message) }
-  if (status === 503) return { status, body: errorBody('UnavailableError', 'unavailable', err.message ?? 'the node is shutting down') }
-  return { status: 500, body: errorBody('InternalError', 'internal', 'internal error (see the node\'s log)') }
-}
-
-/** True when the error, or one it was caused by, is the disk being full. */
-export function isNoSpace (err: any): boolean {
-  for (let e = err, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
-    if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || /no space left on device/i.test(String(e.message ?? ''))) return true
-  }
-  return false
 }

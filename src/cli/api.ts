@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { createApiClient } from '../api/client.js'
+import { createApiClient } from '../client/index.js'
 import { DEFAULT_API_URL } from '../api/constants.js'
 import { homePath, resolveHome } from '../node/home.js'
-import type { ApiClient } from '../api/client.js'
+import type { ApiClient } from '../client/index.js'
 import type { CommandContext } from './context.js'
 
 export interface ApiTarget {

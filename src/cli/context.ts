@@ -27,3 +27,6 @@ export interface CommandResult {
   /** Non-zero to exit with that code after printing (e.g. `validate` found problems). */
   exitCode?: number
 }
+
+/** Wraps a handler as a commander action: builds the context, runs it, prints its result. */
+export type Action = (handler: (ctx: CommandContext, ...args: any[]) => Promise<CommandResult | undefined>) => (...args: any[]) => Promise<void>

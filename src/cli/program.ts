@@ -3,11 +3,9 @@ import { isPaipError } from '../errors.js'
 import { registerCommands } from './commands/index.js'
 import { exitCodeFor } from './exit-codes.js'
 import { VERSION } from '../version.js'
-import type { CommandContext, CommandResult, GlobalOptions } from './context.js'
+import type { Action, CommandContext, CommandResult, GlobalOptions } from './context.js'
 import type { CliIO } from './io.js'
 
-/** Wraps a handler as a commander action: builds the context, runs it, prints its result. */
-export type Action = (handler: (ctx: CommandContext, ...args: any[]) => Promise<CommandResult | undefined>) => (...args: any[]) => Promise<void>
 
 export interface RunOptions {
   io: CliIO

@@ -1,5 +1,4 @@
-const second = 1000
-const minute = 60 * second
+import { second, minute } from '../time.js'
 
 /** The stream protocol between a coordinator and the nodes that train for it. */
 export const FED_PROTOCOL = '/paip/fed/1.0.0'

@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, hour } from '../time.js'
 
 /** The stream protocol that offers, submits and controls jobs between nodes. */
 export const JOBS_PROTOCOL = '/paip/jobs/1.0.0'
@@ -9,6 +7,10 @@ export const JOB_DATA_PROTOCOL = '/paip/job-data/1.0.0'
 /** DHT record namespace of evaluation results (`/paip-eval/<key>`). */
 export const EVAL_NAMESPACE = 'paip-eval'
 
+/*
+ * The defaults of the jobs config (`jobs.*` in the node config schema, which takes them from
+ * here) and of `JobsInit`.
+ */
 /** Jobs run at the same time on a node. */
 export const SLOTS = 2
 /** Longest a job may run (ms) when neither it nor the node config says less. */
@@ -17,6 +19,14 @@ export const TIME_LIMIT = hour
 export const MAX_LOG_BYTES = 16 * 1024 * 1024
 /** Most bytes of output files collected from one job. */
 export const MAX_OUTPUT_BYTES = 1024 * 1024 * 1024
+/** Where jobs run: `auto` picks a container, the sandbox or (admin only) a process. */
+export const RUNTIME = 'auto'
+/** The network a job reaches. */
+export const NETWORK = 'none'
+/** Most processes and threads of one task instance. */
+export const MAX_PIDS = 1024
+/** The bubblewrap executable of the sandbox runtime. */
+export const BWRAP = 'bwrap'
 /** Most output files collected from one job. */
 export const MAX_OUTPUT_FILES = 10_000
 /** Largest protocol document a job may carry. */

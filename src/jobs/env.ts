@@ -1,4 +1,4 @@
-import type { RunnableProtocol, TaskRole } from './protocol.js'
+import type { RunnableProtocol, TaskRole } from './runnable.js'
 import type { LocalContent, StoredJob } from './types.js'
 
 /**

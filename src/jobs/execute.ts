@@ -6,7 +6,7 @@ import { renderTaskRoleCommands } from '../protocol/index.js'
 import type { LogBook } from './logs.js'
 import { extraMounts } from './runtime/index.js'
 import type { JobLimits, Runtime } from './runtime/index.js'
-import type { RunnableProtocol } from './protocol.js'
+import type { RunnableProtocol } from './runnable.js'
 import type { JobState, LocalContent, StoredJob } from './types.js'
 
 /** Registry credentials with their `<% $secrets.x %>` tags filled in. */

@@ -1,19 +1,23 @@
 import { paipLogger } from '../logger.js'
+import { createRouting } from '../net/routing.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
-import { InvalidJobError, JobNotFoundError } from './errors.js'
-import { createLocalJobs } from './queue.js'
-import { localError, mapRemote } from './remote-errors.js'
+import { InvalidJobError } from './errors.js'
+import { createLocalJobs } from './local.js'
+import { createJobRouting } from './routing.js'
 import { createRuntimes } from './runtime/index.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
+import type { Accepted } from './accept.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
-import type { Accepted, LocalJobs } from './queue.js'
+import type { LocalJobs } from './local.js'
+import type { ListOptions, LogOptions } from './routing.js'
 import type { JobsDb } from './store.js'
-import type { ContentResolver, Job, JobOutput, JobState, JobSubmission, Submitter } from './types.js'
-import type { JobsClient, Offer } from './wire.js'
+import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
+import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -23,7 +27,11 @@ export { JOBS_PROTOCOL, JOB_DATA_PROTOCOL, EVAL_NAMESPACE } from './constants.js
 export { jobCid } from './dispatch.js'
 export { createAccessCheck, RUN_ROLE } from './access.js'
 export type { JobAccessInit, UserRoles } from './access.js'
-export type { Accepted } from './queue.js'
+export type { Accepted } from './accept.js'
+export type { ListOptions, LogOptions } from './routing.js'
+export { catalogContent } from './catalog-adapter.js'
+export { marketplaceProtocols } from './marketplace-adapter.js'
+export type { ProtocolPuller } from './marketplace-adapter.js'
 export type { Dispatched, RunRequest } from './dispatch.js'
 export type { Offer } from './wire.js'
 export type { RuntimeInfo, RuntimeSetting, RuntimeName, NetworkMode, JobLimits } from './runtime/index.js'
@@ -39,7 +47,9 @@ export interface JobsComponents {
   /** The models this node holds (given to jobs, e.g. evaluations). */
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `host`. */
+  routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
   /** The node's users, for the `run` role. */
@@ -52,12 +62,12 @@ export interface JobsComponents {
   blobInUse?: (cid: string) => Promise<boolean>
   /** Loads a published protocol by reference (for `paip run <ref>`): an adapter over the marketplace. */
   protocols?: ProtocolSource
+  /**
+   * Subscribes to deletions of datasets and models (e.g. the catalog's): a deleted one's jobs
+   * are stopped and their outputs removed. Returns the unsubscribe function.
+   */
+  onContentRemoved?: (listener: (cid: string) => Promise<void>) => () => void
   logger?: ComponentLogger
-}
-
-/** Where `run` finds a published protocol's text (e.g. marketplace pull + readFile). */
-export interface ProtocolSource {
-  load: (ref: string, options?: AbortOptions) => Promise<string>
 }
 
 /** The runtime options (where jobs run, their network and limits) are `createRuntimes`'s own. */
@@ -79,18 +89,8 @@ export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engi
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
-  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
+  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when a host is given). */
   serve?: boolean
-}
-
-export interface ListOptions extends AbortOptions {
-  state?: JobState
-  limit?: number
-}
-
-export interface LogOptions extends AbortOptions {
-  follow?: boolean
-  offset?: number
 }
 
 /** A job's status, as `list` shows it (its `node` says where it runs). */
@@ -125,32 +125,33 @@ export interface Jobs extends Startable {
   readonly events: LocalJobs['events']
 }
 
+/** The runtimes' own options out of the jobs init (only those set). */
+function runtimesInit (init: JobsInit): RuntimesInit {
+  const keys = ['runtime', 'bwrap', 'engine', 'network', 'maxMemoryMB', 'maxPids', 'gpus', 'cpus'] as const
+  const out: RuntimesInit = { dir: init.dir }
+  for (const key of keys) if (init[key] != null) (out as any)[key] = init[key]
+  if (init.env?.PATH != null) out.path = init.env.PATH
+  return out
+}
+
+/**
+ * The jobs component: this node's own jobs (`local.ts`: accept, queue, attempts), sending jobs
+ * to the node that holds their data (`dispatch.ts`), finding a job wherever it runs
+ * (`routing.ts`) and serving other nodes over the wire (`wire.ts`).
+ */
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
-  const logger = components.logger ?? paipLogger()
-  const log = logger.forComponent('paip:jobs')
-  const libp2p = components.libp2p
-  const self = libp2p?.peerId.toString() ?? components.peerId
-  if (self == null) throw new Error('createJobs needs libp2p or peerId')
-  const canRun = createAccessCheck(self, init.allow, components.users)
-  const runtimes = createRuntimes({
-    dir: init.dir,
-    ...(init.runtime == null ? {} : { runtime: init.runtime }),
-    ...(init.bwrap == null ? {} : { bwrap: init.bwrap }),
-    ...(init.engine == null ? {} : { engine: init.engine }),
-    ...(init.network == null ? {} : { network: init.network }),
-    ...(init.maxMemoryMB == null ? {} : { maxMemoryMB: init.maxMemoryMB }),
-    ...(init.maxPids == null ? {} : { maxPids: init.maxPids }),
-    ...(init.gpus == null ? {} : { gpus: init.gpus }),
-    ...(init.cpus == null ? {} : { cpus: init.cpus }),
-    ...(init.env?.PATH == null ? {} : { path: init.env.PATH })
-  })
+  const log = (components.logger ?? paipLogger()).forComponent('paip:jobs')
+  const host = components.host
+  const self = host?.peerId.toString() ?? components.peerId
+  if (self == null) throw new Error('createJobs needs a host or a peerId')
+  const runtimes = createRuntimes(runtimesInit(init))
   const local = createLocalJobs({
     runtimes,
     db: components.db,
     blobs: components.blobs,
     datasets: components.datasets,
     models: components.models,
-    canRun,
+    canRun: createAccessCheck(self, init.allow, components.users),
     self,
     dir: init.dir,
     slots: init.slots ?? C.SLOTS,
@@ -162,51 +163,31 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     log,
     ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
-  const client = libp2p == null ? undefined : jobsClient(libp2p)
-  const dispatcher = createDispatcher({
-    self,
-    local,
-    client,
-    libp2p,
-    db: components.db,
-    datasets: components.datasets,
-    models: components.models,
-    log,
-    offerTimeout: init.offerTimeout ?? C.OFFER_TIMEOUT
-  })
-  const serve = libp2p != null && init.serve !== false
+  const offerTimeout = init.offerTimeout ?? C.OFFER_TIMEOUT
+  const client = host == null ? undefined : jobsClient(host)
+  // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
+  const network = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
+  const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
+  const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
+  const serve = host != null && init.serve !== false
   let serving = false
-
-  /** Runs `here` when this node runs the job, else `there` with the peer that does. */
-  async function route<T> (id: string, options: AbortOptions | undefined, here: () => Promise<T>, there: (peer: string) => Promise<T>): Promise<T> {
-    const peer = await dispatcher.locate(id, options)
-    if (peer === self) return await here()
-    if (client == null) throw new JobNotFoundError(id)
-    return await mapRemote(there(peer))
-  }
-
-  async function localJob (id: string): Promise<Job> {
-    const job = await local.get(id)
-    if (job == null) throw new JobNotFoundError(id)
-    return job
-  }
-
-  async function status (id: string, options?: AbortOptions): Promise<Job> {
-    return await route(id, options, async () => await localJob(id), async peer => await (client as JobsClient).status(peer, id, options))
-  }
+  let unsubscribe: (() => void) | undefined
 
   return {
     self,
     events: local.events,
     async start () {
       await local.start()
-      if (serve && libp2p != null) {
-        await serveJobs({ libp2p, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
+      if (serve && host != null) {
+        await serveJobs({ host, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
         serving = true
       }
+      unsubscribe = components.onContentRemoved?.(async cid => { await local.contentDeleted(cid) })
     },
     async stop () {
-      if (serving && libp2p != null) { await unserveJobs(libp2p).catch(() => {}); serving = false }
+      unsubscribe?.()
+      unsubscribe = undefined
+      if (serving && host != null) { await unserveJobs(host).catch(() => {}); serving = false }
       await local.stop()
     },
     submit: local.accept,
@@ -218,56 +199,9 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
       }
       return await dispatcher.dispatch(rest, options)
     },
-    async offers (dataset, model, options) { return await dispatcher.offers(dataset, model, options) },
+    offers: async (dataset, model, options) => await dispatcher.offers(dataset, model, options),
     locate: dispatcher.locate,
-    status,
-    async list (options = {}) {
-      const limit = Math.min(options.limit ?? C.LIST_LIMIT, C.LIST_LIMIT)
-      const mine: ListedJob[] = await local.list({ state: options.state, limit })
-      if (client == null) return mine
-      const sent = await dispatcher.sent(Math.min(limit, C.REMOTE_LIST_LIMIT))
-      const remote = await Promise.all(sent.map(async ({ id, peer }): Promise<ListedJob | undefined> => {
-        try {
-          return await client.status(peer, id, { signal: AbortSignal.timeout(init.offerTimeout ?? C.OFFER_TIMEOUT) })
-        } catch {
-          return undefined
-        }
-      }))
-      const all = [...mine, ...remote.filter((j): j is ListedJob => j != null && (options.state == null || j.state === options.state))]
-      return all.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
-    },
-    async cancel (id, by, options) {
-      return await route(id, options,
-        async () => await local.cancel(id, by?.user ?? by?.peer ?? self),
-        async peer => await (client as any).cancel(peer, id, by?.user, options))
-    },
-    async * logs (id, options = {}) {
-      const peer = await dispatcher.locate(id, options)
-      if (peer === self) {
-        yield * local.logs(id, options)
-        return
-      }
-      if (client == null) throw new JobNotFoundError(id)
-      try {
-        yield * client.logs(peer, id, options)
-      } catch (err) {
-        throw localError(err)
-      }
-    },
-    async results (id, options) {
-      return (await status(id, options)).outputs
-    },
-    async * output (id, cid, options) {
-      const peer = await dispatcher.locate(id, options)
-      if (peer === self) {
-        const job = await localJob(id)
-        if (!job.outputs.some(o => o.cid === cid)) throw new JobNotFoundError(`${id} output ${cid}`)
-        yield * components.blobs.get(cid, options)
-        return
-      }
-      if (client == null) throw new JobNotFoundError(id)
-      yield * client.output(peer, id, cid, options)
-    },
+    ...routing,
     load: local.load,
     runtimes: runtimes.info,
     contentDeleted: local.contentDeleted

@@ -122,3 +122,8 @@ export interface JobEvent {
   type: 'state' | 'log'
   job: Job
 }
+
+/** Where `run` finds a published protocol's text (e.g. marketplace pull + readFile). */
+export interface ProtocolSource {
+  load: (ref: string, options?: AbortOptions) => Promise<string>
+}

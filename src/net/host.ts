@@ -13,7 +13,7 @@ import * as C from './constants.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHTComponents, SingleKadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
-import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Metrics, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export type HostServices = {
@@ -56,6 +56,8 @@ export interface HostInit {
   reprovide?: { validity?: number, interval?: number, threshold?: number }
   /** Ask the DHT about ourselves this often (ms); kept short in tests. */
   querySelfInterval?: number
+  /** libp2p's metrics (`@libp2p/prometheus-metrics`), exported at the node's `GET /metrics`. */
+  metrics?: (components: any) => Metrics
 }
 
 const mappers = {
@@ -73,6 +75,7 @@ export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p({
     start: false,
     privateKey: init.privateKey,
+    metrics: init.metrics,
     addresses: {
       listen: init.listen,
       announce: init.announce ?? []

@@ -6,8 +6,10 @@ import type { Evaluations } from '../jobs/eval/index.js'
 import type { Fed } from '../fed/index.js'
 import type { Jobs } from '../jobs/index.js'
 import type { Marketplace } from '../marketplace/index.js'
+import type { Metrics } from '../metrics/index.js'
 import type { Users } from '../users/index.js'
 import type { Host } from '../net/host.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { SweepOptions, SweepResult } from '../storage/sweep.js'
 import type { NodeConfig } from './config-schema.js'
@@ -35,6 +37,8 @@ export interface CoreComponents {
   version: string
   /** Aborted when the node stops: combine it with every long wait. */
   shutdownSignal: AbortSignal
+  /** The node's Prometheus registry (libp2p's figures and paip's histograms), served at `GET /metrics`. */
+  metrics: Metrics
   /**
    * Removes temp files and blobs nothing references (`paip gc`; also at start). References
    * come from every component with a `blobReferences()` and from every blob CID the database
@@ -49,6 +53,8 @@ export interface CoreComponents {
  * in `src/node/registry.ts`.
  */
 export interface NodeComponents extends CoreComponents {
+  /** Announcing keys on the DHT and discovering their providers (every component's, one queue). */
+  routing: Routing
   catalog: Catalog
   /** Users' files under data://<user>/<collection>/<path>. */
   data: DataSpace

@@ -1,12 +1,13 @@
 import * as net from '../net/constants.js'
-
-const second = 1000
+import { second } from '../time.js'
 
 export const API_HOST = '127.0.0.1'
 export const API_PORT = 9292
 export const API_BODY_LIMIT = 1024 * 1024
 /** Any origin may call the API cross-origin: tokens travel in the Authorization header, not in cookies. */
 export const API_CORS_ORIGINS = ['*']
+/** GET /metrics: anonymous from this machine, the admin token from elsewhere. */
+export const API_METRICS = 'local'
 export const LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
 export const ALLOW = net.DEFAULT_ALLOW
 export const MAX_CONNECTIONS = net.MAX_CONNECTIONS
@@ -17,8 +18,6 @@ export const QUERY_SELF_INTERVAL = 30 * second
 export const SHUTDOWN_TIMEOUT = 5 * second
 /** Bytes of randomness in the admin token. */
 export const TOKEN_BYTES = 32
-/** Deadline of a ping or a join dial when the caller gives none. */
-export const DIAL_TIMEOUT = 10 * second
 /** A routing table this full needs no more join lookups (kad-dht's k-bucket size). */
 export const JOIN_ENOUGH_PEERS = 20
 /** First pause between join lookups; doubles up to the self-query interval while nothing changes. */

@@ -1,13 +1,10 @@
 import { Level } from 'level'
 import { LevelDatastore } from 'datastore-level'
 import { DatabaseCorruptError, NodeHomeBusyError } from './errors.js'
-import type { AbstractSublevel } from 'abstract-level'
+import type { Database } from '../storage/level.js'
 
-/** The node's one level database; components get a sublevel each. */
-export type Database = Level<string, any>
-
-/** A component's part of the database (JSON values by default). */
-export type Sublevel<V = any> = AbstractSublevel<Database, string | Buffer | Uint8Array, string, V>
+export { sublevel } from '../storage/level.js'
+export type { Database, Sublevel } from '../storage/level.js'
 
 /** Opens (creating when missing) the node database; never repairs or overwrites it. */
 export async function openDatabase (path: string, home: string): Promise<Database> {
@@ -20,11 +17,6 @@ export async function openDatabase (path: string, home: string): Promise<Databas
     throw new DatabaseCorruptError(path, String(cause?.message ?? err.message).split('\n')[0], { cause: err })
   }
   return db
-}
-
-/** A component's sublevel with JSON values (`db.sublevel(name)` with the right types). */
-export function sublevel<V = any> (db: Database, name: string): Sublevel<V> {
-  return db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>
 }
 
 /**

@@ -11,7 +11,6 @@ import { paipLogger } from '../logger.js'
 import { VERSION } from '../version.js'
 import { createRepoMarket } from './market.js'
 import type { ApiServer } from '../api/server.js'
-import type { NodeComponents } from '../node/components.js'
 import type { RepoMarketInit } from './market.js'
 
 export { createRepoMarket, ReadOnlyError, LOCAL_PUBLISHER } from './market.js'
@@ -31,9 +30,8 @@ export async function createServeServer (init: ServeInit): Promise<ApiServer> {
     logger: paipLogger(),
     authenticator: createAuthenticator({ adminToken: randomBytes(32).toString('hex') }),
     marketplace: market,
-    shutdownSignal: stopping.signal,
-    version: VERSION
-  } as unknown as NodeComponents
+    shutdownSignal: stopping.signal
+  }
   const app = await createApiServer(components, {
     routes: [portalRoutesFor(() => ({ mode: 'repository', root: init.root, version: VERSION })), repoRoutes],
     onRequest: async () => { await market.refresh() }

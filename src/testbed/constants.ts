@@ -1,4 +1,4 @@
-const second = 1000
+import { second } from '../time.js'
 
 /** Longest a daemon may take to print that it started. */
 export const START_TIMEOUT = 30 * second
@@ -6,3 +6,19 @@ export const START_TIMEOUT = 30 * second
 export const STOP_TIMEOUT = 10 * second
 /** Lines of a daemon's stderr kept for error messages. */
 export const KEPT_LOG_LINES = 50
+
+/** Netns testbed: names of its namespaces (`paip-ns<X>-hub`, `paip-ns<X>-n<i>`) and links (`pns<X>-...`). */
+export const NETNS_PREFIX = 'paip-ns'
+export const NETNS_LINK_PREFIX = 'pns'
+/** Instance X gets 10.77.X.0/24: the host side .1, node i at .(i + 2). */
+export const NETNS_NETWORK_PREFIX = '10.77'
+export const NETNS_MAX_NODES = 250
+/** Who owns which instance (a pid file each); tmpfs, gone at reboot like the namespaces. */
+export const NETNS_STATE_DIR = '/run/paip-netns'
+/** One-way delay between two nodes (ms): 20 ms RTT. */
+export const NETNS_DELAY = 10
+/** Packets lost between two nodes, per direction (%): about 1% per round trip. */
+export const NETNS_LOSS = 0.5
+/** Every netns node listens on these ports of its own address. */
+export const NETNS_LIBP2P_PORT = 4001
+export const NETNS_API_PORT = 9292

@@ -2,15 +2,20 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createApiClient } from '../api/client.js'
+import { createApiClient } from '../client/index.js'
 import { SETTINGS } from '../node/config-schema.js'
 import { readToken, spawnDaemon, stopDaemon } from './process.js'
-import type { ApiClient } from '../api/client.js'
+import { createNetnsNetwork } from './netns.js'
+import { NETNS_API_PORT, NETNS_LIBP2P_PORT } from './constants.js'
+import type { NetnsNetwork, NetnsNetworkInit } from './netns.js'
+import type { ApiClient } from '../client/index.js'
 import type { DaemonProcess } from './process.js'
 import type { ChildProcess } from 'node:child_process'
 
 export { DaemonStartError, PAIP_BIN, spawnDaemon, stopDaemon } from './process.js'
 export type { DaemonProcess, DaemonStarted, SpawnDaemonOptions } from './process.js'
+export { cleanupNetns, createNetnsNetwork, NetnsUnavailableError } from './netns.js'
+export type { NetnsNetwork, NetnsNetworkInit, NetnsShaper } from './netns.js'
 
 export interface TestbedInit {
   /** How many nodes, the bootstrap node included (at least 1). */
@@ -25,6 +30,11 @@ export interface TestbedInit {
   concurrency?: number
   /** Every stderr line of every node. */
   onLog?: (node: number, line: string) => void
+  /**
+   * Each node in a network namespace of its own on a bridge, packets between nodes delayed
+   * and dropped (root only; see netns.ts). Default: every node on loopback.
+   */
+  netns?: Omit<NetnsNetworkInit, 'nodes'>
   signal?: AbortSignal
 }
 
@@ -55,53 +65,67 @@ export interface Testbed {
   readonly dir: string
   readonly nodes: TestbedNode[]
   readonly bootstrap: TestbedNode
+  /** The namespaces the nodes run in (with `netns`). */
+  readonly network?: NetnsNetwork
   /** Stops every node and removes the temp dir (if the testbed made it). */
   stop: () => Promise<void>
 }
 
 /**
  * Starts a bootstrap node and `nodes - 1` more as separate `paip daemon` processes on
- * loopback, each with its own home and free ports, all bootstrapping from the first.
- * On failure everything started is stopped again.
+ * loopback (or each in its own network namespace, with `netns`), each with its own home and
+ * ports, all bootstrapping from the first (netns nodes from a random earlier one too).
+ * On failure everything started is stopped again, the namespaces removed.
  */
 export async function startTestbed (init: TestbedInit): Promise<Testbed> {
   if (!Number.isInteger(init.nodes) || init.nodes < 1) throw new RangeError('nodes must be a positive integer')
   const ownDir = init.dir == null
   const dir = init.dir ?? await mkdtemp(join(tmpdir(), 'paip-testbed-'))
-  const env = childEnv(init.env)
   const nodes: TestbedNode[] = []
+  let network: NetnsNetwork | undefined
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => n.stop()))
+    await network?.destroy()
     if (ownDir) await rm(dir, { recursive: true, force: true })
   }
   try {
-    const bootstrap = await startTestbedNode(0, dir, [], env, init)
+    if (init.netns != null) network = await createNetnsNetwork({ ...init.netns, nodes: init.nodes })
+    const env = childEnv({ ...(network == null ? {} : { PAIP_ALLOW: `/ip4/${network.subnet.replace('/', '/ipcidr/')}` }), ...init.env })
+    const place = (i: number): Placement => network == null
+      ? { host: '127.0.0.1', tcpPort: '0', apiPort: '0' }
+      : { host: network.nodes[i].address, tcpPort: String(NETNS_LIBP2P_PORT), apiPort: String(NETNS_API_PORT), wrap: network.wrap(i) }
+    const bootstrap = await startTestbedNode(0, dir, [], env, init, place(0))
     nodes.push(bootstrap)
-    const bootstrapAddr = bootstrap.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws')) ?? bootstrap.addresses[0]
+    const tcpOf = (node: TestbedNode): string => node.addresses.find(a => a.includes('/tcp/') && !a.includes('/ws')) ?? node.addresses[0]
     const concurrency = init.concurrency ?? 4
     for (let i = 1; i < init.nodes; i += concurrency) {
       const batch = []
       for (let j = i; j < Math.min(i + concurrency, init.nodes); j++) {
-        batch.push(startTestbedNode(j, dir, [bootstrapAddr], env, init).then(node => { nodes[j] = node }))
+        const peers = [tcpOf(bootstrap)]
+        if (network != null && i > 1) peers.push(tcpOf(nodes[1 + Math.floor(Math.random() * (i - 1))]))
+        batch.push(startTestbedNode(j, dir, peers, env, init, place(j)).then(node => { nodes[j] = node }))
       }
       const results = await Promise.allSettled(batch)
       const failed = results.find(r => r.status === 'rejected')
       if (failed != null) throw (failed as PromiseRejectedResult).reason
     }
-    return { dir, nodes, bootstrap, stop: stopAll }
+    return { dir, nodes, bootstrap, network, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err
   }
 }
 
-async function startTestbedNode (index: number, dir: string, bootstrap: string[], env: Record<string, string | undefined>, init: TestbedInit): Promise<TestbedNode> {
+/** Where a node listens, and the command prefix that puts it there. */
+interface Placement { host: string, tcpPort: string, apiPort: string, wrap?: string[] }
+
+async function startTestbedNode (index: number, dir: string, bootstrap: string[], env: Record<string, string | undefined>, init: TestbedInit, place: Placement): Promise<TestbedNode> {
   const home = join(dir, `node${index}`)
   await mkdir(home, { recursive: true })
-  let listen = '/ip4/127.0.0.1/tcp/0'
-  let apiPort = '0'
+  let listen = `/ip4/${place.host}/tcp/${place.tcpPort}`
+  let apiPort = place.apiPort
   const argsFor = (): string[] => [
-    '--api-host', '127.0.0.1', '--api-port', apiPort, '--listen', listen,
+    '--api-host', place.host, '--api-port', apiPort, '--listen', listen,
     ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []),
     ...(init.args ?? [])
   ]
@@ -109,6 +133,7 @@ async function startTestbedNode (index: number, dir: string, bootstrap: string[]
     home,
     args: argsFor(),
     env,
+    wrap: place.wrap,
     signal: init.signal,
     onLog: init.onLog == null ? undefined : line => { init.onLog?.(index, line) }
   })
@@ -117,7 +142,7 @@ async function startTestbedNode (index: number, dir: string, bootstrap: string[]
   // a restart keeps the same ports, so other nodes' bootstrap lists stay right
   const tcp = first.addresses.map(a => multiaddr(a)).find(a => a.toString().includes('/tcp/') && !a.toString().includes('/ws'))
   const tcpPort = tcp?.getComponents().find(c => c.name === 'tcp')?.value
-  if (tcpPort != null) listen = `/ip4/127.0.0.1/tcp/${tcpPort}`
+  if (tcpPort != null) listen = `/ip4/${place.host}/tcp/${tcpPort}`
   apiPort = new URL(first.url).port
   const token = await readToken(home)
   const client = createApiClient({ url: first.url, token })

@@ -39,11 +39,14 @@ export interface SpawnDaemonOptions {
   signal?: AbortSignal
   /** Called with every stderr line (e.g. to show logs). */
   onLog?: (line: string) => void
+  /** A command prefix that execs the daemon (e.g. in a network namespace). */
+  wrap?: string[]
 }
 
 /** Starts `paip --json --home <home> daemon <args>` with this Node and waits until it is up. */
 export async function spawnDaemon (options: SpawnDaemonOptions): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [PAIP_BIN, '--json', '--home', options.home, 'daemon', ...options.args], {
+  const [command, ...args] = [...(options.wrap ?? []), process.execPath, PAIP_BIN, '--json', '--home', options.home, 'daemon', ...options.args]
+  const child = spawn(command, args, {
     env: options.env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -1,7 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
-const day = 24 * hour
+import { second, minute, day } from '../time.js'
 
 /** How long a login token is valid. */
 export const TOKEN_TTL = 30 * day
@@ -13,6 +10,8 @@ export const SCRYPT_R = 8
 export const SCRYPT_P = 1
 export const SCRYPT_KEY_BYTES = 32
 export const SALT_BYTES = 16
+/** Most groups one user belongs to. */
+export const MAX_GROUPS = 64
 /** Password length bounds. */
 export const MIN_PASSWORD_LENGTH = 8
 export const MAX_PASSWORD_LENGTH = 1024

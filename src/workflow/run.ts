@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { Agent, fetch as undiciFetch } from 'undici'
-import { createApiClient } from '../api/client.js'
+import { createApiClient } from '../client/index.js'
 import { WorkflowConfigError, WorkflowStepError } from './errors.js'
+import { second } from '../time.js'
 import type { Workflow } from './schema.js'
-import type { ApiClient } from '../api/client.js'
+import type { ApiClient } from '../client/index.js'
 import type { AlgorithmVersion, CallResult } from '../algorithms/index.js'
 import type { DataEntry } from '../data/index.js'
 
@@ -53,7 +54,6 @@ export interface RunInit {
   signal?: AbortSignal
 }
 
-const second = 1000
 /** A call's deadline when the workflow names none (seconds). */
 const DEFAULT_CALL_TIMEOUT = 300
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import * as tar from 'tar'
-import { createApiClient } from '../../src/api/client.js'
-import type { ApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
 
 /** A tar.gz of `files` (path → text), written in a fresh temp directory. */

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { createAuthenticator } from '../../src/api/auth.js'
 import { createApiServer } from '../../src/api/server.js'
 import { NotFoundError, PaipError } from '../../src/errors.js'
 import { paipLogger } from '../../src/logger.js'
-import type { ApiRoute, ApiServer } from '../../src/api/server.js'
-import type { NodeComponents } from '../../src/node/components.js'
+import type { ApiRoute } from '../../src/api/route.js'
+import type { ApiServer } from '../../src/api/server.js'
 
 const TOKEN = 'admin-token-for-tests-0123456789'
 
 /** An API server with only the test's routes (the other components are not needed). */
 export async function startTestApi (routes: ApiRoute[], init: { private?: boolean, bodyLimit?: number } = {}): Promise<{ app: ApiServer, url: string }> {
-  const components = { authenticator: createAuthenticator({ adminToken: TOKEN }), logger: paipLogger() } as unknown as NodeComponents
+  const components = { authenticator: createAuthenticator({ adminToken: TOKEN }), logger: paipLogger() }
   const app = await createApiServer(components, { ...init, routes })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address() as { port: number }

@@ -129,7 +129,7 @@ describe('api: a full disk', function () {
     try {
       await exec('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', join(home, 'blobs')])
       mounted = true
-    } catch (err: any) {
+    } catch {
       // a tmpfs needs root (CAP_SYS_ADMIN): say so rather than pass quietly
       this.skip()
     }

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createApiClient } from '../../src/api/client.js'
-import { waitFor } from '../fixtures/hosts.js'
-import { TOKEN, bytesOf, serve, startCatalogNodes, stopCatalogNodes, tempDir, writeTree } from './helpers.js'
+import { createApiClient } from '../../src/client/index.js'
+import { until } from '../fixtures/wait.js'
+import { TOKEN, bytesOf, fastInit, serve, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
+import { tempDir } from '../fixtures/temp.js'
 import type { CatalogNode } from './helpers.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { ApiServer } from '../../src/api/server.js'
 
 describe('catalog: HTTP routes', function () {
@@ -20,7 +21,8 @@ describe('catalog: HTTP routes', function () {
   const shutdown = new AbortController()
 
   before(async () => {
-    nodes = await startCatalogNodes(3)
+    // seed 002's POST /search answers the loopback addresses a client dials
+    nodes = await startCatalogNodes(3, fastInit, { transport: 'tcp' })
     ;({ server, url } = await serve(nodes[0], shutdown.signal))
     api = createApiClient({ url, token: TOKEN })
     anonymous = createApiClient({ url })
@@ -90,7 +92,7 @@ describe('catalog: HTTP routes', function () {
         setTimeout(() => { req.destroy(); resolve() }, 200)
       })
     })
-    await waitFor(async () => (await fs.readdir(path.join(nodes[0].blobs.dir, 'tmp'))).length === 0, 10_000, 'the temp file to be removed')
+    await until(async () => (await fs.readdir(path.join(nodes[0].blobs.dir, 'tmp'))).length === 0, 10_000, 'the temp file to be removed')
     await assert.rejects(api.get('/api/v1/datasets/dropped'), (err: any) => err.status === 404)
     assert.equal(await countBlobs(nodes[0]), blobsBefore)
   })

@@ -1,9 +1,6 @@
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
-// the server first: route files import it back (errorResponse), so loading a route file
-// first would meet ROUTES before its routes exist
 import { createApiServer } from '../../src/api/server.js'
 import { createAuthenticator } from '../../src/api/auth.js'
 import { datasetRoutes } from '../../src/api/routes/datasets.js'
@@ -13,9 +10,11 @@ import { createCatalog } from '../../src/catalog/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { createBlobStore } from '../../src/storage/index.js'
 import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { tempDir } from '../fixtures/temp.js'
 import type { ApiServer } from '../../src/api/server.js'
 import type { Catalog, CatalogInit } from '../../src/catalog/index.js'
 import type { Host } from '../../src/net/host.js'
+import type { HostsOptions } from '../fixtures/hosts.js'
 import type { BlobStore } from '../../src/storage/index.js'
 
 /** One grid node for catalog tests: a real host, level database, blob store and catalog. */
@@ -29,12 +28,8 @@ export interface CatalogNode {
 
 export const fastInit: CatalogInit = { findProvidersTimeout: 3000, peerTimeout: 2000, fetchIdleTimeout: 3000, provideTimeout: 10_000 }
 
-export async function tempDir (prefix = 'paip-catalog-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix))
-}
-
 export async function catalogFor (host: Host, init: CatalogInit = fastInit): Promise<CatalogNode> {
-  const dir = await tempDir()
+  const dir = await tempDir('paip-catalog-')
   const db = new Level<string, any>(path.join(dir, 'db'))
   await db.open()
   const blobs = createBlobStore({ dir: path.join(dir, 'blobs') })
@@ -43,8 +38,9 @@ export async function catalogFor (host: Host, init: CatalogInit = fastInit): Pro
   return { host, db, blobs, catalog, dir }
 }
 
-export async function startCatalogNodes (count: number, init: CatalogInit = fastInit): Promise<CatalogNode[]> {
-  const hosts = await startHosts(count)
+/** `count` catalog nodes (memory transport unless told `tcp`), bootstrapped to the first. */
+export async function startCatalogNodes (count: number, init: CatalogInit = fastInit, options: Omit<HostsOptions, 'init'> = {}): Promise<CatalogNode[]> {
+  const hosts = await startHosts(count, {}, options)
   const nodes: CatalogNode[] = []
   try {
     for (const host of hosts) nodes.push(await catalogFor(host, init))
@@ -105,7 +101,7 @@ export async function serve (node: CatalogNode, shutdown: AbortSignal): Promise<
     catalog: node.catalog,
     shutdownSignal: shutdown
   }
-  const server = await createApiServer(components as any, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
+  const server = await createApiServer(components, { routes: [datasetRoutes, modelRoutes, gridSearchRoutes] })
   const url = await server.listen({ host: '127.0.0.1', port: 0 })
   return { server, url }
 }

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { createHost } from '../../src/net/host.js'
 import { until } from '../fixtures/wait.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { ChildProcess } from 'node:child_process'
 
 const execFileAsync = promisify(execFile)

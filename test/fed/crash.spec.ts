@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startTestbed } from '../../src/testbed/index.js'
 import { paip } from '../fixtures/cli.js'
+import { replayable } from '../fixtures/seed.js'
 import { until } from '../fixtures/wait.js'
 import { EXAMPLE, TAG, fedlr } from './fixtures.js'
 import type { FedRun } from '../../src/fed/index.js'
@@ -11,6 +12,8 @@ import type { Testbed } from '../../src/testbed/index.js'
 
 describe('fed: a coordinator killed with SIGKILL', function () {
   this.timeout(300_000)
+  // after how many finished rounds the coordinator is killed comes from this seed (PAIP_TEST_SEED replays it)
+  const seed = replayable(this)
   let testbed: Testbed | undefined
   let data: string
 
@@ -31,7 +34,8 @@ describe('fed: a coordinator killed with SIGKILL', function () {
     await rm(data, { recursive: true, force: true })
   })
 
-  it('resumes the run at the round it was in after a restart, and every round is registered once', async () => {
+  it(`resumes the run at the round it was in after a restart, and every round is registered once (seed ${seed.seed})`, async () => {
+    const finished = seed.int(1, 2)
     const [coordinator, other] = (testbed as Testbed).nodes
     const body = {
       id: 'crash-run',
@@ -49,8 +53,8 @@ describe('fed: a coordinator killed with SIGKILL', function () {
     await until(async () => {
       const { run } = await coordinator.client.get<{ run: FedRun }>('/api/v1/fed/crash-run')
       killedIn = run.round
-      return run.history.length >= 1 && run.state === 'running'
-    }, 120_000, 'the first round to end')
+      return run.history.length >= finished && run.state === 'running'
+    }, 120_000, `round ${finished} to end`)
     await coordinator.kill('SIGKILL')
     await coordinator.restart()
     let run: FedRun | undefined

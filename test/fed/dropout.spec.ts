@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { startFedGrid } from './fixtures.js'
+import { rm } from 'node:fs/promises'
+import { generateFedData, startFedGrid } from './fixtures.js'
 import type { FedGrid } from './fixtures.js'
 
 /** The example's training, slowed down on one node (by peer ID) to hold a round open. */
@@ -11,8 +12,12 @@ function slowTrain (train: string): string {
 describe('fed: robust rounds', function () {
   this.timeout(240_000)
   let grid: FedGrid
+  let data: string | undefined
 
-  beforeEach(async () => { grid = await startFedGrid({ nodes: 4, samples: 60 }) })
+  // each case stops or slows nodes of its grid: a fresh grid per case, on data made once
+  before(async () => { data = await generateFedData(4, 60) })
+  after(async () => { if (data != null) await rm(data, { recursive: true, force: true }) })
+  beforeEach(async () => { grid = await startFedGrid({ nodes: 4, data }) })
   afterEach(async () => { await grid?.stop() })
 
   for (const secure of [false, true]) {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createCatalog } from '../../src/catalog/index.js'
-import { createNodeJobs } from '../../src/jobs/node.js'
+import { catalogContent, createJobs } from '../../src/jobs/index.js'
 import { paipLogger } from '../../src/logger.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { collect, protocolYaml, workspace } from './fixtures.js'
 import type { Catalog } from '../../src/catalog/index.js'
 import type { Jobs } from '../../src/jobs/index.js'
@@ -27,8 +28,9 @@ describe('jobs: datasets from the catalog', function () {
     await fs.mkdir(path.join(src, 'train'), { recursive: true })
     await fs.writeFile(path.join(src, 'train', 'a.csv'), '1,2\n3,4\n')
     await catalog.add('dataset', { path: src }, { name: 'digits', tags: ['#MNIST'], license: 'CC-BY-4.0', format: 'csv', public: true })
-    jobs = createNodeJobs({ home: ws.dir, db: ws.db.sublevel('jobs') as any, host: hosts[0], privateKey: undefined as any, blobs: ws.blobs, catalog, logger: paipLogger() },
-      { env: { PATH: process.env.PATH } })
+    const dir = path.join(ws.dir, 'jobs')
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, host: hosts[0], blobs: ws.blobs, ...catalogContent(catalog, path.join(dir, 'views')), logger: paipLogger() },
+      { dir, env: { PATH: process.env.PATH } })
     await jobs.start()
   })
 
@@ -42,16 +44,16 @@ describe('jobs: datasets from the catalog', function () {
   it('gives a job the files of a catalog dataset named by its tag under PAIP_DATASET_DIR', async () => {
     const sent = await jobs.run({ id: 'from-catalog', protocol: protocolYaml(['find "$PAIP_DATASET_DIR" -name "*.csv" | sed "s|$PAIP_DATASET_DIR/||"', 'cat "$PAIP_DATASET_DIR"/*/a.csv']), dataset: '#MNIST' })
     assert.equal(sent.job.dataset?.name, 'digits')
-    await waitFor(async () => (await jobs.status('from-catalog')).state === 'succeeded', 10_000, 'the job')
+    await until(async () => (await jobs.status('from-catalog')).state === 'succeeded', 10_000, 'the job')
     const log = await collect(jobs.logs('from-catalog'))
     assert.match(log, /1,2\n3,4/)
   })
 
   it('stops the jobs of a dataset removed from the catalog', async () => {
     await jobs.run({ id: 'until-removed', protocol: protocolYaml(['sleep 300']), dataset: '#MNIST' })
-    await waitFor(async () => (await jobs.status('until-removed')).state === 'running', 10_000, 'the job to run')
+    await until(async () => (await jobs.status('until-removed')).state === 'running', 10_000, 'the job to run')
     await catalog.remove('dataset', 'digits')
-    await waitFor(async () => (await jobs.status('until-removed')).state === 'cancelled', 10_000, 'the job to be stopped')
+    await until(async () => (await jobs.status('until-removed')).state === 'cancelled', 10_000, 'the job to be stopped')
     await assert.rejects(jobs.run({ id: 'after-removal', protocol: protocolYaml(['true']), dataset: '#MNIST' }), { name: 'NoCandidateError' })
   })
 })

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../src/errors.js'
 import { createJobs } from '../../src/jobs/index.js'
 import { paipLogger } from '../../src/logger.js'
 import { paip } from '../fixtures/cli.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
 import type { ApiServer } from '../../src/api/server.js'
 import type { Jobs } from '../../src/jobs/index.js'
@@ -35,7 +35,7 @@ describe('jobs: CLI and REST API', function () {
     const users: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bob' }
     const authenticator = createAuthenticator({ adminToken: TOKEN, verifiers: [token => users[token] == null ? undefined : { kind: 'user', name: users[token], roles: ['run'] }] })
     const components = { logger: paipLogger(), authenticator, jobs }
-    server = await createApiServer(components as any, { routes: [jobsRoutes] })
+    server = await createApiServer(components, { routes: [jobsRoutes] })
     await server.listen({ host: '127.0.0.1', port: 0 })
     const address = server.server.address() as { port: number }
     url = `http://127.0.0.1:${address.port}`
@@ -57,7 +57,7 @@ describe('jobs: CLI and REST API', function () {
 
   async function settled (id: string): Promise<any> {
     let job: any
-    await waitFor(async () => {
+    await until(async () => {
       job = (await cli('--json', 'jobs', 'status', id)).json()
       return ['succeeded', 'failed', 'cancelled'].includes(job.state)
     }, 15_000, `job ${id}`)
@@ -104,7 +104,7 @@ describe('jobs: CLI and REST API', function () {
   it('cancels a running job', async () => {
     await fs.writeFile(path.join(ws.dir, 'slow.yaml'), protocolYaml(['sleep 60']))
     await cli('run', 'slow.yaml', '--id', 'cli-slow')
-    await waitFor(async () => (await jobs.status('cli-slow')).state === 'running', 10_000, 'the job to start')
+    await until(async () => (await jobs.status('cli-slow')).state === 'running', 10_000, 'the job to start')
     const cancel = await cli('--json', 'jobs', 'cancel', 'cli-slow')
     assert.equal(cancel.code, 0, cancel.stderr)
     assert.equal(cancel.json().state, 'cancelled')

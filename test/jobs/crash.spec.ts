@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import fs from 'node:fs/promises'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createJobs } from '../../src/jobs/index.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { replayable } from '../fixtures/seed.js'
+import { until } from '../fixtures/wait.js'
 import { alive, readPid, workspace } from './fixtures.js'
 import type { Jobs } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
@@ -13,6 +14,8 @@ const NODE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-node
 
 describe('jobs: a node killed with SIGKILL', function () {
   this.timeout(40_000)
+  // how long after its job started the node is killed comes from this seed (PAIP_TEST_SEED replays it)
+  const seed = replayable(this)
   let ws: Bench
   let jobs: Jobs | undefined
   let childPid: number | undefined
@@ -24,7 +27,7 @@ describe('jobs: a node killed with SIGKILL', function () {
     await ws.cleanup()
   })
 
-  it('comes back with the queued job queued, the running one failed "node restarted" and its processes gone', async () => {
+  it(`comes back with the queued job queued, the running one failed "node restarted" and its processes gone (seed ${seed.seed})`, async () => {
     const node = spawn(process.execPath, [NODE, ws.dir], { stdio: ['ignore', 'pipe', 'inherit'] })
     try {
       await new Promise<void>((resolve, reject) => {
@@ -32,6 +35,7 @@ describe('jobs: a node killed with SIGKILL', function () {
         node.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) { clearTimeout(timer); resolve() } })
         node.once('exit', code => { clearTimeout(timer); reject(new Error(`the node exited with ${code}`)) })
       })
+      await sleep(seed.int(0, 300))
     } finally {
       node.kill('SIGKILL')
     }
@@ -47,10 +51,10 @@ describe('jobs: a node killed with SIGKILL', function () {
     const failed = await jobs.status('crash-running')
     assert.equal(failed.state, 'failed')
     assert.equal(failed.reason, 'node restarted')
-    await waitFor(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
+    await until(() => !alive(childPid as number), 5000, 'the leftover process to be killed')
   })
 
-  it('leaves nothing of a sandboxed job running once the node is killed, and fails it "node restarted" on restart', async () => {
+  it(`leaves nothing of a sandboxed job running once the node is killed, and fails it "node restarted" on restart (seed ${seed.seed})`, async () => {
     const marker = `300.${process.pid}7`
     const node = spawn(process.execPath, [NODE, ws.dir, 'sandbox', marker], { stdio: ['ignore', 'pipe', 'inherit'] })
     try {
@@ -60,12 +64,13 @@ describe('jobs: a node killed with SIGKILL', function () {
         node.once('exit', code => { clearTimeout(timer); reject(new Error(`the node exited with ${code}`)) })
       })
       assert.equal((await sleepsWith(marker)).length, 1, 'the job\'s sleep runs')
+      await sleep(seed.int(0, 300))
     } finally {
       node.kill('SIGKILL')
     }
     await new Promise(resolve => node.once('exit', resolve))
     // bwrap dies with the node, and the pid namespace with it: no setsid escapee survives
-    await waitFor(async () => (await sleepsWith(marker)).length === 0, 5000, 'the sandboxed sleep to die with the node')
+    await until(async () => (await sleepsWith(marker)).length === 0, 5000, 'the sandboxed sleep to die with the node')
     await ws.db.open()
     jobs = createJobs({ db: ws.db.sublevel('jobs') as any, blobs: ws.blobs, datasets: { resolve: async () => undefined }, peerId: 'crash-node' },
       { dir: path.join(ws.dir, 'jobs'), slots: 0 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { collect, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
 import type { Jobs, JobsInit, LocalContent } from '../../src/jobs/index.js'
 import type { Host } from '../../src/net/host.js'
@@ -36,7 +37,7 @@ describe('jobs dispatch between nodes', function () {
         db: spaces[i].db.sublevel('jobs') as any,
         blobs: spaces[i].blobs,
         datasets: resolverOf(i === 2 ? [mnist, sharedC] : i === 3 ? [sharedD] : [], holders),
-        libp2p: host
+        host
       }, init)
     })
     await Promise.all(nodes.map(async n => { await n.start() }))
@@ -57,7 +58,7 @@ describe('jobs dispatch between nodes', function () {
     assert.equal(sent.node, hosts[2].peerId.toString())
     assert.match(sent.reason, /holds #MNIST/)
     assert.equal(sent.duplicate, false)
-    await waitFor(async () => (await a.status('remote-1')).state === 'succeeded', 20_000, 'the job to succeed on C')
+    await until(async () => (await a.status('remote-1')).state === 'succeeded', 20_000, 'the job to succeed on C')
     const job = await c.status('remote-1')
     assert.equal(job.submitter.peer, hosts[0].peerId.toString())
     assert.equal(job.submitter.user, 'alice')
@@ -82,7 +83,7 @@ describe('jobs dispatch between nodes', function () {
     const follow = (async () => {
       for await (const chunk of a.logs('remote-2', { follow: true, signal: AbortSignal.timeout(20_000) })) seen.push(Buffer.from(chunk).toString())
     })()
-    await waitFor(() => seen.join('').includes('tick 3'), 10_000, 'live log lines')
+    await until(() => seen.join('').includes('tick 3'), 10_000, 'live log lines')
     const cancelled = await a.cancel('remote-2')
     assert.equal(cancelled.state, 'cancelled')
     await follow // the follow ends when the job does
@@ -100,15 +101,15 @@ describe('jobs dispatch between nodes', function () {
     assert.equal(sent.node, hosts[2].peerId.toString())
     assert.match(sent.reason, /refused it/)
     assert.equal(sent.offers.find(o => o.peer === hosts[3].peerId.toString())?.free, 4)
-    await waitFor(async () => (await a.status('shared-1')).state === 'succeeded', 10_000, 'the job on C')
+    await until(async () => (await a.status('shared-1')).state === 'succeeded', 10_000, 'the job on C')
   })
 
   it('lets another allowed node, which did not submit the job, find it on the DHT and read it', async () => {
     const [a, b] = nodes
     await a.run({ id: 'found-by-b', protocol: protocolYaml(['echo seen by b']), dataset: '#MNIST' })
-    await waitFor(async () => (await a.status('found-by-b')).state === 'succeeded', 10_000, 'the job')
+    await until(async () => (await a.status('found-by-b')).state === 'succeeded', 10_000, 'the job')
     let where = ''
-    await waitFor(async () => { where = await b.locate('found-by-b').catch(() => ''); return where !== '' }, 20_000, 'B to find the job')
+    await until(async () => { where = await b.locate('found-by-b').catch(() => ''); return where !== '' }, 20_000, 'B to find the job')
     assert.equal(where, hosts[2].peerId.toString())
     assert.equal((await b.status('found-by-b')).state, 'succeeded')
     assert.equal(await collect(b.logs('found-by-b')), 'seen by b\n')

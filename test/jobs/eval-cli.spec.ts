@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createApiClient } from '../../src/api/client.js'
-import { startNode } from '../fixtures/daemon.js'
+import { createApiClient } from '../../src/client/index.js'
+import { startGrid } from '../fixtures/grid.js'
 import { runBin } from '../fixtures/bin.js'
 import { until } from '../fixtures/wait.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 /**
  * The evaluator contract: the model's entry point gets the dataset directory and the output
@@ -22,7 +23,8 @@ echo "{$m}" > "$2/result.json"
 `
 
 describe('jobs: `paip eval` through bin/paip on a node', function () {
-  this.timeout(300_000)
+  this.timeout(120_000)
+  let grid: Grid | undefined
   let node: TestNode
   let dir: string
   const counter = (): string => path.join(dir, 'runs')
@@ -42,12 +44,14 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     await fs.writeFile(path.join(dir, 'digits', 'test.csv'), '1\n2\n')
     await fs.mkdir(path.join(dir, 'model'))
     await fs.writeFile(path.join(dir, 'model', 'evaluate'), evaluate, { mode: 0o755 })
-    node = await startNode({ config: { jobs: { runtime: 'process' } } as any })
+    // a node with a peer: alone, every DHT lookup of an evaluation waits its whole deadline for one
+    grid = await startGrid(2, { node: { config: { jobs: { runtime: 'process' } } as any } })
+    node = grid.nodes[0]
     await paip('datasets', 'add', path.join(dir, 'digits'), '--name', 'digits', '--tags', '#digits')
     await paip('models', 'add', path.join(dir, 'model'), '--name', 'counter', '--framework', 'sh', '--task', 'regression', '--entrypoint', 'evaluate')
   })
   after(async () => {
-    await node?.stop()
+    await grid?.stop()
     if (dir != null) await fs.rm(dir, { recursive: true, force: true })
   })
 

@@ -4,8 +4,9 @@ import path from 'node:path'
 import { dhtRecordOptions, encodeRecord, signRecord } from '../../src/net/records.js'
 import { createJobs } from '../../src/jobs/index.js'
 import { createEvaluations, evalKey, evalRecords } from '../../src/jobs/eval/index.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
-import { localDataset, protocolYaml, resolverOf, startKeyedHosts, workspace } from './fixtures.js'
+import { startHostGrid, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
+import { localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
 import type { Evaluations } from '../../src/jobs/eval/index.js'
 import type { Jobs } from '../../src/jobs/index.js'
 import type { Host } from '../../src/net/host.js'
@@ -24,7 +25,7 @@ describe('jobs: evaluations', function () {
 
   /** A, B, C, D; C holds the dataset #MNIST and the model `lenet`; C lets A and B run jobs. */
   before(async () => {
-    ({ hosts, keys } = await startKeyedHosts(4, dhtRecordOptions(ns)))
+    ({ hosts, keys } = await startHostGrid(4, { init: dhtRecordOptions(ns), peers: 2 }))
     spaces = await Promise.all(hosts.map(async () => await workspace()))
     counter = path.join(spaces[2].dir, 'evaluations-run')
     const mnist = await localDataset(spaces[2].dir, 'mnist', ['MNIST'], { 'test.csv': '1\n2\n3\n' }, 'bafkmnistcid')
@@ -39,9 +40,9 @@ describe('jobs: evaluations', function () {
       blobs: spaces[i].blobs,
       datasets: resolverOf(i === 2 ? [mnist] : [], holders),
       models: resolverOf(i === 2 ? [lenet] : []),
-      libp2p: host
+      host
     }, { dir: path.join(spaces[i].dir, 'jobs'), env: { PATH: process.env.PATH }, runtime: 'process', allow: { peers: [hosts[0].peerId.toString(), hosts[1].peerId.toString()] } }))
-    evals = hosts.map((host, i) => createEvaluations({ jobs: nodes[i], libp2p: host, privateKey: keys[i], blobs: spaces[i].blobs }, { records: ns, lookupTimeout: 5000 }))
+    evals = hosts.map((host, i) => createEvaluations({ jobs: nodes[i], host, privateKey: keys[i], blobs: spaces[i].blobs }, { records: ns, lookupTimeout: 5000 }))
     for (const n of nodes) await n.start()
     for (const e of evals) await e.start()
   })
@@ -63,7 +64,7 @@ describe('jobs: evaluations', function () {
     assert.equal(first.cached, false)
     assert.equal(first.node, hosts[2].peerId.toString())
     assert.equal(first.key, evalKey('bafklenetcid', 'bafkmnistcid', ['accuracy']))
-    await waitFor(async () => (await b.result(first.key).catch(() => undefined))?.state === 'succeeded', 30_000, 'the result record')
+    await until(async () => (await b.result(first.key).catch(() => undefined))?.state === 'succeeded', 30_000, 'the result record')
     const second = await b.order({ model: 'lenet', dataset: '#MNIST', criteria: ['ACCURACY'] })
     assert.equal(second.cached, true)
     assert.equal(second.key, first.key)
@@ -80,7 +81,7 @@ describe('jobs: evaluations', function () {
     ])
     assert.equal(x.key, y.key)
     assert.equal(x.job?.id, y.job?.id)
-    await waitFor(async () => (await a.result(x.key).catch(() => undefined))?.state === 'succeeded', 30_000, 'the result record')
+    await until(async () => (await a.result(x.key).catch(() => undefined))?.state === 'succeeded', 30_000, 'the result record')
     // accuracy is reused from the finished evaluation above: the evaluator is asked only for f1
     assert.deepEqual(await runs(), ['accuracy', 'f1'])
     assert.deepEqual((await b.result(x.key)).reused?.criteria, ['accuracy'])

@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
 import { createBlobStore } from '../../src/storage/blobs.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { tempDir } from '../fixtures/temp.js'
+import { until } from '../fixtures/wait.js'
 import type { ContentResolver, Job, LocalContent } from '../../src/jobs/types.js'
 import type { BlobStore } from '../../src/storage/blobs.js'
-
-/** A temp directory removed by `cleanup`. */
-export async function tempDir (prefix = 'paip-jobs-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix))
-}
 
 export interface Bench {
   dir: string
@@ -23,7 +18,7 @@ export interface Bench {
 }
 
 export async function workspace (): Promise<Bench> {
-  const dir = await tempDir()
+  const dir = await tempDir('paip-jobs-')
   const bench: Bench = {
     dir,
     db: new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' }),
@@ -110,39 +105,10 @@ export async function readPid (file: string, ms = 10_000): Promise<number> {
   }
 }
 
-/** Like startHosts, but keeps each host's private key (to sign records as that node). */
-export async function startKeyedHosts (count: number, init: Partial<import('../../src/net/host.js').HostInit> = {}): Promise<{ hosts: import('../../src/net/host.js').Host[], keys: import('@libp2p/interface').PrivateKey[] }> {
-  const { generateKeyPair } = await import('@libp2p/crypto/keys')
-  const { createHost } = await import('../../src/net/host.js')
-  const { stopHosts, waitFor } = await import('../fixtures/hosts.js')
-  const hosts: import('../../src/net/host.js').Host[] = []
-  const keys: import('@libp2p/interface').PrivateKey[] = []
-  try {
-    for (let i = 0; i < count; i++) {
-      const privateKey = await generateKeyPair('Ed25519')
-      const host = await createHost({
-        privateKey,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: i === 0 ? [] : hosts[0].getMultiaddrs().map(a => a.toString()),
-        querySelfInterval: 1000,
-        ...init
-      })
-      await host.start()
-      hosts.push(host)
-      keys.push(privateKey)
-    }
-    await waitFor(() => hosts.every(h => h.services.dht.routingTable.size >= Math.min(count - 1, 2)), 15_000, 'routing tables to fill')
-    return { hosts, keys }
-  } catch (err) {
-    await stopHosts(hosts)
-    throw err
-  }
-}
-
 /** Waits until job `id` has ended (succeeded, failed or cancelled) and answers it. */
 export async function jobEnded (jobs: { status: (id: string) => Promise<Job> }, id: string, ms: number): Promise<Job> {
   let job: Job | undefined
-  await waitFor(async () => {
+  await until(async () => {
     job = await jobs.status(id)
     return ['succeeded', 'failed', 'cancelled'].includes(job.state)
   }, ms, `job ${id} to finish`)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { alive, collect, jobEnded, localDataset, protocolYaml, readPid, resolverOf, workspace } from './fixtures.js'
 import type { Jobs, JobsInit, Job } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
@@ -91,7 +91,7 @@ describe('jobs runner', function () {
     const done = await finished('forker')
     assert.equal(done.state, 'succeeded', done.reason)
     const pid = await readPid(pidFile)
-    await waitFor(() => !alive(pid), 5000, 'the forked child to be killed')
+    await until(() => !alive(pid), 5000, 'the forked child to be killed')
   })
 
   it('cancel kills the whole process group', async () => {
@@ -102,7 +102,7 @@ describe('jobs runner', function () {
     assert.ok(alive(pid))
     const job = await jobs.cancel('to-cancel')
     assert.equal(job.state, 'cancelled')
-    await waitFor(() => !alive(pid), 5000, 'the forked child to be killed')
+    await until(() => !alive(pid), 5000, 'the forked child to be killed')
   })
 
   it('collects no output written through `..` or reachable only by a symlink', async () => {
@@ -181,7 +181,7 @@ describe('jobs runner', function () {
     const same = await finished('same-output')
     assert.equal(same.outputs[0].cid, done.outputs[0].cid)
     await jobs.submit({ id: 'running-on-mnist', protocol: protocolYaml(['sleep 300']), dataset: 'mnist' }, { peer: SELF })
-    await waitFor(async () => (await jobs.status('running-on-mnist')).state === 'running', 10_000, 'the job to run')
+    await until(async () => (await jobs.status('running-on-mnist')).state === 'running', 10_000, 'the job to run')
     const stopped = await jobs.contentDeleted(done.dataset?.cid as string)
     assert.deepEqual(stopped, ['running-on-mnist'])
     const cancelled = await jobs.status('running-on-mnist')
@@ -200,7 +200,7 @@ describe('jobs runner', function () {
     await open({ slots: 2 })
     await jobs.submit({ id: 'running', protocol: protocolYaml(['sleep 300']) }, { peer: SELF })
     await jobs.submit({ id: 'retried', protocol: protocolYaml(['sleep 300'], { jobRetryCount: 1 }) }, { peer: SELF })
-    await waitFor(async () => (await jobs.status('running')).state === 'running' && (await jobs.status('retried')).state === 'running', 10_000, 'two jobs to run')
+    await until(async () => (await jobs.status('running')).state === 'running' && (await jobs.status('retried')).state === 'running', 10_000, 'two jobs to run')
     await jobs.submit({ id: 'waiting', protocol: protocolYaml(['echo later']) }, { peer: SELF })
     assert.equal((await jobs.status('waiting')).state, 'queued')
     // the node goes away without finishing anything, then comes back on the same database

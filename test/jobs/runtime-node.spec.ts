@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { startNode } from '../fixtures/daemon.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { spawnPaip } from '../repo/child.js'
 import { protocolYaml } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
@@ -41,7 +41,7 @@ describe('jobs runtime on a node: status, job limits and the home out of reach',
     const run = await paip(node, ['run', 'thief.yaml', '--id', 'thief-1'], work)
     assert.equal(run.code, 0, run.stderr)
     let status = { code: null as number | null, stdout: '', stderr: '' }
-    await waitFor(async () => {
+    await until(async () => {
       status = await paip(node, ['jobs', 'status', 'thief-1'], work)
       return /state: +(succeeded|failed)/.test(status.stdout)
     }, 60_000, 'the job to end')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createJobs } from '../../src/jobs/index.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { collect, jobEnded, localDataset, protocolYaml, resolverOf, workspace } from './fixtures.js'
 import type { Job, Jobs, JobsInit } from '../../src/jobs/index.js'
 import type { Bench } from './fixtures.js'
@@ -118,22 +118,22 @@ describe('jobs sandbox: a job from a stranger cannot touch the node', function (
     await jobs.submit({ id: 'escape', protocol: protocolYaml([`setsid sleep ${marker} & (setsid sh -c 'sleep ${marker}1 &' &) ; sleep 0.2; echo escaped`]) }, MALLORY)
     const done = await finished('escape')
     assert.equal(done.state, 'succeeded', await collect(jobs.logs('escape')))
-    await waitFor(async () => (await processesWith(`sleep ${marker}`)).length === 0, 10_000, 'the escapees to be gone')
+    await until(async () => (await processesWith(`sleep ${marker}`)).length === 0, 10_000, 'the escapees to be gone')
   })
 
   it('cancel and the time limit kill every process of the job', async () => {
     await open()
     const marker = `1000.${process.pid}2`
     await jobs.submit({ id: 'cancelme', protocol: protocolYaml([`setsid sleep ${marker} & sleep ${marker}`]) }, MALLORY)
-    await waitFor(async () => (await processesWith(`sleep ${marker}`)).length === 2, 20_000, 'the job to start its sleeps')
+    await until(async () => (await processesWith(`sleep ${marker}`)).length === 2, 20_000, 'the job to start its sleeps')
     await jobs.cancel('cancelme', { peer: SELF, user: 'mallory' })
-    await waitFor(async () => (await processesWith(`sleep ${marker}`)).length === 0, 10_000, 'every sleep to be gone after cancel')
+    await until(async () => (await processesWith(`sleep ${marker}`)).length === 0, 10_000, 'every sleep to be gone after cancel')
     const marker2 = `1000.${process.pid}3`
     await jobs.submit({ id: 'slow', protocol: protocolYaml([`setsid sleep ${marker2} & sleep ${marker2}`]), timeLimit: 1500 }, MALLORY)
     const slow = await finished('slow')
     assert.equal(slow.state, 'failed')
     assert.match(slow.reason ?? '', /time limit/)
-    await waitFor(async () => (await processesWith(`sleep ${marker2}`)).length === 0, 10_000, 'every sleep to be gone after the time limit')
+    await until(async () => (await processesWith(`sleep ${marker2}`)).length === 0, 10_000, 'every sleep to be gone after the time limit')
   })
 
   it('a fork flood is capped at the node\'s process limit', async () => {

@@ -4,13 +4,15 @@ import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { dhtRecordOptions, encodeRecord, keywordCid, signRecord } from '../../src/net/records.js'
 import { messageStream } from '../../src/net/rpc.js'
+import { createRouting } from '../../src/net/routing.js'
 import { MARKET, decodeProtocolRecordValue, protocolRecords } from '../../src/marketplace/index.js'
 import { fetchFrom, fetchObject } from '../../src/marketplace/fetch.js'
 import { decodeVersionBlock } from '../../src/marketplace/objects.js'
 import { encodeVersion } from '../../src/repo/index.js'
 import { CID } from 'multiformats/cid'
 import { startMarkets, protocolYaml } from './fixtures.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
+import { joinGrid, listenFor, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import type { Host } from '../../src/net/host.js'
 import type { Markets } from './fixtures.js'
 
@@ -25,13 +27,13 @@ function varint (n: number): Uint8Array {
 async function badHost (bootstrap: Host): Promise<Host> {
   const host = await createHost({
     privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: bootstrap.getMultiaddrs().map(String),
+    ...listenFor('memory'),
     querySelfInterval: 1000,
     ...dhtRecordOptions(protocolRecords())
   })
   await host.start()
-  await waitFor(() => host.services.dht.routingTable.size > 0, 15_000, 'the bad host to join')
+  await joinGrid(host, 'memory', bootstrap.getMultiaddrs().map(String))
+  await until(() => host.services.dht.routingTable.size > 0, 15_000, 'the bad host to join')
   return host
 }
 
@@ -116,7 +118,7 @@ describe('marketplace: bad peers and bad input', function () {
     })
     const log = paipLogger().forComponent('test')
     await assert.rejects(fetchFrom(F.host, liar.peerId, published.version), { name: 'ContentMismatchError' })
-    const bytes = await fetchObject(F.host, published.version, log, { prefer: [liar.peerId, A.host.peerId] })
+    const bytes = await fetchObject(F.host, createRouting({ host: F.host, logger: paipLogger() }), published.version, log, { prefer: [liar.peerId, A.host.peerId] })
     assert.equal(decodeVersionBlock(published.version, bytes).cid, published.version)
     const pulled = await F.market.pull(`${A.host.peerId}/mnist`)
     assert.match(new TextDecoder().decode(pulled.selected.contentBytes), /digits/)

@@ -1,20 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Level } from 'level'
 import { paipLogger } from '../../src/logger.js'
 import { dhtRecordOptions } from '../../src/net/records.js'
-import { createHost } from '../../src/net/host.js'
 import { createMarketplace, protocolRecords } from '../../src/marketplace/index.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
-import { marketplaceEntries } from '../../src/marketplace/node.js'
-import { ROUTES } from '../../src/api/routes/index.js'
+import { startHostGrid, stopHosts } from '../fixtures/hosts.js'
+import { removeDir, tempDir } from '../fixtures/temp.js'
+import { marketplaceEntries } from '../../src/node/registry.js'
+import { healthRoutes } from '../../src/api/routes/health.js'
+import { nodeRoutes } from '../../src/api/routes/node.js'
+import { openpaiRoutes } from '../../src/api/routes/openpai.js'
+import { openpaiBlobRoutes } from '../../src/api/routes/openpai-blobs.js'
+import { portalRoutes } from '../../src/api/routes/portal.js'
 import { repoRoutes } from '../../src/api/routes/repo.js'
+import { userAdminRoutes } from '../../src/api/routes/user-admin.js'
 import { userRoutes } from '../../src/api/routes/users.js'
+import { validateRoutes } from '../../src/api/routes/validate.js'
 import { startNode } from '../fixtures/daemon.js'
-import type { TestNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
+import type { StartNodeOptions, TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 import type { Host } from '../../src/net/host.js'
+import type { HostGrid, HostsOptions } from '../fixtures/hosts.js'
 import type { Marketplace, MarketplaceInit } from '../../src/marketplace/index.js'
 
 export interface MarketNode { host: Host, market: Marketplace, stop: () => Promise<void> }
@@ -26,37 +31,32 @@ export interface Markets {
 }
 
 /**
- * `count` libp2p hosts on loopback, each with its own protocol record namespace registered on
- * its DHT (as separate processes would have) and a started marketplace; bootstrapped to the first.
+ * `count` libp2p hosts (memory transport unless told `tcp`), each with its own protocol record
+ * namespace registered on its DHT (as separate processes would have) and a started marketplace;
+ * bootstrapped to the first.
  */
-export async function startMarkets (count: number, init: MarketplaceInit = {}): Promise<Markets> {
-  const dir = await mkdtemp(join(tmpdir(), 'paip-market-'))
+export async function startMarkets (count: number, init: MarketplaceInit = {}, options: Omit<HostsOptions, 'init'> = {}): Promise<Markets> {
+  const dir = await tempDir('paip-market-')
   const db = new Level<string, any>(dir, { valueEncoding: 'json' })
   await db.open()
   const nodes: MarketNode[] = []
+  let grid: HostGrid | undefined
   const stop = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => n.stop()))
+    await grid?.stop()
     await db.close()
-    await rm(dir, { recursive: true, force: true })
+    await removeDir(dir)
   }
   try {
-    for (let i = 0; i < count; i++) {
-      const records = protocolRecords()
-      const privateKey = await generateKeyPair('Ed25519')
-      const host = await createHost({
-        privateKey,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: i === 0 ? [] : nodes[0].host.getMultiaddrs().map(String),
-        querySelfInterval: 1000,
-        ...dhtRecordOptions(records)
-      })
-      await host.start()
+    const records = Array.from({ length: count }, () => protocolRecords())
+    grid = await startHostGrid(count, { ...options, init: i => dhtRecordOptions(records[i]) })
+    const { hosts, keys } = grid
+    for (const [i, host] of hosts.entries()) {
       const market = createMarketplace({
-        host, privateKey, db: db.sublevel(`node${i}`, { valueEncoding: 'json' }) as any, logger: paipLogger()
-      }, { records, searchTimeout: 3000, ...init })
-      await market.start()
+        host, privateKey: keys[i], db: db.sublevel(`node${i}`, { valueEncoding: 'json' }) as any, logger: paipLogger()
+      }, { records: records[i], searchTimeout: 3000, ...init })
       let stopped = false
-      nodes.push({
+      const node: MarketNode = {
         host,
         market,
         stop: async () => {
@@ -65,9 +65,10 @@ export async function startMarkets (count: number, init: MarketplaceInit = {}): 
           await market.stop()
           await stopHosts([host])
         }
-      })
+      }
+      nodes.push(node)
+      await market.start()
     }
-    await waitFor(() => nodes.every(n => count === 1 || n.host.services.dht.routingTable.size > 0), 15_000, 'routing tables to fill')
     return { nodes, db, stop }
   } catch (err) {
     await stop()
@@ -94,11 +95,20 @@ taskRoles:
 `)
 }
 
-/** A whole node (HTTP API included) with the users and marketplace components and routes. */
+/** A whole node (HTTP API included) with the users and marketplace components, and the routes that need no other. */
 export async function startMarketNode (bootstrap: string[] = [], options: { private?: boolean } = {}): Promise<TestNode> {
-  return await startNode({
+  return await startNode({ ...marketNodeOptions(options), config: { network: { bootstrap }, ...marketNodeOptions(options).config } })
+}
+
+/** `count` whole marketplace nodes (as `startMarketNode`) joined on the memory transport. */
+export async function startMarketGrid (count: number, options: { private?: boolean } = {}): Promise<Grid> {
+  return await startGrid(count, { node: marketNodeOptions(options) })
+}
+
+function marketNodeOptions (options: { private?: boolean }): StartNodeOptions {
+  return {
     components: marketplaceEntries(),
-    routes: [...ROUTES.filter(r => r !== repoRoutes && r !== userRoutes), repoRoutes, userRoutes],
-    config: { network: { bootstrap }, ...(options.private === true ? { private: true } : {}) }
-  })
+    routes: [healthRoutes, portalRoutes, openpaiRoutes, openpaiBlobRoutes, validateRoutes, nodeRoutes, repoRoutes, userRoutes, userAdminRoutes],
+    config: options.private === true ? { private: true } : {}
+  }
 }

@@ -8,7 +8,7 @@ import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { dhtRecordOptions } from '../../src/net/records.js'
 import { createMarketplace, protocolRecords } from '../../src/marketplace/index.js'
-import { waitFor } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import { startMarkets, protocolYaml } from './fixtures.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Markets } from './fixtures.js'
@@ -48,11 +48,12 @@ describe('marketplace: restart', function () {
     const published = await alone.market.publish({ user: 'alice', file: 'mnist.yaml', content: protocolYaml('mnist', 'digits') })
     await alone.stop()
 
-    net = await startMarkets(3)
+    // a restart, on the sockets a daemon would use
+    net = await startMarkets(3, {}, { transport: 'tcp' })
     const again = await startA(key, net.nodes[0].host.getMultiaddrs().map(String))
     assert.equal(again.market.entries().length, 1, 'entries survive the restart')
     const searcher = net.nodes[2].market
-    await waitFor(async () => (await searcher.searchRanked(['digits'], { timeout: 1500 })).length > 0, 30_000, 'the restarted node to re-announce')
+    await until(async () => (await searcher.searchRanked(['digits'], { timeout: 1500 })).length > 0, 30_000, 'the restarted node to re-announce')
     const pulled = await net.nodes[1].market.pull(`${published.publisher}/mnist`)
     assert.equal(pulled.selected.cid, published.version)
   })

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { createHost } from '../../src/net/host.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
+import { stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import type { Host } from '../../src/net/host.js'
 
 async function hostWith (swarmKey?: Uint8Array, bootstrap: string[] = []): Promise<Host> {
@@ -27,7 +28,7 @@ describe('net: private network (swarm key)', () => {
     hosts.push(a)
     const b = await hostWith(key, a.getMultiaddrs().map(String))
     hosts.push(b)
-    await waitFor(() => b.services.dht.routingTable.size > 0 && a.services.dht.routingTable.size > 0, 10_000, 'the two keyed nodes to meet')
+    await until(() => b.services.dht.routingTable.size > 0 && a.services.dht.routingTable.size > 0, 10_000, 'the two keyed nodes to meet')
   })
 
   it('keeps out a node without the key, and one with another key', async () => {

@@ -5,8 +5,7 @@ import {
   dhtRecordOptions, encodeRecord, getRecord, keywordCid, normaliseKeywords, persistentHighWater, putRecord, recordNamespace,
   signRecord, verifyRecord
 } from '../../src/net/records.js'
-import { createHost } from '../../src/net/host.js'
-import { stopHosts, waitFor } from '../fixtures/hosts.js'
+import { startHostGrid, stopHosts } from '../fixtures/hosts.js'
 import type { RecordNamespace } from '../../src/net/records.js'
 import type { Host } from '../../src/net/host.js'
 
@@ -121,25 +120,7 @@ describe('net: signed records', () => {
 
 /** One host per namespace instance (each with its own replay memory, as separate processes). */
 async function startRecordHosts (namespaces: Array<RecordNamespace<any>>): Promise<Host[]> {
-  const hosts: Host[] = []
-  try {
-    for (const ns of namespaces) {
-      const host = await createHost({
-        privateKey: await generateKeyPair('Ed25519'),
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: hosts.length > 0 ? hosts[0].getMultiaddrs().map(String) : [],
-        querySelfInterval: 1000,
-        ...dhtRecordOptions(ns)
-      })
-      hosts.push(host)
-      await host.start()
-    }
-    await waitFor(() => hosts.every(h => h.services.dht.routingTable.size > 0), 15_000, 'routing tables to fill')
-    return hosts
-  } catch (err) {
-    await stopHosts(hosts)
-    throw err
-  }
+  return (await startHostGrid(namespaces.length, { init: i => dhtRecordOptions(namespaces[i]) })).hosts
 }
 
 describe('net: signed records on the DHT', function () {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { logger } from '@libp2p/logger'
 import { runJoiner } from '../../src/node/join.js'
 import { JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL, QUERY_SELF_INTERVAL } from '../../src/node/constants.js'
-import { startHosts, stopHosts, waitFor } from '../fixtures/hosts.js'
+import { startHosts, stopHosts } from '../fixtures/hosts.js'
+import { until } from '../fixtures/wait.js'
 import type { Host } from '../../src/net/host.js'
 
 /** kad-dht's k-bucket size: a routing table this full needs nothing more. */
@@ -30,7 +31,7 @@ describe('net: routing tables fill', () => {
     this.timeout(60_000)
     const count = 25
     // the node's own settings: the DHT looks itself up rarely, join lookups fill the table
-    hosts = await startHosts(count, { querySelfInterval: QUERY_SELF_INTERVAL })
+    hosts = await startHosts(count, { querySelfInterval: QUERY_SELF_INTERVAL }, { oneByOne: true })
     const stop = new AbortController()
     const joiners = hosts.map(async host => runJoiner(host, {
       enough: JOIN_ENOUGH_PEERS,
@@ -43,7 +44,7 @@ describe('net: routing tables fill', () => {
     try {
       const want = Math.min(count - 1, K)
       const sizes = (): string => hosts.map(h => h.services.dht.routingTable.size).join(',')
-      await waitFor(() => hosts.every(h => h.services.dht.routingTable.size >= want), 20_000, `every routing table to hold ${want} peers`)
+      await until(() => hosts.every(h => h.services.dht.routingTable.size >= want), 20_000, `every routing table to hold ${want} peers`)
         .catch((err: Error) => { throw new Error(`${err.message}; sizes ${sizes()}`) })
     } finally {
       stop.abort()

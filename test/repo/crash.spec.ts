@@ -6,18 +6,22 @@ import { openRepository } from '../../src/repo/index.js'
 import { spawnPaip } from './child.js'
 import { checkConsistent } from './consistency.js'
 import { freshRepository, protocol, put } from './fixtures.js'
+import { replayable } from '../fixtures/seed.js'
 
-describe('repo: kill -9 in the middle of a commit', () => {
+describe('repo: kill -9 in the middle of a commit', function () {
+  // the kill moments come from this seed: PAIP_TEST_SEED=<seed> replays them
+  const seed = replayable(this)
   let env: Awaited<ReturnType<typeof freshRepository>>
   before(async () => { env = await freshRepository() })
   after(async () => { await env.cleanup() })
 
-  it('leaves the repository readable and consistent: all of the commit, or none', async function () {
+  it(`leaves the repository readable and consistent: all of the commit, or none (seed ${seed.seed})`, async function () {
     this.timeout(240_000)
     const FILES = 1000
     let held = 0
-    // moments (as fractions of a whole commit) to kill at, in random order: early, midway, late
-    const moments = [0.1, 0.5, 0.8, 0.9, 1.0, 1.05, 1.2].map(m => m * (0.9 + Math.random() * 0.2)).sort(() => Math.random() - 0.5)
+    // moments (as fractions of a whole commit) to kill at, in the seed's order: early, midway, late
+    const moments = shuffle([0.1, 0.5, 0.8, 0.9, 1.0, 1.05, 1.2].map(m => m * (0.9 + seed.random() * 0.2)), seed.random)
+    console.log(`      seed ${seed.seed}: kill at ${moments.map(m => m.toFixed(3)).join(', ')} of a commit`)
     const lock = join(env.dir, '.paip-repo', 'lock')
     await env.repo.close()
     const outcomes: string[] = []
@@ -70,3 +74,12 @@ describe('repo: kill -9 in the middle of a commit', () => {
     console.log(`      outcomes: ${outcomes.join('; ')}`)
   })
 })
+
+/** Fisher-Yates with the given random source. */
+function shuffle<T> (items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[items[i], items[j]] = [items[j], items[i]]
+  }
+  return items
+}

@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { initRepository } from '../../src/repo/index.js'
+import { tempDir } from '../fixtures/temp.js'
 import type { Repository } from '../../src/repo/index.js'
 
 /** A valid OpenPAI v2 protocol whose bytes differ by `variant` (name, command and a comment). */
@@ -29,11 +29,6 @@ export function protocol (name: string, variant: number | string = 0, extra = ''
   ].join('\n')
 }
 
-/** A temporary directory removed by `cleanup()`. */
-export async function tempDir (prefix = 'paip-repo-'): Promise<string> {
-  return await mkdtemp(join(tmpdir(), prefix))
-}
-
 /** Writes `text` (string or bytes) at `path` under `dir`, making folders. */
 export async function put (dir: string, path: string, text: string | Uint8Array): Promise<string> {
   const file = join(dir, path)
@@ -44,7 +39,7 @@ export async function put (dir: string, path: string, text: string | Uint8Array)
 
 /** A fresh repository in a temp dir, with a fixed author and a clock that ticks a second per call. */
 export async function freshRepository (): Promise<{ dir: string, repo: Repository, cleanup: () => Promise<void> }> {
-  const dir = await tempDir()
+  const dir = await tempDir('paip-repo-')
   let t = Date.parse('2026-01-01T00:00:00Z')
   const repo = await initRepository(dir, { author: 'tester', now: () => new Date(t += 1000) })
   return {

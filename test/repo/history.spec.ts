@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatLog, formatRepositoryStatus, initRepository, repositoryStatus } from '../../src/repo/index.js'
-import { freshRepository, protocol, put, rejectsWith, tempDir } from './fixtures.js'
+import { freshRepository, protocol, put, rejectsWith } from './fixtures.js'
+import { tempDir } from '../fixtures/temp.js'
 
 describe('repo: log, show, diff, tags and status', () => {
   let env: Awaited<ReturnType<typeof freshRepository>>

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { encodeVersion } from '../../src/repo/index.js'
-import { freshRepository, protocol, put, rejectsWith, tempDir } from './fixtures.js'
+import { freshRepository, protocol, put, rejectsWith } from './fixtures.js'
+import { tempDir } from '../fixtures/temp.js'
 import { cidOfContent } from './util.js'
 
 describe('repo: paths', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { startNode } from '../fixtures/daemon.js'
 import { protocolYaml } from '../jobs/fixtures.js'
-import type { ApiClient } from '../../src/api/client.js'
+import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
 
 async function failure (p: Promise<unknown>): Promise<{ status?: number, name?: string, details?: any, message?: string }> {

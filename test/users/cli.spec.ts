@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createApiClient } from '../../src/api/client.js'
+import { createApiClient } from '../../src/client/index.js'
 import { startNode } from '../fixtures/daemon.js'
 import type { TestNode } from '../fixtures/daemon.js'
 

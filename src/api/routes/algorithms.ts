@@ -1,20 +1,16 @@
-import { PaipError, InvalidArgumentError } from '../../errors.js'
-import { requestSignal } from './data.js'
+import { InvalidArgumentError } from '../../errors.js'
+import { requestSignal } from '../signal.js'
 import type { Algorithms } from '../../algorithms/index.js'
-import type { ApiDeps, ApiRoute } from '../server.js'
+import type { Host } from '../../net/host.js'
+import type { ApiDeps, ApiRoute } from '../route.js'
 import type { FastifyRequest } from 'fastify'
 
-/** The node runs no algorithms component. */
-export class AlgorithmsUnavailableError extends PaipError {
-  static name = 'AlgorithmsUnavailableError'
-  name = 'AlgorithmsUnavailableError'
-  constructor () { super('this node runs no algorithms', 'unavailable') }
-}
-
-function algorithmsOf (deps: ApiDeps): Algorithms {
-  const algorithms = (deps.components as unknown as { algorithms?: Algorithms }).algorithms
-  if (algorithms == null) throw new AlgorithmsUnavailableError()
-  return algorithms
+/** What the algorithm routes use. */
+export interface AlgorithmRouteComponents {
+  algorithms: Algorithms
+  host: Pick<Host, 'peerId'>
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
 const refParams = {
@@ -38,7 +34,7 @@ const publishBody = {
 } as const
 
 /** `owner/name[@version]` from the route, `.my` as the caller. */
-async function refOf (deps: ApiDeps, request: FastifyRequest): Promise<string> {
+async function refOf (deps: ApiDeps<AlgorithmRouteComponents>, request: FastifyRequest): Promise<string> {
   const { owner, name } = request.params as { owner: string, name: string }
   const query = request.query as Record<string, string | undefined>
   let user = owner
@@ -56,28 +52,28 @@ async function refOf (deps: ApiDeps, request: FastifyRequest): Promise<string> {
  * (`POST /api/v1/algorithms/<user>/<name>` with the JSON payload as the body; `?timeout=` in
  * seconds, `?version=`): answered `{ result, metadata }` or the algorithm's error.
  */
-export const algorithmRoutes: ApiRoute = (app, deps) => {
+export const algorithmRoutes: ApiRoute<AlgorithmRouteComponents> = (app, deps) => {
   const { access } = deps
 
   app.get('/api/v1/algorithms', { onRequest: access.readAccess }, async request => {
     const owner = (request.query as Record<string, string | undefined>).owner
-    return { algorithms: await algorithmsOf(deps).list(owner) }
+    return { algorithms: await deps.components.algorithms.list(owner) }
   })
 
   app.post('/api/v1/algorithms', { onRequest: access.requireRole('publish', 'publish algorithms'), schema: { body: publishBody } }, async (request, reply) => {
     const principal = request.principal as NonNullable<FastifyRequest['principal']>
-    const version = await algorithmsOf(deps).publish(request.body as any, principal, { signal: requestSignal(deps, request, reply) })
+    const version = await deps.components.algorithms.publish(request.body as any, principal, { signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     void reply.status(201)
     return version
   })
 
   app.get('/api/v1/algorithms/:owner/:name', { onRequest: access.readAccess, schema: { params: refParams } }, async request => {
-    return await algorithmsOf(deps).get(await refOf(deps, request))
+    return await deps.components.algorithms.get(await refOf(deps, request))
   })
 
   app.delete('/api/v1/algorithms/:owner/:name', { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
     const principal = request.principal as NonNullable<FastifyRequest['principal']>
-    return { removed: await algorithmsOf(deps).remove(await refOf(deps, request), principal) }
+    return { removed: await deps.components.algorithms.remove(await refOf(deps, request), principal) }
   })
 
   app.post('/api/v1/algorithms/:owner/:name', { onRequest: access.requireWrite, schema: { params: refParams } }, async (request, reply) => {
@@ -85,8 +81,8 @@ export const algorithmRoutes: ApiRoute = (app, deps) => {
     const query = request.query as Record<string, string | undefined>
     const seconds = query.timeout == null ? undefined : Number(query.timeout)
     if (seconds != null && (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)) throw new InvalidArgumentError('timeout is a number of seconds, at most 3600')
-    const algorithms = algorithmsOf(deps)
-    const signal = requestSignal(deps, request, reply)
+    const algorithms = deps.components.algorithms
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     return await algorithms.call(await refOf(deps, request), request.body ?? null, { peer: deps.components.host.peerId.toString(), user: principal.name }, {
       signal,
       ...(seconds == null ? {} : { timeout: Math.round(seconds * 1000) })

@@ -1,39 +1,22 @@
 import { Readable } from 'node:stream'
-import { PaipError } from '../../errors.js'
 import { parseDataPath } from '../../data/index.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
 import { UnauthorizedError } from '../errors.js'
+import { requestSignal } from '../signal.js'
 import type { DataSpace } from '../../data/index.js'
 import type { Principal } from '../auth.js'
-import type { ApiDeps, ApiRoute } from '../server.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiDeps, ApiRoute } from '../route.js'
+import type { FastifyRequest } from 'fastify'
 
-/** The node runs no data space. */
-export class DataSpaceUnavailableError extends PaipError {
-  static name = 'DataSpaceUnavailableError'
-  name = 'DataSpaceUnavailableError'
-  constructor () { super('this node runs no data space', 'unavailable') }
-}
-
-function dataOf (deps: ApiDeps): DataSpace {
-  const data = (deps.components as unknown as { data?: DataSpace }).data
-  if (data == null) throw new DataSpaceUnavailableError()
-  return data
-}
-
-/** Aborted when the client goes away or the node stops. */
-export function requestSignal (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
-  const closed = new AbortController()
-  const gone = (): void => { closed.abort(new Error('the client went away')) }
-  request.raw.once('close', () => { if (!request.raw.complete) gone() })
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
-  const signals = [closed.signal, deps.components.shutdownSignal]
-  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
-  return AbortSignal.any(signals)
+/** What the data space routes use. */
+export interface DataRouteComponents {
+  data: DataSpace
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
 /** `/api/v1/data/<user>/<collection>/<path>` (`.my` for the caller) → the data path and caller. */
-async function target (deps: ApiDeps, request: FastifyRequest, need: 'file' | 'any'): Promise<{ path: ReturnType<typeof parseDataPath>, as: Principal }> {
+async function target (deps: ApiDeps<DataRouteComponents>, request: FastifyRequest, need: 'file' | 'any'): Promise<{ path: ReturnType<typeof parseDataPath>, as: Principal }> {
   const principal = await deps.access.principalOf(request)
   if (principal == null) throw new UnauthorizedError('a data space is private: a token is required')
   const as = principal
@@ -50,7 +33,7 @@ const flag = (value: unknown): boolean => value === '' || value === '1' || value
  * folder, or with `?list`, a JSON listing; `?stat` for a file's entry), DELETE a file (or a
  * folder with `?recursive`). Every path is its owner's (and the admin's) only.
  */
-export const dataRoutes: ApiRoute = (app, deps) => {
+export const dataRoutes: ApiRoute<DataRouteComponents> = (app, deps) => {
   const base = '/api/v1/data/*'
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => { done(null, payload) })
@@ -62,12 +45,12 @@ export const dataRoutes: ApiRoute = (app, deps) => {
     const size = declared == null ? undefined : Number(declared)
     if (flag(query.check)) {
       // a dry run: would this put be accepted? (nothing is read or stored)
-      await dataOf(deps).checkPut(path, as, size != null && Number.isSafeInteger(size) && size >= 0 ? size : undefined)
+      await deps.components.data.checkPut(path, as, size != null && Number.isSafeInteger(size) && size >= 0 ? size : undefined)
       return { ok: true }
     }
-    const signal = requestSignal(deps, request, reply)
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     const body = request.body as Readable | undefined
-    const entry = await dataOf(deps).put(path, body ?? Readable.from([]), as, {
+    const entry = await deps.components.data.put(path, body ?? Readable.from([]), as, {
       signal,
       ...(size != null && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
       ...(query.cid == null ? {} : { expectedCid: query.cid })
@@ -79,12 +62,12 @@ export const dataRoutes: ApiRoute = (app, deps) => {
   app.get(base, { onRequest: deps.access.requireWrite }, async (request, reply) => {
     const { path, as } = await target(deps, request, 'any')
     const query = request.query as Record<string, string | undefined>
-    const data = dataOf(deps)
+    const data = deps.components.data
     if (path.file === '' || flag(query.list)) return await data.list(path, as)
     if (flag(query.stat)) return await data.stat(path, as)
     let found
     try {
-      found = await data.get(path, as, { signal: requestSignal(deps, request, reply) })
+      found = await data.get(path, as, { signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     } catch (err: any) {
       // a folder: list what is under it
       if (err?.name === 'DataNotFoundError') {
@@ -100,7 +83,7 @@ export const dataRoutes: ApiRoute = (app, deps) => {
   app.delete(base, { onRequest: deps.access.requireWrite }, async request => {
     const { path, as } = await target(deps, request, 'any')
     const query = request.query as Record<string, string | undefined>
-    const deleted = await dataOf(deps).delete(path, as, { recursive: flag(query.recursive) })
+    const deleted = await deps.components.data.delete(path, as, { recursive: flag(query.recursive) })
     return { deleted }
   })
 }

@@ -1,30 +1,24 @@
-import { PassThrough } from 'node:stream'
 import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
-import { errorResponse } from '../server.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
+import { errorResponse } from '../replies.js'
+import { requestSignal } from '../signal.js'
 import { requireOwner } from '../../users/roles.js'
+import { second } from '../../time.js'
 import type { Catalog, CatalogEntry, EntryKind, SearchResult, UploadedFile } from '../../catalog/index.js'
-import type { ApiDeps, ApiRoute } from '../server.js'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiRoute } from '../route.js'
+import type { FastifyReply } from 'fastify'
 import type { Readable } from 'node:stream'
 
-/** The node runs no catalog (not wired into this daemon). */
-export class CatalogUnavailableError extends PaipError {
-  static name = 'CatalogUnavailableError'
-  name = 'CatalogUnavailableError'
-  constructor () { super('this node runs no catalog', 'unavailable') }
+/** What the dataset and model routes use. */
+export interface CatalogRouteComponents {
+  catalog: Catalog
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
-/** The node's catalog, from the components (`components.catalog`). */
-export function catalogOf (deps: ApiDeps): Catalog {
-  const catalog = (deps.components as unknown as { catalog?: Catalog }).catalog
-  if (catalog == null) throw new CatalogUnavailableError()
-  return catalog
-}
-
-const second = 1000
 /** Deadline of a search started over HTTP. */
 export const SEARCH_TIMEOUT = 15 * second
 
@@ -62,23 +56,12 @@ function parseMetadataParam (value: unknown): unknown {
   try { return JSON.parse(value) } catch { throw new InvalidArgumentError('the `metadata` query parameter is not JSON') }
 }
 
-/** Aborted when the client goes away (mid-upload or before the answer), the node stops, or the deadline passes. */
-function signalFor (deps: ApiDeps, request: FastifyRequest, reply: FastifyReply, timeout?: number): AbortSignal {
-  const closed = new AbortController()
-  const gone = (): void => { closed.abort(new Error('the client went away')) }
-  request.raw.once('close', () => { if (!request.raw.complete) gone() })
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) gone() })
-  const signals = [closed.signal, deps.components.shutdownSignal]
-  if (timeout != null) signals.push(AbortSignal.timeout(timeout))
-  return AbortSignal.any(signals)
-}
-
 /**
  * The catalog's REST routes for one kind (`/api/v1/datasets` or `/api/v1/models`):
  * list, show, add (a path on the node as JSON, a streamed file as application/octet-stream, or
  * a directory as an application/x-tar stream, both with `?metadata=<JSON>`), remove, search, fetch.
  */
-export function catalogRoutes (kind: EntryKind): ApiRoute {
+export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents> {
   parseKind(kind)
   const base = `/api/v1/${kind}s`
   return (app, deps) => {
@@ -86,19 +69,19 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.get(base, { onRequest: access.readAccess }, async request => {
       const tag = (request.query as Record<string, string | undefined>).tag
-      return { [`${kind}s`]: await catalogOf(deps).list(kind, { tag }) }
+      return { [`${kind}s`]: await deps.components.catalog.list(kind, { tag }) }
     })
 
     app.get(`${base}/:ref`, { onRequest: access.readAccess, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      const resolved = await catalogOf(deps).resolve(kind, ref)
+      const resolved = await deps.components.catalog.resolve(kind, ref)
       return { ...resolved.entry, manifestFiles: resolved.manifest.files }
     })
 
     app.post(base, { onRequest: access.requireRole('publish', `add ${kind}s`), bodyLimit: MAX_RAW_BODY_BYTES }, async (request, reply) => {
-      const catalog = catalogOf(deps)
+      const catalog = deps.components.catalog
       const owner = request.principal?.name
-      const signal = signalFor(deps, request, reply)
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const type = String(request.headers['content-type'] ?? '')
       let entry: CatalogEntry
       if (type.startsWith('application/x-tar')) {
@@ -126,7 +109,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.delete(`${base}/:ref`, { onRequest: access.requireWrite, schema: { params: refParams } }, async request => {
       const { ref } = request.params as { ref: string }
-      const catalog = catalogOf(deps)
+      const catalog = deps.components.catalog
       const entry = await catalog.get(kind, ref)
       if (request.principal != null) requireOwner(request.principal, entry.owner, `${kind} ${entry.name}`, 'delete')
       return catalog.remove(kind, entry.name)
@@ -134,16 +117,16 @@ export function catalogRoutes (kind: EntryKind): ApiRoute {
 
     app.post(`${base}/search`, { onRequest: access.readAccess, schema: { body: searchBody } }, async (request, reply) => {
       const body = request.body as { query: string[], timeout?: number }
-      const signal = signalFor(deps, request, reply, body.timeout ?? SEARCH_TIMEOUT)
-      return searchAnswer(await catalogOf(deps).search(kind, body.query, { signal }))
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal, timeout: body.timeout ?? SEARCH_TIMEOUT })
+      return searchAnswer(await deps.components.catalog.search(kind, body.query, { signal }))
     })
 
     app.post(`${base}/fetch`, { onRequest: access.requireRole('publish', `fetch ${kind}s to this node`), schema: { body: fetchBody } }, async (request, reply) => {
       const { ref } = request.body as { ref: string }
-      const catalog = catalogOf(deps)
-      const signal = signalFor(deps, request, reply)
+      const catalog = deps.components.catalog
+      const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const owner = request.principal?.name
-      if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+      if (!acceptsNdjson(request.headers.accept)) {
         return catalog.fetch(kind, ref, { signal, owner })
       }
       return streamFetch(reply, catalog, kind, ref, signal, owner)
@@ -178,29 +161,20 @@ async function * tarFiles (body: Readable): AsyncGenerator<UploadedFile> {
 
 /** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
 function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal, owner?: string): FastifyReply {
-  const out = new PassThrough()
   let last = 0
-  const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
-  void (async () => {
-    try {
-      const entry = await catalog.fetch(kind, ref, {
-        signal,
-        owner,
-        onProgress: progress => {
-          const now = Date.now()
-          if (progress.phase === 'file' && now - last < 100) return
-          last = now
-          line({ progress })
-        }
-      })
-      line({ entry })
-    } catch (err) {
-      line(errorResponse(err).body)
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    const entry = await catalog.fetch(kind, ref, {
+      signal,
+      owner,
+      onProgress: progress => {
+        const now = Date.now()
+        if (progress.phase === 'file' && now - last < 100) return
+        last = now
+        line({ progress })
+      }
+    })
+    line({ entry })
+  }, err => errorResponse(err).body))
 }
 
-export const datasetRoutes: ApiRoute = catalogRoutes('dataset')
+export const datasetRoutes: ApiRoute<CatalogRouteComponents> = catalogRoutes('dataset')

@@ -1,5 +1,4 @@
-import { PaipError } from '../../errors.js'
-import type { ApiRoute } from '../server.js'
+import type { ApiRoute } from '../route.js'
 import type { Fed } from '../../fed/index.js'
 
 /**
@@ -7,12 +6,6 @@ import type { Fed } from '../../fed/index.js'
  * writing (it runs jobs on other nodes under this node's name); status, logs and cancel
  * reach the run's coordinator from any node.
  */
-
-class FedUnavailableError extends PaipError {
-  static name = 'FedUnavailableError'
-  name = 'FedUnavailableError'
-  constructor () { super('this node does not run the fed component', 'unavailable') }
-}
 
 const runBody = {
   type: 'object',
@@ -34,12 +27,8 @@ const runBody = {
   required: ['train', 'aggregate', 'dataset', 'rounds', 'init']
 } as const
 
-export const fedRoutes: ApiRoute = (app, { components, access }) => {
-  const deps = components as unknown as { fed?: Fed }
-  const fed = (): Fed => {
-    if (deps.fed == null) throw new FedUnavailableError()
-    return deps.fed
-  }
+export const fedRoutes: ApiRoute<{ fed: Fed }> = (app, { components, access }) => {
+  const fed = (): Fed => components.fed
   const guard = { onRequest: access.requireWrite }
   const signal = (): AbortSignal => AbortSignal.timeout(30_000)
 

@@ -1,6 +1,7 @@
-import { catalogOf, SEARCH_TIMEOUT } from './datasets.js'
+import { SEARCH_TIMEOUT } from './datasets.js'
 import type { SearchResult } from '../../catalog/index.js'
-import type { ApiRoute } from '../server.js'
+import type { CatalogRouteComponents } from './datasets.js'
+import type { ApiRoute } from '../route.js'
 
 const body = {
   type: 'object',
@@ -33,11 +34,11 @@ export function nodeAddresses (results: SearchResult[]): Array<[string, string]>
  * `POST /search {"query": ["#MNIST", "#boston-housing"]}` answers
  * `{"node-addresses": [["<node id>", "<address>"], ...]}` (nodes with every tag first).
  */
-export const gridSearchRoutes: ApiRoute = (app, deps) => {
+export const gridSearchRoutes: ApiRoute<CatalogRouteComponents> = (app, deps) => {
   app.post('/search', { onRequest: deps.access.readAccess, schema: { body } }, async request => {
     const { query } = request.body as { query: string[] }
     const signal = AbortSignal.any([AbortSignal.timeout(SEARCH_TIMEOUT), deps.components.shutdownSignal])
-    const results = await catalogOf(deps).search('dataset', query, { signal })
+    const results = await deps.components.catalog.search('dataset', query, { signal })
     return { 'node-addresses': nodeAddresses(results) }
   })
 }

@@ -3,7 +3,7 @@ import { PaipError } from '../../errors.js'
 import { JobNotFoundError } from '../../jobs/errors.js'
 import { ADMIN_NAME, isAdmin, requireOwner } from '../../users/roles.js'
 import type { Principal } from '../auth.js'
-import type { ApiRoute } from '../server.js'
+import type { ApiRoute } from '../route.js'
 import type { Evaluations } from '../../jobs/eval/index.js'
 import type { Job, Jobs } from '../../jobs/index.js'
 import type { FastifyRequest } from 'fastify'
@@ -14,7 +14,8 @@ import type { FastifyRequest } from 'fastify'
  * the admin token sees every job of this node.
  */
 
-class JobsUnavailableError extends PaipError {
+/** The node runs no evaluations (a jobs-only setup). */
+class EvaluationsUnavailableError extends PaipError {
   static name = 'JobsUnavailableError'
   name = 'JobsUnavailableError'
   constructor () { super('this node does not run the jobs component', 'unavailable') }
@@ -51,7 +52,8 @@ const evalBody = {
   required: ['model', 'dataset']
 } as const
 
-interface JobsDeps { jobs?: Jobs, evaluations?: Evaluations }
+/** What the job routes use; a node without evaluations answers their routes with 503. */
+export interface JobRouteComponents { jobs: Jobs, evaluations?: Evaluations }
 
 function userOf (principal: Principal | undefined): string | undefined {
   return principal?.name
@@ -77,15 +79,11 @@ function jobJson (job: Job, self: string): Job & { owner: string } {
   return { ...job, owner: jobOwner(job, self) }
 }
 
-export const jobsRoutes: ApiRoute = (app, { components, access }) => {
-  const deps = components as unknown as JobsDeps
-  const jobs = (): Jobs => {
-    if (deps.jobs == null) throw new JobsUnavailableError()
-    return deps.jobs
-  }
+export const jobsRoutes: ApiRoute<JobRouteComponents> = (app, { components, access }) => {
+  const jobs = (): Jobs => components.jobs
   const evaluations = (): Evaluations => {
-    if (deps.evaluations == null) throw new JobsUnavailableError()
-    return deps.evaluations
+    if (components.evaluations == null) throw new EvaluationsUnavailableError()
+    return components.evaluations
   }
   const guard = { onRequest: access.requireWrite }
 

@@ -1,5 +1,6 @@
 import { catalogRoutes } from './datasets.js'
-import type { ApiRoute } from '../server.js'
+import type { CatalogRouteComponents } from './datasets.js'
+import type { ApiRoute } from '../route.js'
 
 /** `/api/v1/models`: the same routes as datasets, for models. */
-export const modelRoutes: ApiRoute = catalogRoutes('model')
+export const modelRoutes: ApiRoute<CatalogRouteComponents> = catalogRoutes('model')

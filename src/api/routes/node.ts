@@ -1,10 +1,12 @@
 import { InvalidArgumentError } from '../../errors.js'
-import { DIAL_TIMEOUT } from '../../node/constants.js'
-import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../node/peers.js'
+import { DIAL_TIMEOUT } from '../../net/constants.js'
+import { joinPeer, listPeers, parsePeerTarget, pingPeer } from '../../net/peers.js'
 import { requireToken } from '../auth.js'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import { GC_GRACE } from '../../storage/constants.js'
-import type { ApiRoute } from '../server.js'
+import type { Host } from '../../net/host.js'
+import type { SweepOptions, SweepResult } from '../../storage/sweep.js'
+import type { ApiRoute } from '../route.js'
 
 const pingBody = {
   type: 'object',
@@ -32,7 +34,17 @@ const joinBody = {
 } as const
 
 /** The node itself: identity, peers, ping, and seed 002's `/join`. */
-export const nodeRoutes: ApiRoute = (app, { components, access }) => {
+/** What the node's own routes use. */
+export interface NodeRouteComponents {
+  host: Host
+  version: string
+  /** The blob store's sweep over every component's references (`paip gc`). */
+  sweepBlobs: (options?: SweepOptions) => Promise<SweepResult>
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
+}
+
+export const nodeRoutes: ApiRoute<NodeRouteComponents> = (app, { components, access }) => {
   const { host } = components
 
   app.get('/api/v1/id', { onRequest: access.readAccess }, async () => ({

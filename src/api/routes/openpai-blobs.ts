@@ -8,13 +8,15 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { NotFoundError } from '../../errors.js'
-import { sublevel } from '../../node/database.js'
+import { sublevel } from '../../storage/level.js'
 import { BlobTooLargeError } from '../../storage/errors.js'
 import { requireOwner } from '../../users/roles.js'
 import { MAX_STORAGE_BLOB_BYTES } from '../constants.js'
-import { requestSignal } from './data.js'
+import { requestSignal } from '../signal.js'
 import type { Principal } from '../auth.js'
-import type { ApiRoute } from '../server.js'
+import type { BlobStore } from '../../storage/blobs.js'
+import type { Database } from '../../storage/level.js'
+import type { ApiRoute } from '../route.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 interface StorageBlob {
@@ -29,7 +31,15 @@ interface StorageBlob {
 
 const blobParams = { type: 'object', required: ['blobId'], properties: { blobId: { type: 'string', minLength: 1, maxLength: 64 } } } as const
 
-export const openpaiBlobRoutes: ApiRoute = (app, deps) => {
+/** What the OpenPAI storage routes use: the node's database (their own sublevel) and blob store. */
+export interface OpenpaiBlobRouteComponents {
+  db: Database
+  blobs: BlobStore
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
+}
+
+export const openpaiBlobRoutes: ApiRoute<OpenpaiBlobRouteComponents> = (app, deps) => {
   const { components, access } = deps
   const db = sublevel<StorageBlob>(components.db, 'openpai-blobs')
   app.removeAllContentTypeParsers()
@@ -47,7 +57,7 @@ export const openpaiBlobRoutes: ApiRoute = (app, deps) => {
     const declared = Number(request.headers['content-length'])
     if (Number.isFinite(declared) && declared > MAX_STORAGE_BLOB_BYTES) throw new BlobTooLargeError(`a storage blob is at most ${MAX_STORAGE_BLOB_BYTES} bytes`, { maxBytes: MAX_STORAGE_BLOB_BYTES })
     const body = (request.body as Readable | undefined) ?? Readable.from([])
-    const info = await components.blobs.put(body, { maxBytes: MAX_STORAGE_BLOB_BYTES, signal: requestSignal(deps, request, reply) })
+    const info = await components.blobs.put(body, { maxBytes: MAX_STORAGE_BLOB_BYTES, signal: requestSignal(request, reply, { shutdown: deps.components.shutdownSignal }) })
     const contentType = String(request.headers['content-type'] ?? 'application/octet-stream').slice(0, 128)
     return { cid: info.cid.toString(), size: info.size, contentType }
   }
@@ -71,7 +81,7 @@ export const openpaiBlobRoutes: ApiRoute = (app, deps) => {
 
   app.get('/storages/blobs/:blobId', { onRequest: access.readAccess, schema: { params: blobParams, summary: 'OpenPAI marketplace: a storage blob\'s bytes' } }, async (request, reply) => {
     const blob = await load(request)
-    const signal = requestSignal(deps, request, reply)
+    const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
     return await reply.type(blob.contentType).header('content-length', blob.size).send(Readable.from(components.blobs.get(blob.cid, { signal })))
   })
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { PaipError } from '../../errors.js'
-import type { ApiRoute } from '../server.js'
+import type { PeerId } from '@libp2p/interface'
+import type { ApiRoute } from '../route.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** The portal was not built (`npm run build` builds it into dist/web). */
@@ -55,7 +56,7 @@ function send (request: FastifyRequest, reply: FastifyReply, file: string): Fast
  * - `GET /plugin.js`: the same script for an OpenPAI webportal, which loads it as a plugin: the
  *   custom element `<paip-marketplace api-url="http://node:9292">`.
  */
-export const portalRoutes: ApiRoute = (app, deps) => portalRoutesFor(() => ({ mode: 'node', peerId: deps.components.peerId.toString(), version: deps.components.version }))(app, deps)
+export const portalRoutes: ApiRoute<{ peerId: PeerId, version: string }> = (app, deps) => portalRoutesFor(() => ({ mode: 'node', peerId: deps.components.peerId.toString(), version: deps.components.version }))(app, deps)
 
 /** What the portal shows itself as: a node's, or `paip serve`'s over a local repository. */
 export type PortalInfo = { mode: 'node', peerId: string, version: string } | { mode: 'repository', root: string, version: string }

@@ -1,37 +1,33 @@
-import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { InvalidArgumentError, PaipError } from '../../errors.js'
+import { InvalidArgumentError } from '../../errors.js'
 import { ADMIN_PUBLISHER, checkFilePath } from '../../marketplace/index.js'
 import { isAdmin } from '../../users/roles.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
-import { errorResponse } from '../server.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
+import { errorResponse } from '../replies.js'
+import { requestSignal } from '../signal.js'
+import { second } from '../../time.js'
 import type { Readable } from 'node:stream'
 import type { HistoryResult, Marketplace, PublishResult, PullResult, SearchHit, VersionBundle } from '../../marketplace/index.js'
-import type { NodeComponents } from '../../node/components.js'
-import type { ApiRoute } from '../server.js'
+import type { ApiRoute } from '../route.js'
 import type { FastifyReply } from 'fastify'
 
-const second = 1000
 /** Largest protocol file pushed raw, and largest JSON push (a whole history, base64). */
 const MAX_PROTOCOL_BYTES = 1024 * 1024
 const MAX_PUSH_BYTES = 16 * 1024 * 1024
 const SEARCH_TIMEOUT = 3 * second
 const PULL_TIMEOUT = 60 * second
 
-/** The node has no marketplace (the component is not wired in). */
-export class MarketplaceUnavailableError extends PaipError {
-  static name = 'MarketplaceUnavailableError'
-  name = 'MarketplaceUnavailableError'
-  constructor () { super('this node runs no marketplace', 'unavailable') }
-}
+/** What the marketplace routes call: the node's marketplace, or `paip serve`'s read-only view of a repository. */
+export type RouteMarketplace = Pick<Marketplace, 'publish' | 'pull' | 'readFile' | 'search' | 'searchRanked' | 'history' | 'listPublisher' | 'entries'>
 
-/** The marketplace component, when the node has one (`NodeComponents.marketplace`). */
-export function marketplaceOf (components: NodeComponents): Marketplace {
-  const market = (components as NodeComponents & { marketplace?: Marketplace }).marketplace
-  if (market == null) throw new MarketplaceUnavailableError()
-  return market
+/** What the marketplace routes use. */
+export interface RepoRouteComponents {
+  marketplace: RouteMarketplace
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
 /** A search hit as the API answers it (the signed record left out). */
@@ -101,12 +97,6 @@ async function readCapped (stream: Readable, max: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
-function signalFor (components: NodeComponents, reply: FastifyReply, ms: number): AbortSignal {
-  const closed = new AbortController()
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) closed.abort(new Error('the client went away')) })
-  return AbortSignal.any([AbortSignal.timeout(ms), components.shutdownSignal, closed.signal])
-}
-
 function splitKeywords (text: string): string[] {
   return text.split(/[\s,+]+/).filter(k => k !== '').slice(0, 16)
 }
@@ -123,7 +113,7 @@ function splitKeywords (text: string): string[] {
  *   (and then provides) it and answers with its history's blocks.
  * - `GET /api/v1/marketplace/entries`: what this node publishes or holds.
  */
-export const repoRoutes: ApiRoute = (app, { components, access }) => {
+export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, access }) => {
   for (const type of ['text/yaml', 'application/yaml', 'application/x-yaml', 'text/x-yaml', 'text/plain']) {
     app.removeContentTypeParser(type)
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_PROTOCOL_BYTES }, (_request, body, done) => { done(null, body) })
@@ -135,19 +125,19 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     // the admin token publishes as `admin` (bare names); a user as itself (`<user>/<name>`)
     const user = request.principal?.kind === 'admin' ? ADMIN_PUBLISHER : request.principal?.name ?? 'anonymous'
     const admin = isAdmin(request.principal)
-    const signal = signalFor(components, reply, 30 * second)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: 30 * second })
     const body: any = request.body
     let result: PublishResult
     if (body != null && typeof body === 'object' && !(body instanceof Buffer) && typeof body.pipe !== 'function') {
       const bundle = decodeBundle(body.bundle)
       const keywords = Array.isArray(body.keywords) ? body.keywords.map(String).slice(0, 32) : undefined
       if (body.name != null && typeof body.name !== 'string') throw new InvalidArgumentError('name must be a string')
-      result = await marketplaceOf(components).publish({ user, admin, bundle, name: body.name, keywords }, { signal })
+      result = await components.marketplace.publish({ user, admin, bundle, name: body.name, keywords }, { signal })
       if (result.file !== file) throw new InvalidArgumentError(`the pushed history is of ${result.file}, not ${file}`)
     } else {
       if (body instanceof Buffer && body.byteLength > MAX_PROTOCOL_BYTES) throw new BodyTooLargeError(`a protocol file is at most ${MAX_PROTOCOL_BYTES} bytes`)
       const content = body instanceof Buffer ? new Uint8Array(body) : body == null ? new Uint8Array() : await readCapped(body as Readable, MAX_PROTOCOL_BYTES)
-      result = await marketplaceOf(components).publish({ user, admin, file, content }, { signal })
+      result = await components.marketplace.publish({ user, admin, file, content }, { signal })
     }
     void reply.status(result.changed ? 201 : 200)
     return result
@@ -157,7 +147,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     const ref: string = (request.params as any)['*'] ?? ''
     if (ref.includes('..') || ref.includes('\\') || ref.startsWith('/')) checkFilePath(ref)
     const { publisher, user } = request.query as { publisher?: string, user?: string }
-    const market = marketplaceOf(components)
+    const market = components.marketplace
     let found: Awaited<ReturnType<typeof market.readFile>>
     try {
       found = await market.readFile(ref, publisher, user)
@@ -166,7 +156,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
       // not held here: resolve it through the network, as `paip pull` does (the node then holds it)
       let pulled: Awaited<ReturnType<typeof pullByRef>>
       try {
-        pulled = await pullByRef(market, ref, publisher, signalFor(components, reply, PULL_TIMEOUT))
+        pulled = await pullByRef(market, ref, publisher, requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT }))
       } catch (pullErr: any) {
         // a path that cannot name a published protocol: it is simply not here
         if (pullErr?.kind === 'invalid-input') throw err
@@ -187,9 +177,9 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
     const query = request.query as { timeout?: string, limit?: string }
     const timeout = query.timeout == null ? SEARCH_TIMEOUT : Math.min(Math.max(Number(query.timeout) || SEARCH_TIMEOUT, 1), 60 * second)
     const limit = query.limit == null ? undefined : Math.max(1, Number(query.limit) || 1)
-    const signal = signalFor(components, reply, timeout + second)
-    const market = marketplaceOf(components)
-    if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: timeout + second })
+    const market = components.marketplace
+    if (!acceptsNdjson(request.headers.accept)) {
       const hits = await market.searchRanked(words, { signal, timeout, limit })
       return { keywords: words, results: hits.map(hitJson) }
     }
@@ -199,27 +189,27 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
   app.get('/api/v1/marketplace/pull', { onRequest: requireToken(access, 'pulling (the node fetches, stores and provides it)') }, async (request, reply) => {
     const { ref, version } = request.query as { ref?: string, version?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
-    const signal = signalFor(components, reply, PULL_TIMEOUT)
-    return pullJson(await marketplaceOf(components).pull(ref, { signal, version }))
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT })
+    return pullJson(await components.marketplace.pull(ref, { signal, version }))
   })
 
   app.get('/api/v1/marketplace/history', { onRequest: access.readAccess }, async (request, reply) => {
     const { ref } = request.query as { ref?: string }
     if (typeof ref !== 'string' || ref === '') throw new InvalidArgumentError('give ?ref=<publisher/name | name | CID>')
-    const signal = signalFor(components, reply, PULL_TIMEOUT)
-    return historyJson(await marketplaceOf(components).history(ref, { signal }))
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: PULL_TIMEOUT })
+    return historyJson(await components.marketplace.history(ref, { signal }))
   })
 
   app.get('/api/v1/marketplace/publishers/:peer', { onRequest: requireToken(access, 'asking a publisher (the node dials the peer named)') }, async (request, reply) => {
     const { peer } = request.params as { peer: string }
-    const signal = signalFor(components, reply, 15 * second)
+    const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: 15 * second })
     try { peerIdFromString(peer) } catch { throw new InvalidArgumentError(`not a peer ID: ${peer.slice(0, 100)}`) }
-    const list = await marketplaceOf(components).listPublisher(peer, { signal })
+    const list = await components.marketplace.listPublisher(peer, { signal })
     return { publisher: peer, entries: list.map(r => ({ publisher: r.publisher, name: r.name, seq: r.seq, time: r.time, ...r.value })) }
   })
 
   app.get('/api/v1/marketplace/entries', { onRequest: access.readAccess }, async () => ({
-    entries: marketplaceOf(components).entries().map(e => ({
+    entries: components.marketplace.entries().map(e => ({
       publisher: e.record.publisher, name: e.record.name, own: e.own, seq: e.record.seq, time: e.record.time, ...e.record.value
     }))
   }))
@@ -229,7 +219,7 @@ export const repoRoutes: ApiRoute = (app, { components, access }) => {
  * Pulls a protocol named by a `/repo/protocol/<ref>` path: `ref` as a name (or CID), with the
  * publisher when given; a file name (`mnist.yaml`) also as its stem (`mnist`).
  */
-async function pullByRef (market: Marketplace, ref: string, publisher: string | undefined, signal: AbortSignal): Promise<Awaited<ReturnType<Marketplace['pull']>>> {
+async function pullByRef (market: RouteMarketplace, ref: string, publisher: string | undefined, signal: AbortSignal): Promise<Awaited<ReturnType<Marketplace['pull']>>> {
   const stem = ref.replace(/\.ya?ml$/i, '')
   const names = stem !== ref && !ref.includes('/') ? [stem, ref] : [ref]
   let last: unknown
@@ -244,17 +234,9 @@ async function pullByRef (market: Marketplace, ref: string, publisher: string | 
   throw last
 }
 
-function streamSearch (reply: FastifyReply, market: Marketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {
-  const out = new PassThrough()
-  void (async () => {
-    try {
-      for await (const hit of market.search(words, { signal, timeout })) out.write(JSON.stringify({ hit: hitJson(hit) }) + '\n')
-      out.write(JSON.stringify({ done: true }) + '\n')
-    } catch (err) {
-      out.write(JSON.stringify(errorResponse(err).body) + '\n')
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+function streamSearch (reply: FastifyReply, market: RouteMarketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    for await (const hit of market.search(words, { signal, timeout })) line({ hit: hitJson(hit) })
+    line({ done: true })
+  }, err => errorResponse(err).body))
 }

@@ -2,27 +2,15 @@ import { InvalidArgumentError } from '../../errors.js'
 import { DEFAULT_ROLES, SIGN_UP_ROLES, SignUpClosedError, isAdmin } from '../../users/index.js'
 import { UnauthorizedError } from '../errors.js'
 import type { Users } from '../../users/index.js'
-import type { NodeComponents } from '../../node/components.js'
-import type { ApiRoute } from '../server.js'
-import { PaipError } from '../../errors.js'
+import type { ApiRoute } from '../route.js'
 
-/** The node has no user store (the users component is not wired in). */
-export class UsersUnavailableError extends PaipError {
-  static name = 'UsersUnavailableError'
-  name = 'UsersUnavailableError'
-  constructor () { super('this node has no user accounts', 'unavailable') }
-}
-
-/** The users component, when the node has one (`NodeComponents.users`). */
-export function usersOf (components: NodeComponents): Users {
-  const users = (components as NodeComponents & { users?: Users }).users
-  if (users == null) throw new UsersUnavailableError()
-  return users
-}
-
-/** Sign-up is open when the node's config says `users.signUp: true`. */
-function signUpOpen (components: NodeComponents): boolean {
-  return (components.config as any)?.users?.signUp === true
+/** What the user routes use. */
+export interface UserRouteComponents {
+  users: Users
+  /** Sign-up is open when the node's config says `users.signUp: true`. */
+  config: { users: { signUp: boolean } }
+  /** Aborted when the node stops. */
+  shutdownSignal: AbortSignal
 }
 
 const passwordBody = {
@@ -45,18 +33,18 @@ const userParams = {
  * - `DELETE /repo/auth`: revokes the bearer token the request carries;
  * - `GET /api/v1/whoami`: whom the request's token speaks for (`{ user: null }` without one).
  */
-export const userRoutes: ApiRoute = (app, { components, access }) => {
+export const userRoutes: ApiRoute<UserRouteComponents> = (app, { components, access }) => {
   app.put('/repo/user/:user', { schema: { body: passwordBody, params: userParams } }, async (request, reply) => {
     const principal = await access.principalOf(request)
     const admin = isAdmin(principal)
-    if (!admin && !signUpOpen(components)) {
+    if (!admin && !components.config.users.signUp) {
       if (principal == null) throw new UnauthorizedError('creating users needs the node admin\'s token (sign-up is closed)')
       throw new SignUpClosedError()
     }
     const { user } = request.params as { user: string }
     const { password } = request.body as { password: string }
     // the admin's users may publish and read; who signs up may only publish
-    const created = await usersOf(components).create(user, password, { roles: admin ? DEFAULT_ROLES : SIGN_UP_ROLES })
+    const created = await components.users.create(user, password, { roles: admin ? DEFAULT_ROLES : SIGN_UP_ROLES })
     void reply.status(201)
     return { user: created.name, created: new Date(created.created).toISOString(), roles: created.roles }
   })
@@ -65,7 +53,7 @@ export const userRoutes: ApiRoute = (app, { components, access }) => {
     const { user } = request.params as { user: string }
     const { password } = request.body as { password: string }
     const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
-    const result = await usersOf(components).login(user, password, { signal, address: request.ip })
+    const result = await components.users.login(user, password, { signal, address: request.ip })
     return { user: result.user, token: result.token, expires: new Date(result.expires).toISOString() }
   })
 
@@ -73,7 +61,7 @@ export const userRoutes: ApiRoute = (app, { components, access }) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
     if (match == null) throw new InvalidArgumentError('no bearer token to revoke')
     if (request.principal?.kind !== 'user') throw new InvalidArgumentError('only user tokens can be revoked (the admin token is the home\'s `token` file)')
-    await usersOf(components).revoke(match[1])
+    await components.users.revoke(match[1])
     return { revoked: true }
   })
 

@@ -1,5 +1,5 @@
 import { validateProtocol } from '../../protocol/index.js'
-import type { ApiRoute } from '../server.js'
+import type { ApiRoute } from '../route.js'
 
 const MAX_PROTOCOL_CHARS = 1024 * 1024
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { Action } from '../program.js'
+import type { Action } from '../context.js'
 
 type Group = () => Promise<{ register: (program: Command, action: Action) => void }>
 

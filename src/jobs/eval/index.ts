@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { getRecord, putRecord, signRecord } from '../../net/records.js'
 import { paipLogger } from '../../logger.js'
+import { createRouting } from '../../net/routing.js'
 import * as C from '../constants.js'
 import { EvalNotFoundError, NoCandidateError } from '../errors.js'
 import { evalCid, evalKey, normalizeCriteria, parseEvalKey } from './key.js'
@@ -10,6 +11,7 @@ import type { Jobs } from '../index.js'
 import type { Job } from '../types.js'
 import type { Offer } from '../wire.js'
 import type { RecordHost, RecordNamespace, SignedRecord } from '../../net/records.js'
+import type { Routing } from '../../net/routing.js'
 import type { BlobStore } from '../../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
 
@@ -87,7 +89,9 @@ export interface Evaluations extends Startable {
 
 export interface EvaluationsComponents {
   jobs: Jobs
-  libp2p: Libp2p<any>
+  host: Libp2p<any>
+  /** The node's announce-and-discover service (results are announced and their publishers found through it); default: one on `host`. */
+  routing?: Routing
   privateKey: PrivateKey
   blobs: BlobStore
   logger?: ComponentLogger
@@ -136,11 +140,12 @@ function rendezvous (key: string, model: string, dataset: string) {
 }
 
 export function createEvaluations (components: EvaluationsComponents, init: EvaluationsInit = {}): Evaluations {
-  const { jobs, libp2p, privateKey, blobs } = components
+  const { jobs, host, privateKey, blobs } = components
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs:eval')
   const records = init.records ?? evalRecords()
-  const self = libp2p.peerId.toString()
-  const host = libp2p as unknown as RecordHost
+  const self = host.peerId.toString()
+  const recordHost = host as unknown as RecordHost
+  const routing = components.routing ?? createRouting({ host, logger: components.logger ?? paipLogger() })
   const chains = new Map<string, Promise<void>>()
   const lastSeq = new Map<string, number>()
   const timeout = init.lookupTimeout ?? C.EVAL_LOOKUP_TIMEOUT
@@ -154,15 +159,10 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
   async function lookup (key: string, options: AbortOptions = {}): Promise<Array<SignedRecord<EvalRecord>>> {
     const cid = parseEvalKey(key)
     const publishers = new Set<string>([self])
-    const signal = deadline(options)
-    try {
-      for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) publishers.add(provider.id.toString())
-    } catch (err: any) {
-      log('finding publishers of %s: %s', key, err?.message)
-    }
+    for await (const provider of routing.providers(cid, { signal: deadline(options), timeout })) publishers.add(provider.toString())
     const found = await Promise.all([...publishers].map(async publisher => {
       try {
-        const r = await getRecord(host, records, publisher, key, { signal: deadline(options) })
+        const r = await getRecord(recordHost, records, publisher, key, { signal: deadline(options) })
         return r.value.key === key && r.name === key ? r : undefined
       } catch { return undefined }
     }))
@@ -175,12 +175,12 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     lastSeq.set(value.key, seq)
     const record = await signRecord(privateKey, { namespace: records.namespace, name: value.key, seq, value })
     try {
-      await putRecord(host, records, record)
+      await putRecord(recordHost, records, record)
     } catch (err: any) {
       log.error('could not store evaluation record %s: %s', value.key, err?.message)
     }
-    await libp2p.contentRouting.provide(evalCid(value.model, value.dataset, value.criteria), { signal: AbortSignal.timeout(timeout) })
-      .catch((err: any) => { log('could not announce evaluation %s: %s', value.key, err?.message) })
+    // a node alone keeps the key and announces it once it has peers
+    await routing.announce([evalCid(value.model, value.dataset, value.criteria)], { signal: AbortSignal.timeout(timeout) })
   }
 
   /** Every proper non-empty subset of the criteria (none above MAX_EVAL_REUSE_CRITERIA), largest first. */
@@ -216,7 +216,7 @@ export function createEvaluations (components: EvaluationsComponents, init: Eval
     const reuse = spec.reuse as { key: string, publisher: string }
     let old: SignedRecord<EvalRecord> | undefined
     try {
-      old = await getRecord(host, records, reuse.publisher, reuse.key, { signal: deadline() })
+      old = await getRecord(recordHost, records, reuse.publisher, reuse.key, { signal: deadline() })
     } catch (err: any) {
       log('reused evaluation %s: %s', reuse.key, err?.message)
     }

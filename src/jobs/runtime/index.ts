@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import * as C from '../constants.js'
 import { NoIsolationError, JobResourcesError } from '../errors.js'
 import { detectCgroups } from './cgroup.js'
 import { createContainerRuntime } from './container.js'
@@ -9,7 +10,7 @@ import { createProcessRuntime } from './process.js'
 import { createSandboxRuntime } from './sandbox.js'
 import type { CgroupMode } from './cgroup.js'
 import type { JobLimits, NetworkMode, Runtime, RuntimeName, RuntimeSetting } from './types.js'
-import type { RunnableProtocol, TaskRole } from '../protocol.js'
+import type { RunnableProtocol, TaskRole } from '../runnable.js'
 import type { Submitter } from '../types.js'
 
 export * from './types.js'
@@ -82,7 +83,6 @@ export interface Runtimes {
   cleanup: (jobId: string) => Promise<void>
 }
 
-export const MAX_PIDS = 1024
 const ORDER: Record<NetworkMode, number> = { none: 0, grid: 1, host: 2 }
 
 async function which (name: string, dirs: string): Promise<string | undefined> {
@@ -146,10 +146,10 @@ function askedNetwork (protocol: RunnableProtocol): NetworkMode | undefined {
 }
 
 export function createRuntimes (init: RuntimesInit): Runtimes {
-  const setting = init.runtime ?? 'auto'
-  const network = init.network ?? 'none'
+  const setting = init.runtime ?? C.RUNTIME
+  const network = init.network ?? C.NETWORK
   const maxMemoryMB = init.maxMemoryMB != null && init.maxMemoryMB > 0 ? init.maxMemoryMB : Math.floor(os.totalmem() / 1024 / 1024)
-  const maxPids = init.maxPids ?? MAX_PIDS
+  const maxPids = init.maxPids ?? C.MAX_PIDS
   const cpus = init.cpus != null && init.cpus > 0 ? init.cpus : os.availableParallelism()
   const gpus = init.gpus ?? 0
   let bwrap: string | undefined
@@ -217,7 +217,7 @@ export function createRuntimes (init: RuntimesInit): Runtimes {
     async start () {
       if (started) return
       const dirs = init.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'
-      bwrap = await which(init.bwrap ?? 'bwrap', dirs)
+      bwrap = await which(init.bwrap ?? C.BWRAP, dirs)
       cgroups = await detectCgroups()
       // an engine on PATH may not answer (a docker CLI without its daemon): ask it, without holding up the start
       const candidates = init.engine != null && init.engine !== '' ? [init.engine] : ['docker', 'podman']

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../../errors.js'
 import { apiFromContext } from '../../api.js'
 import { putFile } from '../data/index.js'
 import type { AlgorithmVersion, CallResult } from '../../../algorithms/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 function versionLine (v: AlgorithmVersion): string {

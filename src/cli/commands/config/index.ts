@@ -1,6 +1,6 @@
 import { registerShow } from './show.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip config ...`: the node's configuration. */
 export function register (program: Command, action: Action): void {

@@ -2,7 +2,7 @@ import { dump } from 'js-yaml'
 import { loadConfig, redactConfig } from '../../../node/config.js'
 import { resolveHome } from '../../../node/home.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 export function registerShow (config: Command, action: Action): void {
   config

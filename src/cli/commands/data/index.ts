@@ -5,9 +5,9 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { InvalidArgumentError } from '../../../errors.js'
 import { apiFromContext } from '../../api.js'
-import type { ApiClient } from '../../../api/client.js'
+import type { ApiClient } from '../../../client/index.js'
 import type { DataEntry, DataListing } from '../../../data/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 /** `data://u/c/p` → `/api/v1/data/u/c/p` (each segment URL-encoded). */

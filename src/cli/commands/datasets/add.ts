@@ -11,8 +11,7 @@ import { progressBar } from './progress.js'
 import { basePath, entryLine } from './shared.js'
 import type { ProgressBar } from './progress.js'
 import type { CatalogEntry, EntryKind } from '../../../catalog/index.js'
-import type { CommandContext } from '../../context.js'
-import type { Action } from '../../program.js'
+import type { Action, CommandContext } from '../../context.js'
 import type { Command } from 'commander'
 
 export interface AddOptions {

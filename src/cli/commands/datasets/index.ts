@@ -5,7 +5,7 @@ import { registerRm } from './rm.js'
 import { registerSearch } from './search.js'
 import { registerShow } from './show.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip datasets add|list|show|rm|search|get`. */
 export function register (program: Command, action: Action): void {

@@ -1,7 +1,7 @@
 import { apiFromContext } from '../../api.js'
 import { basePath, resultLines } from './shared.js'
 import type { EntryKind, SearchResult } from '../../../catalog/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 export function registerSearch (group: Command, action: Action, kind: EntryKind): void {

@@ -1,7 +1,7 @@
 import { apiFromContext } from '../../api.js'
 import { basePath, entryDetails } from './shared.js'
 import type { CatalogEntry, EntryKind } from '../../../catalog/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 export function registerShow (group: Command, action: Action, kind: EntryKind): void {

@@ -6,7 +6,7 @@ import { apiFromContext } from '../../api.js'
 import { keyValue, short } from '../jobs/shared.js'
 import type { FedRun } from '../../../fed/index.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 interface RunOptions {
   dataset: string

@@ -1,6 +1,6 @@
 import { registerFedVerbs } from './fed.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip fed ...`: federated training over the holders of a dataset tag. */
 export function register (program: Command, action: Action): void {

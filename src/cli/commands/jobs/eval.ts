@@ -1,7 +1,7 @@
 import { apiFromContext } from '../../api.js'
 import type { EvalListing, EvalRecord, EvalResult, OrderResult } from '../../../jobs/eval/index.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 function resultText (r: EvalResult | OrderResult['record']): string[] {
   if (r == null) return []

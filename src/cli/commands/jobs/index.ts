@@ -2,7 +2,7 @@ import { registerEval } from './eval.js'
 import { registerJobVerbs } from './jobs.js'
 import { registerRun } from './run.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip run`, `paip jobs ...` and `paip eval ...`: jobs on the grid. */
 export function register (program: Command, action: Action): void {

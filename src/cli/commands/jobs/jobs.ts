@@ -8,7 +8,7 @@ import { apiFromContext } from '../../api.js'
 import { jobLine, jobText, outputLines } from './shared.js'
 import type { Job, JobOutput } from '../../../jobs/index.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled']
 

@@ -5,7 +5,7 @@ import { withRepository, repoOptions } from '../repo/shared.js'
 import { checkGitUrl, git, gitText } from './git.js'
 import type { RepoCommandOptions } from '../repo/shared.js'
 import type { Version } from '../../../repo/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 const TRAILER = 'Paip-Version:'

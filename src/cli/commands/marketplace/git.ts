@@ -2,8 +2,8 @@
 import { execFile } from 'node:child_process'
 import { PaipError } from '../../../errors.js'
 import { InvalidArgumentError } from '../../../errors.js'
+import { second } from '../../../time.js'
 
-const second = 1000
 export const GIT_TIMEOUT = 120 * second
 const MAX_OUTPUT = 64 * 1024 * 1024
 

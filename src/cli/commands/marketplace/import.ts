@@ -6,7 +6,7 @@ import { validateProtocol } from '../../../protocol/index.js'
 import { cidOfBytes } from '../../../storage/cid.js'
 import { checkGitUrl, git, gitText } from './git.js'
 import { InvalidArgumentError } from '../../../errors.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 /**

@@ -6,7 +6,7 @@ import { registerPull } from './pull.js'
 import { registerPush } from './push.js'
 import { registerSearch } from './search.js'
 import { registerSubmodule } from './submodule.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 /** `paip marketplace add|list|remove`, `paip login`, `paip push`, `paip pull`, `paip search`, `paip import`, `paip export`. */

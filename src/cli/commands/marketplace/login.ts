@@ -1,13 +1,12 @@
 import { userInfo } from 'node:os'
-import { createApiClient } from '../../../api/client.js'
+import { createApiClient } from '../../../client/index.js'
 import { ApiError } from '../../../api/errors.js'
 import { InvalidArgumentError } from '../../../errors.js'
 import { NoTerminalError } from '../../terminal.js'
 import { apiFromContext } from '../../api.js'
 import { checkMarketplaceName, getMarketplace, NotLoggedInError, readMarketplaces, writeMarketplaces } from './store.js'
-import type { ApiClient } from '../../../api/client.js'
-import type { CommandContext } from '../../context.js'
-import type { Action } from '../../program.js'
+import type { ApiClient } from '../../../client/index.js'
+import type { Action, CommandContext } from '../../context.js'
 import type { Command } from 'commander'
 
 interface LoginOptions { user?: string, passwordStdin?: boolean }

@@ -1,6 +1,6 @@
 import { checkMarketplaceName, checkUrl, readMarketplaces, writeMarketplaces } from './store.js'
 import { InvalidArgumentError, NotFoundError } from '../../../errors.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 export function registerMarketplace (program: Command, action: Action): void {

@@ -3,7 +3,7 @@ import { isUnder } from '../../../repo/paths.js'
 import { NotFoundError } from '../../../errors.js'
 import { marketClient } from './store.js'
 import type { RepoCommandOptions } from '../repo/shared.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 import { relative, resolve } from 'node:path'
 

@@ -5,10 +5,10 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createApiClient } from '../../../api/client.js'
+import { createApiClient } from '../../../client/index.js'
 import { InvalidArgumentError, NotFoundError, PaipError } from '../../../errors.js'
 import { apiFromContext } from '../../api.js'
-import type { ApiClient } from '../../../api/client.js'
+import type { ApiClient } from '../../../client/index.js'
 import type { CommandContext } from '../../context.js'
 
 export interface MarketplaceEntry {

@@ -1,7 +1,7 @@
 import { addEntry, commonMetadata, commonOptions } from '../datasets/add.js'
 import { entryLine, list } from '../datasets/shared.js'
 import type { AddOptions } from '../datasets/add.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 interface ModelOptions extends AddOptions {

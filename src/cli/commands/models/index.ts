@@ -5,7 +5,7 @@ import { registerSearch } from '../datasets/search.js'
 import { registerShow } from '../datasets/show.js'
 import { registerAdd } from './add.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip models add|list|show|rm|search|get`. */
 export function register (program: Command, action: Action): void {

@@ -4,8 +4,7 @@ import { PaipError } from '../../../errors.js'
 import { loadConfig, SETTINGS } from '../../../node/config.js'
 import { resolveHome } from '../../../node/home.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
-import type { CommandContext } from '../../context.js'
+import type { Action, CommandContext } from '../../context.js'
 
 /** Stopping took longer than `shutdownTimeout`. */
 export class StopTimeoutError extends PaipError {

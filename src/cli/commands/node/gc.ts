@@ -1,7 +1,7 @@
 import { apiFromContext } from '../../api.js'
 import type { SweepResult } from '../../../storage/sweep.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 

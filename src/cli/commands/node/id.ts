@@ -1,6 +1,6 @@
 import { apiFromContext } from '../../api.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 export interface NodeId {
   peerId: string

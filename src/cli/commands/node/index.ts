@@ -5,7 +5,7 @@ import { registerPeers } from './peers.js'
 import { registerPing } from './ping.js'
 import { registerStatus } from './status.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** The node commands: `paip daemon`, `paip gc`, `paip id`, `paip peers`, `paip ping`, `paip status`. */
 export function register (program: Command, action: Action): void {

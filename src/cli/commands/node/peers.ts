@@ -1,7 +1,7 @@
 import { apiFromContext } from '../../api.js'
-import type { PeerInfo } from '../../../node/peers.js'
+import type { PeerInfo } from '../../../net/peers.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 export function registerPeers (program: Command, action: Action): void {
   program

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../../errors.js'
 import { apiFromContext } from '../../api.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 export function registerPing (program: Command, action: Action): void {
   program

@@ -2,10 +2,10 @@ import path from 'node:path'
 import { NodeNotRunningError } from '../../../api/errors.js'
 import { formatRepositoryStatus, repositoryStatus } from '../../../repo/index.js'
 import { apiFromContext } from '../../api.js'
-import type { ApiClient } from '../../../api/client.js'
-import type { HealthStatus } from '../../../node/status.js'
+import type { ApiClient } from '../../../client/index.js'
+import type { HealthStatus } from '../../../api/routes/health.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 export interface NodeStatus extends HealthStatus {
   url: string

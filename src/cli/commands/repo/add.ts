@@ -1,5 +1,5 @@
 import { repoOptions, withRepository } from './shared.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

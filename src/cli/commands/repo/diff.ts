@@ -3,7 +3,7 @@ import { relative, resolve, sep } from 'node:path'
 import { InvalidArgumentError } from '../../../errors.js'
 import { repoOptions, withRepository } from './shared.js'
 import type { Repository } from '../../../repo/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

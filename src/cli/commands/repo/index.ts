@@ -6,7 +6,7 @@ import { registerInit } from './init.js'
 import { registerLog } from './log.js'
 import { registerShow } from './show.js'
 import { registerTag } from './tag.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { Command } from 'commander'
 
 /**

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path'
 import { gitAuthor, initRepository, REPO_DIR } from '../../../repo/index.js'
 import { authorFrom, repoOptions, workDir } from './shared.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

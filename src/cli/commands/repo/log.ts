@@ -1,7 +1,7 @@
 import { formatLog } from '../../../repo/index.js'
 import { InvalidArgumentError } from '../../../errors.js'
 import { repoOptions, withRepository } from './shared.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

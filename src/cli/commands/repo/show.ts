@@ -1,6 +1,6 @@
 import { formatVersion } from '../../../repo/index.js'
 import { repoOptions, withRepository } from './shared.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

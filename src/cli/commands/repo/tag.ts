@@ -1,7 +1,7 @@
 import { shortId } from '../../../repo/index.js'
 import { repoOptions, withRepository } from './shared.js'
 import type { Tag } from '../../../repo/index.js'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 import type { RepoCommandOptions } from './shared.js'
 import type { Command } from 'commander'
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { InvalidArgumentError } from '../../../errors.js'
 import { findRepositoryRoot } from '../../../repo/index.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** `paip serve [dir]`: the web portal over a local repository, read-only, until Ctrl-C. */
 export function register (program: Command, action: Action): void {

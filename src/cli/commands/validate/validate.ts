@@ -3,7 +3,7 @@ import { formatProblem, MAX_PROTOCOL_BYTES, validateProtocolFiles } from '../../
 import { expandArguments } from './files.js'
 import type { Problem } from '../../../protocol/index.js'
 import type { Command } from 'commander'
-import type { Action } from '../../program.js'
+import type { Action } from '../../context.js'
 
 /** Exit code when any file has an error (usage errors exit 2). */
 export const EXIT_INVALID = 1

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InvalidWorkflowError, parseWorkflow, runWorkflow, WorkflowConfigError } from '../../../workflow/index.js'
-import type { CommandContext } from '../../context.js'
-import type { Action } from '../../program.js'
+import type { Action, CommandContext } from '../../context.js'
 import type { Command } from 'commander'
 
 async function readWorkflow (ctx: CommandContext, file: string | undefined): Promise<{ file: string, text: string }> {

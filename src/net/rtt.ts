@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { BadPeerMessageError } from '../net/errors.js'
+import { BadPeerMessageError } from './errors.js'
 import { DIAL_TIMEOUT } from './constants.js'
-import type { Host } from '../net/host.js'
+import type { Host } from './host.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

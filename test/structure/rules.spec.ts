@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CHECKOUT } from '../fixtures/bin.js'
+
+/** A file this spec writes into src/ for one check; removed after it (and before, if a killed run left one). */
+const PROBE = 'zz-lint-probe'
+
+interface Run { code: number | null, output: string }
+
+/** Runs a tool from node_modules/.bin in the checkout, with `input` on stdin. */
+async function tool (name: string, args: string[], input = ''): Promise<Run> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(join(CHECKOUT, 'node_modules', '.bin', name), args, { cwd: CHECKOUT, stdio: ['pipe', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.on('error', reject)
+    child.on('close', code => { resolve({ code, output }) })
+    child.stdin.end(input)
+  })
+}
+
+async function npmLint (): Promise<Run> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', 'lint'], { cwd: CHECKOUT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.on('error', reject)
+    child.on('close', code => { resolve({ code, output }) })
+  })
+}
+
+/** The dependency rules on some files, as `npm run lint` runs them. */
+async function cruise (...files: string[]): Promise<Run> {
+  return await tool('depcruise', [...files, '--output-type', 'err'])
+}
+
+/** The linter on some files, as `npm run lint` runs it. */
+async function biome (...files: string[]): Promise<Run> {
+  return await tool('biome', ['lint', ...files])
+}
+
+async function removeProbes (): Promise<void> {
+  for (const dir of ['catalog', 'net', 'storage', 'api']) {
+    const names = await readdir(join(CHECKOUT, 'src', dir)).catch(() => [])
+    for (const name of names) if (name.startsWith(PROBE)) await rm(join(CHECKOUT, 'src', dir, name), { force: true })
+  }
+}
+
+async function probe (dir: string, name: string, text: string): Promise<string> {
+  const path = `src/${dir}/${PROBE}-${name}.ts`
+  await writeFile(join(CHECKOUT, path), text)
+  return path
+}
+
+describe('structure rules (npm run lint)', function () {
+  this.timeout(120_000)
+  before(removeProbes)
+  afterEach(removeProbes)
+
+  it('passes on the repository as it is', async () => {
+    const run = await npmLint()
+    assert.equal(run.code, 0, run.output)
+  })
+
+  it('fails when a feature imports the composition root, even for a type', async () => {
+    const file = await probe('catalog', 'upward', "import type { NodeComponents } from '../node/components.js'\nexport type Bag = NodeComponents\n")
+    const run = await cruise(file)
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /features-never-import-upward: src\/catalog\/zz-lint-probe-upward\.ts → src\/node\/components\.ts/)
+  })
+
+  it('fails when a leaf imports a feature', async () => {
+    const file = await probe('net', 'feature', "import { createCatalog } from '../catalog/index.js'\nexport const make = createCatalog\n")
+    const run = await cruise(file)
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /leaves-import-only-leaves: src\/net\/zz-lint-probe-feature\.ts → src\/catalog\/index\.ts/)
+  })
+
+  it('fails when the API imports the node', async () => {
+    const file = await probe('api', 'node', "import { API_PORT } from '../node/constants.js'\nexport const port = API_PORT\n")
+    const run = await cruise(file)
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /src\/api\/zz-lint-probe-node\.ts → src\/node\/constants\.ts/)
+  })
+
+  it('fails on a cycle between two modules', async () => {
+    const a = await probe('storage', 'a', "import { b } from './zz-lint-probe-b.js'\nexport const a = (): number => b() + 1\n")
+    await probe('storage', 'b', "import type { a } from './zz-lint-probe-a.js'\nexport const b = (): number => 1\nexport type A = typeof a\n")
+    const run = await cruise(a)
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /no-circular: src\/storage\/zz-lint-probe-[ab]\.ts/)
+  })
+
+  it('fails on a cycle between two folders, even when no file is in one', async () => {
+    // jobs imports the catalog: a catalog file that imports jobs closes a folder cycle
+    const file = await probe('catalog', 'jobs', "import type { Jobs } from '../jobs/index.js'\nexport type J = Jobs\n")
+    const run = await cruise('src')
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /no-circular-folders: src\/(catalog|jobs) →/, `${file}: ${run.output}`)
+  })
+
+  it('fails on a floating promise', async () => {
+    const run = await biome(await probe('catalog', 'floating', 'async function save (): Promise<void> {}\nexport function go (): void {\n  save()\n}\n'))
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /noFloatingPromises/)
+  })
+
+  it('fails on == between values that are not null', async () => {
+    const run = await biome(await probe('catalog', 'equals', 'export function same (a: string, b: string): boolean {\n  return a == b\n}\n'))
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /noDoubleEquals/)
+  })
+
+  it('fails on a value import used only as a type', async () => {
+    const run = await biome(await probe('catalog', 'types', "import { Catalog } from './index.js'\nexport function name (c: Catalog): string {\n  return String(c)\n}\n"))
+    assert.notEqual(run.code, 0, run.output)
+    assert.match(run.output, /useImportType/)
+  })
+})
