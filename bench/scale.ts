@@ -12,6 +12,7 @@
  * 1,000 nodes tens of thousands of pings a minute that would measure the monitor, not the DHT).
  * Everything on the lookup path is the real code.
  */
+import os from 'node:os'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -182,12 +183,22 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
   const sizes = (process.env.PAIP_BENCH_SCALE ?? '').split(',').map(Number).filter(n => n > 1)
   const hosts: SimHost[] = []
   let round = 0
+  let joinSpent = 0
+  const benchStart = performance.now()
   // memory connections hold no handle open: a lookup waiting only on (unref'd) timeouts must not
   // let the process exit under it
   const keepAlive = setInterval(() => {}, 1000)
   try {
     for (const size of sizes.length > 0 ? sizes : DEFAULT_SIZES) {
       signal.throwIfAborted()
+      const budget = Number(process.env.PAIP_BENCH_SCALE_MINUTES ?? 30) * 60_000
+      const spent = performance.now() - benchStart
+      const perNode = hosts.length === 0 ? 0 : joinSpent / hosts.length
+      if (hosts.length > 0 && spent + perNode * (size - hosts.length) * 1.5 > budget) {
+        log(`${size} nodes: not attempted, joining would take about ${(perNode * (size - hosts.length) / 60_000).toFixed(0)} min more at ${(perNode / 1000).toFixed(2)} s per node (budget ${budget / 60_000} min, PAIP_BENCH_SCALE_MINUTES)`)
+        report({ name: `${size} nodes: not run in the time budget`, value: perNode * size / 60_000, unit: 'min to join, projected', target: budget / 60_000, reason: `joining took ${(perNode / 1000).toFixed(2)} s per node at ${hosts.length} nodes (each join: a self-query and a table refresh, i.e. Noise handshakes with every peer contacted); 1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores while it ran` })
+        break
+      }
       const rss = process.memoryUsage().rss
       const projected = hosts.length === 0 ? 0 : rss / hosts.length * size
       if (projected > RSS_LIMIT) {
@@ -213,6 +224,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
         }
       }
       const joinMs = performance.now() - joinStart
+      joinSpent += joinMs
       const tables = hosts.map(h => h.services.dht.routingTable.size)
       log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)}, min ${Math.min(...tables)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
 
