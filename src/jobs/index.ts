@@ -5,14 +5,14 @@ import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
 import { InvalidJobError } from './errors.js'
 import { createLocalJobs } from './local.js'
-import { createJobRouting } from './routing.js'
+import { createLocatedJobs } from './located.js'
 import { createRuntimes } from './runtime/index.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
 import type { Accepted } from './accept.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
 import type { LocalJobs } from './local.js'
-import type { ListOptions, LogOptions } from './routing.js'
+import type { ListOptions, LogOptions } from './located.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
@@ -28,7 +28,7 @@ export { jobCid } from './dispatch.js'
 export { createAccessCheck, RUN_ROLE } from './access.js'
 export type { JobAccessInit, UserRoles } from './access.js'
 export type { Accepted } from './accept.js'
-export type { ListOptions, LogOptions } from './routing.js'
+export type { ListOptions, LogOptions } from './located.js'
 export { catalogContent } from './catalog-adapter.js'
 export { marketplaceProtocols } from './marketplace-adapter.js'
 export type { ProtocolPuller } from './marketplace-adapter.js'
@@ -137,7 +137,7 @@ function runtimesInit (init: JobsInit): RuntimesInit {
 /**
  * The jobs component: this node's own jobs (`local.ts`: accept, queue, attempts), sending jobs
  * to the node that holds their data (`dispatch.ts`), finding a job wherever it runs
- * (`routing.ts`) and serving other nodes over the wire (`wire.ts`).
+ * (`located.ts`) and serving other nodes over the wire (`wire.ts`).
  */
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs')
@@ -168,7 +168,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
   const network = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
   const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
-  const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
+  const located = createLocatedJobs({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
   const serve = host != null && init.serve !== false
   let serving = false
   let unsubscribe: (() => void) | undefined
@@ -201,7 +201,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     },
     offers: async (dataset, model, options) => await dispatcher.offers(dataset, model, options),
     locate: dispatcher.locate,
-    ...routing,
+    ...located,
     load: local.load,
     runtimes: runtimes.info,
     contentDeleted: local.contentDeleted
