@@ -25,7 +25,9 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   jobs: async () => import('./jobs.js'),
   algorithms: async () => import('./algorithms.js'),
   fed: async () => import('./fed.js'),
-  portal: async () => import('./portal.js')
+  portal: async () => import('./portal.js'),
+  scale: async () => import('./scale.js'),
+  gateway: async () => import('./gateway.js')
 }
 
 const DOCS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
@@ -43,6 +45,7 @@ async function main (): Promise<number> {
   process.once('SIGINT', () => { controller.abort() })
   const results = await readResults(path.join(DOCS, 'benchmarks.json'))
   let failed = false
+  let written = Promise.resolve()
   for (const [name, load] of Object.entries(BENCHES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue
     if (controller.signal.aborted) break
@@ -53,7 +56,17 @@ async function main (): Promise<number> {
     let error: string | undefined
     try {
       const { run } = await load()
-      const report = (figure: Figure): void => { figures.push(figure); process.stdout.write(format(figure) + '\n') }
+      const report = (figure: Figure): void => {
+        figures.push(figure)
+        process.stdout.write(format(figure) + '\n')
+        // streamed: a long bench stopped half-way keeps what it measured
+        if (writing) {
+          written = written.then(async () => {
+            results.areas[name] = { machine: await machine([loadBefore, os.loadavg()[0]]), figures: [...figures], seconds: (performance.now() - started) / 1000, failed: 'stopped before it ended (figures so far)' }
+            await writeReport(DOCS, results)
+          }).catch(() => {})
+        }
+      }
       const returned = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
       // figures both reported and returned are printed and kept once
       for (const figure of returned ?? []) if (!figures.includes(figure)) report(figure)
@@ -62,6 +75,7 @@ async function main (): Promise<number> {
       error = String(err?.stack ?? err)
       process.stdout.write(`   FAILED: ${error}\n`)
     }
+    await written
     if (writing) {
       const area: AreaResult = { machine: await machine([loadBefore, os.loadavg()[0]]), figures, seconds: (performance.now() - started) / 1000 }
       if (error != null) area.failed = error

@@ -36,6 +36,46 @@ function yaml (name: string, topic: string): string {
   return `protocolVersion: 2\nname: ${name}\ntype: job\ndescription: ${topic} training with pytorch\nprerequisites:\n  - type: dockerimage\n    name: image\n    uri: openpai/pytorch\ntaskRoles:\n  train:\n    instances: 1\n    dockerImage: image\n    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }\n    commands:\n      - python train.py\n`
 }
 
+/**
+ * Notes in the page when Enter goes down (capture phase, before the portal sees it) and when a
+ * result card naming `name` is rendered (a mutation observer on the portal's shadow root).
+ */
+async function watchInPage (page: import('playwright-core').Page, name: string): Promise<void> {
+  await page.evaluate((wanted: string) => {
+    const g = globalThis as any
+    const root = g.document.querySelector('paip-marketplace').shadowRoot
+    g.paipBench?.observer?.disconnect()
+    const state: any = { enter: 0, shown: 0 }
+    g.paipBench = state
+    if (g.paipBenchKeys !== true) {
+      g.paipBenchKeys = true
+      g.addEventListener('keydown', (e: any) => { if (e.key === 'Enter' && g.paipBench.enter === 0) g.paipBench.enter = performance.now() }, { capture: true })
+    }
+    state.observer = new g.MutationObserver(() => {
+      if (state.enter === 0 || state.shown !== 0) return
+      for (const card of root.querySelectorAll('.results .card')) {
+        if (String(card.textContent).includes(wanted)) { state.shown = performance.now(); state.observer.disconnect(); return }
+      }
+    })
+    state.observer.observe(root, { childList: true, subtree: true, characterData: true })
+  }, name)
+}
+
+/** The nodes' own time to a streamed search's first hit, read from their `GET /metrics`. */
+async function firstResultOnNodes (nodes: Node[]): Promise<{ count: number, mean: number }> {
+  let count = 0
+  let sum = 0
+  for (const node of nodes) {
+    const text = await (await fetch(node.url + '/metrics')).text()
+    for (const line of text.split('\n')) {
+      const match = /^paip_search_first_result_seconds_(count|sum)\{[^}]*\} (\S+)$/.exec(line)
+      if (match?.[1] === 'count') count += Number(match[2])
+      if (match?.[1] === 'sum') sum += Number(match[2])
+    }
+  }
+  return { count, mean: count === 0 ? NaN : sum / count * 1000 }
+}
+
 export const run: Bench = async ({ log, report, signal }) => {
   const homes: string[] = []
   const nodes: Node[] = []
@@ -79,7 +119,10 @@ export const run: Bench = async ({ log, report, signal }) => {
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] })
     try {
+      /** In the page: from the Enter key to the result on screen (what a user waits). */
       const times: number[] = []
+      /** As the test driver sees it: Playwright's round trips to the browser included. */
+      const driven: number[] = []
       let missed = 0
       const pages = await Promise.all(nodes.map(async node => {
         const page = await browser.newPage()
@@ -92,19 +135,25 @@ export const run: Bench = async ({ log, report, signal }) => {
         const page = pages[(i + 3) % pages.length]
         const topic = TOPICS[i % TOPICS.length]
         await page.getByRole('searchbox').fill(`${topic} pytorch`)
+        await watchInPage(page, `${topic}-job`)
         const started = performance.now()
         await page.getByRole('searchbox').press('Enter')
         try {
           await page.locator('.results .card', { hasText: `${topic}-job` }).waitFor({ timeout: 15_000 })
-          times.push(performance.now() - started)
+          driven.push(performance.now() - started)
+          times.push(await page.evaluate(() => (globalThis as any).paipBench.shown - (globalThis as any).paipBench.enter))
         } catch {
           missed++
-          log(`search ${i + 1} (${topic}) found nothing within 15 s`)
+          const shown = await page.locator('.results .card .title').allTextContents()
+          log(`search ${i + 1} (${topic}) found nothing within 15 s; the page says "${(await page.locator('.status').textContent())?.trim()}", ${(await page.locator('.error').allTextContents()).join(' ')} shows ${shown.join(', ')}`)
         }
         await page.getByRole('searchbox').fill('')
       }
       times.sort((a, b) => a - b)
-      report({ name: `portal time to first search result, ${NODES} nodes`, value: times[Math.floor(times.length / 2)], unit: 'ms', note: `median of ${times.length} in Chromium (${missed} missed); p95 ${Math.round(times[Math.min(times.length - 1, Math.floor(times.length * 0.95))])} ms` })
+      driven.sort((a, b) => a - b)
+      const server = await firstResultOnNodes(nodes)
+      const p95 = (list: number[]): number => Math.round(list[Math.min(list.length - 1, Math.floor(list.length * 0.95))])
+      report({ name: `portal time to first search result, ${NODES} nodes`, value: times[Math.floor(times.length / 2)], unit: 'ms', note: `Enter to the result on screen, median of ${times.length} in Chromium (${missed} missed), p95 ${p95(times)} ms; as the driver sees it (Playwright round trips included) median ${Math.round(driven[Math.floor(driven.length / 2)])} ms, p95 ${p95(driven)} ms; the nodes' own first hit (GET /metrics, paip_search_first_result_seconds) ${server.count} searches, mean ${Math.round(server.mean)} ms` })
     } finally {
       await browser.close()
     }

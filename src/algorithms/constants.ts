@@ -2,8 +2,6 @@ import { second, minute } from '../time.js'
 
 /** The stream protocol calls are forwarded over, to a node that hosts the algorithm. */
 export const ALGORITHMS_PROTOCOL = '/paip/algorithms/1.0.0'
-/** DHT keys: CID of `paip:algorithm:<owner>/<name>`. */
-export const KEY_PREFIX = 'paip:algorithm'
 /** A call's default deadline. */
 export const CALL_TIMEOUT = 5 * minute
 /** The longest deadline a call may ask for. */
@@ -22,8 +20,6 @@ export const STDERR_TAIL_BYTES = 2048
 export const FIND_HOSTS_TIMEOUT = 15 * second
 /** Most hosts a forwarded call tries. */
 export const MAX_HOSTS_TRIED = 3
-/** Re-announce what this node hosts this often. */
-export const REPROVIDE_INTERVAL = 30 * minute
 /** Deadline of one announcement. */
 export const PROVIDE_TIMEOUT = 30 * second
 /** Memory of one call (MB), as the job's resource request. */

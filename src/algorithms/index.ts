@@ -3,8 +3,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { AbortedError, InvalidArgumentError, isPaipError } from '../errors.js'
 import { paipLogger } from '../logger.js'
+import { dhtKey, KEY_NAMESPACES } from '../net/keys.js'
+import { createRouting } from '../net/routing.js'
 import { handleRequests, request } from '../net/rpc.js'
-import { cidOfBytes } from '../storage/index.js'
 import { parseDataPath } from '../data/index.js'
 import * as C from './constants.js'
 import { AlgorithmFailedError, AlgorithmNotFoundError, AlgorithmTimeoutError, CallNotAllowedError, InvalidAlgorithmError } from './errors.js'
@@ -16,6 +17,7 @@ import { checkTarball } from './tarball.js'
 import type { AlgorithmsDb, AlgorithmVersion } from './store.js'
 import type { DataSpace } from '../data/index.js'
 import type { ContentResolver, Job, Jobs, LocalContent, Submitter } from '../jobs/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import { requireOwner } from '../users/roles.js'
 import type { Actor } from '../users/roles.js'
@@ -35,7 +37,9 @@ export interface AlgorithmsComponents {
   data: DataSpace
   jobs: Pick<Jobs, 'submit' | 'events' | 'cancel' | 'logs' | 'status'>
   /** Without it, algorithms are neither announced nor forwarded (single-node use). */
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service; default: one on `host`, run by this component. */
+  routing?: Routing
   logger?: ComponentLogger
 }
 
@@ -45,7 +49,6 @@ export interface AlgorithmsInit {
   /** Other nodes allowed to call public algorithms here: peer IDs or `*` (default `*`). */
   allowPeers?: string[]
   callTimeout?: number
-  reprovideInterval?: number
 }
 
 export interface PublishInput {
@@ -87,11 +90,10 @@ export interface Algorithms extends Startable {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const CALL_REF = 'algorithm-call:'
-const encoder = new TextEncoder()
 
 /** The DHT key the hosts of `owner/name` provide. */
 export function algorithmKey (owner: string, name: string): CID {
-  return cidOfBytes(encoder.encode(`${C.KEY_PREFIX}:${owner}/${name}`))
+  return dhtKey(KEY_NAMESPACES.algorithm, `${owner}/${name}`)
 }
 
 /** `owner/name[@version]`. */
@@ -134,27 +136,24 @@ const REMOTE: Record<string, new (message: string, details?: unknown) => Error> 
 export function createAlgorithms (components: AlgorithmsComponents, init: AlgorithmsInit): Algorithms {
   const log = (components.logger ?? paipLogger()).forComponent('paip:algorithms')
   const store = createAlgorithmStore(components.db)
-  const { blobs, data, jobs, libp2p } = components
-  const self = libp2p?.peerId.toString() ?? 'local'
+  const { blobs, data, jobs, host } = components
+  const self = host?.peerId.toString() ?? 'local'
   const allow = new Set(init.allowPeers ?? ['*'])
   const calls = new Map<string, LocalContent>()
   const preparing = new Map<string, Promise<void>>()
-  let timer: ReturnType<typeof setTimeout> | undefined
   const shutdown = new AbortController()
+  const ownRouting = components.routing == null && host != null
+  const routing = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
 
   const versionDir = (v: AlgorithmVersion): string => path.join(init.dir, 'versions', v.owner, v.name, String(v.version))
 
+  /**
+   * Announces a public version's key (on a node alone, once it has peers); kad-dht re-provides
+   * it from then on, also after a restart, so nothing here re-announces on a schedule.
+   */
   async function announce (v: AlgorithmVersion): Promise<void> {
-    if (libp2p == null || !v.public) return
-    try {
-      await libp2p.contentRouting.provide(algorithmKey(v.owner, v.name), { signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(C.PROVIDE_TIMEOUT)]) })
-    } catch (err: any) {
-      log('could not announce %s: %s', refOf(v), err?.message ?? err)
-    }
-  }
-
-  async function announceAll (): Promise<void> {
-    for (const v of await store.latest()) await announce(v)
+    if (routing == null || !v.public) return
+    await routing.announce([algorithmKey(v.owner, v.name)], { signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(C.PROVIDE_TIMEOUT)]) })
   }
 
   async function find (ref: string): Promise<AlgorithmVersion | undefined> {
@@ -270,15 +269,10 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
 
   async function hosts (owner: string, name: string, signal: AbortSignal): Promise<PeerId[]> {
     const found: PeerId[] = []
-    if (libp2p == null) return found
-    try {
-      for await (const provider of libp2p.contentRouting.findProviders(algorithmKey(owner, name), { signal: AbortSignal.any([signal, AbortSignal.timeout(C.FIND_HOSTS_TIMEOUT)]) })) {
-        if (provider.id.toString() === self || found.some(p => p.equals(provider.id))) continue
-        found.push(provider.id)
-        if (found.length >= C.MAX_HOSTS_TRIED) break
-      }
-    } catch (err: any) {
-      log('looking for hosts of %s/%s: %s', owner, name, err?.message ?? err)
+    if (routing == null) return found
+    for await (const provider of routing.providers(algorithmKey(owner, name), { signal, timeout: C.FIND_HOSTS_TIMEOUT })) {
+      found.push(provider)
+      if (found.length >= C.MAX_HOSTS_TRIED) break
     }
     return found
   }
@@ -287,12 +281,12 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     const { owner, name } = parseAlgorithmRef(ref)
     const signal = AbortSignal.any([shutdown.signal, ...(options.signal == null ? [] : [options.signal])])
     const peers = await hosts(owner, name, signal)
-    if (peers.length === 0 || libp2p == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
+    if (peers.length === 0 || host == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
     const timeout = Math.min(options.timeout ?? init.callTimeout ?? C.CALL_TIMEOUT, C.MAX_CALL_TIMEOUT)
     let last: unknown
     for (const peer of peers) {
       try {
-        return await request(libp2p, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
+        return await request(host, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
           signal,
           timeout: timeout + 60_000,
           maxMessageBytes: C.MAX_PAYLOAD_BYTES + 64 * 1024
@@ -323,8 +317,8 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
       await fs.mkdir(path.join(init.dir, 'calls'), { recursive: true })
       // calls a stopped node left behind
       for (const name of await fs.readdir(path.join(init.dir, 'calls'))) await fs.rm(path.join(init.dir, 'calls', name), { recursive: true, force: true })
-      if (libp2p != null) {
-        await handleRequests(libp2p, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
+      if (host != null) {
+        await handleRequests(host, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
           const peer = ctx.remotePeer.toString()
           if (!allow.has('*') && !allow.has(peer)) throw new CallNotAllowedError(`node ${peer} may not call algorithms here`)
           const v = await find(req.ref)
@@ -332,19 +326,14 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
           // run as its owner (whose `run` role and isolation apply), never as the node itself
           return await runHere(v, req.payload, { peer: self, user: v.owner }, { timeout: Math.min(req.timeout, C.MAX_CALL_TIMEOUT), signal: shutdown.signal })
         }, { timeout: C.MAX_CALL_TIMEOUT + 60_000, maxMessageBytes: C.MAX_PAYLOAD_BYTES + 64 * 1024 })
-        void announceAll()
-        const schedule = (): void => {
-          timer = setTimeout(() => { void announceAll().finally(schedule) }, init.reprovideInterval ?? C.REPROVIDE_INTERVAL)
-          timer.unref?.()
-        }
-        schedule()
+        if (ownRouting) await routing?.start()
       }
     },
 
     async stop () {
-      clearTimeout(timer)
       shutdown.abort(new AbortedError('the node is stopping'))
-      if (libp2p != null) await libp2p.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
+      if (ownRouting) await routing?.stop()
+      if (host != null) await host.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
     },
 
     async publish (input, as, options) {
@@ -406,7 +395,7 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
       const gone = await store.remove(owner, name)
       if (gone.length === 0) throw new AlgorithmNotFoundError(ref)
       for (const v of gone) await fs.rm(versionDir(v), { recursive: true, force: true }).catch(() => {})
-      if (libp2p != null) await libp2p.contentRouting.cancelReprovide?.(algorithmKey(owner, name)).catch(() => {})
+      await routing?.withdraw([algorithmKey(owner, name)])
       return gone
     },
 

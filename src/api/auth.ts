@@ -10,6 +10,8 @@ export interface Principal {
   name: string
   /** A user's roles (`publish`, `run`, `read`, `admin`); the admin token holds every role. */
   roles?: readonly string[]
+  /** A user's groups (OpenPAI marketplace items shared with groups); looked up on every request. */
+  groups?: readonly string[]
 }
 
 /**

@@ -31,16 +31,6 @@ export const MAX_SEARCH_PEERS = 200
 export const FETCH_IDLE_TIMEOUT = 30 * second
 /** Deadline of one serving fetch stream (a whole file). */
 export const FETCH_SERVE_TIMEOUT = 2 * hour
-/** Deadline of announcing one key. */
-export const PROVIDE_TIMEOUT = 60 * second
-
-/** Every catalog key is provided again this often (well inside the 48 h record validity). */
-export const REPROVIDE_INTERVAL = 12 * hour
-/** Keys that could not be provided are tried again this soon. */
-export const PROVIDE_RETRY_INTERVAL = minute
 /** Most entries one catalog listing answers with. */
 export const MAX_LISTED_ENTRIES = 1000
-
-/** Prefix of the strings hashed into DHT keys (`paip:dataset-tag:#mnist`). */
-export const KEY_PREFIX = 'paip'
 export { minute }

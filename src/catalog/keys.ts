@@ -1,19 +1,20 @@
-import { cidOfBytes, parseBlobCid } from '../storage/index.js'
-import { KEY_PREFIX } from './constants.js'
+import { dhtKey, KEY_NAMESPACES } from '../net/keys.js'
+import { parseBlobCid } from '../storage/index.js'
 import type { CatalogEntry } from './store.js'
 import type { EntryKind } from './schema.js'
 import type { CID } from 'multiformats/cid'
 
-const encoder = new TextEncoder()
+const TAG = { dataset: KEY_NAMESPACES.datasetTag, model: KEY_NAMESPACES.modelTag } as const
+const NAME = { dataset: KEY_NAMESPACES.datasetName, model: KEY_NAMESPACES.modelName } as const
 
-/** The DHT key under which the holders of a tag are provided: CID of `paip:dataset-tag:#mnist`. */
+/** The DHT key under which the holders of a tag are provided (`paip:dataset-tag:#mnist`). */
 export function tagKey (kind: EntryKind, tag: string): CID {
-  return cidOfBytes(encoder.encode(`${KEY_PREFIX}:${kind}-tag:${tag}`))
+  return dhtKey(TAG[kind], tag)
 }
 
-/** The DHT key for a name: CID of `paip:dataset-name:mnist` (names compared in lower case). */
+/** The DHT key for a name (`paip:dataset-name:mnist`; names compared in lower case). */
 export function nameKey (kind: EntryKind, name: string): CID {
-  return cidOfBytes(encoder.encode(`${KEY_PREFIX}:${kind}-name:${name.toLowerCase()}`))
+  return dhtKey(NAME[kind], name.toLowerCase())
 }
 
 /** A search term: a tag (`#mnist`) or a name. */

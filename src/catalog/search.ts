@@ -4,12 +4,12 @@ import { parseBlobCid } from '../storage/index.js'
 import { FIND_PROVIDERS_TIMEOUT, MAX_SEARCH_PEERS, PEER_QUERY_TIMEOUT } from './constants.js'
 import { matchedTerms } from './entries.js'
 import { termKey } from './keys.js'
-import { localMatches, queryPeer } from './protocol.js'
+import { localMatches, queryPeer } from './wire.js'
+import type { Routing } from '../net/routing.js'
 import type { CatalogQuery } from './entries.js'
 import type { EntryKind } from './schema.js'
 import type { CatalogEntry, CatalogStore } from './store.js'
 import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
-import type { CID } from 'multiformats/cid'
 
 /** A node holding a match: its peer ID (the node ID) and the addresses to reach it at. */
 export interface NodeInfo {
@@ -44,22 +44,6 @@ export interface SearchOptions {
   selfApi?: string
 }
 
-/** Collects the providers of one key until the lookup ends or its deadline passes. */
-async function providersOf (host: Libp2p, key: CID, signal: AbortSignal, log: Logger, onProvider: (peer: PeerId) => void): Promise<void> {
-  let count = 0
-  try {
-    for await (const provider of host.contentRouting.findProviders(key, { signal })) {
-      if (provider.multiaddrs.length > 0) {
-        await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-      }
-      onProvider(provider.id)
-      if (++count >= MAX_SEARCH_PEERS) break
-    }
-  } catch (err: any) {
-    if (!signal.aborted) log('find providers of %s failed: %s', key, err?.message ?? err)
-  }
-}
-
 /** The addresses the peer listens on, best first to dial (never an inbound connection's port). */
 async function addressesOf (host: Libp2p, peer: PeerId): Promise<string[]> {
   return (await listenAddressesOf(host, peer)).map(a => a.toString())
@@ -74,16 +58,22 @@ export function rank (results: SearchResult[]): SearchResult[] {
     a.node.peerId.localeCompare(b.node.peerId))
 }
 
+/** What a search needs: the node's host (addresses), its entries and the routing service. */
+export interface SearchContext {
+  host: Libp2p
+  store: CatalogStore
+  routing: Routing
+  log: Logger
+}
+
 /**
  * Searches the grid: finds the providers of every term on the DHT, asks each of them (with a
  * deadline) for its current matching entries, drops the ones that do not answer, and ranks.
  */
-export async function searchGrid (host: Libp2p, store: CatalogStore, kind: EntryKind, terms: string[], log: Logger, options: SearchOptions = {}): Promise<SearchResult[]> {
+export async function searchGrid (ctx: SearchContext, kind: EntryKind, terms: string[], options: SearchOptions = {}): Promise<SearchResult[]> {
+  const { host } = ctx
   const query: CatalogQuery = { kind, terms, manifests: options.manifests ?? [] }
   const self = host.peerId.toString()
-  const lookup = AbortSignal.timeout(options.findProvidersTimeout ?? FIND_PROVIDERS_TIMEOUT)
-  const findSignal = options.signal == null ? lookup : AbortSignal.any([options.signal, lookup])
-  const keys = [...terms.map(t => termKey(kind, t)), ...(options.manifests ?? []).map(m => parseBlobCid(m))]
   const results: SearchResult[] = []
   const add = (entry: CatalogEntry, node: NodeInfo): void => {
     const matched = matchedTerms(entry, terms)
@@ -91,33 +81,28 @@ export async function searchGrid (host: Libp2p, store: CatalogStore, kind: Entry
     results.push({ entry, node, matched, all: matched.length === terms.length })
   }
 
-  // each provider is asked as soon as the DHT names it, while the lookups go on
-  const asked = new Set<string>([self])
-  const answers: Array<Promise<void>> = []
-  const ask = (peer: PeerId): void => {
-    const id = peer.toString()
-    if (asked.has(id) || asked.size > MAX_SEARCH_PEERS) return
-    asked.add(id)
-    answers.push((async () => {
-      try {
-        const { entries, api } = await queryPeer(host, peer, query, { signal: options.signal, timeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT })
-        const node = { peerId: id, addresses: await addressesOf(host, peer), self: false, ...(api == null ? {} : { api }) }
-        for (const entry of entries) if (entry.kind === kind) add(entry, node)
-      } catch (err: any) {
-        log('dropping %p from search results: %s', peer, err?.message ?? err)
-      }
-    })())
-  }
-
   if (options.remoteOnly !== true) {
     const addresses = host.getMultiaddrs().map(a => a.toString())
     const api = options.selfApi == null || options.selfApi === '' ? {} : { api: options.selfApi }
-    for (const entry of await localMatches(store, query)) add(entry, { peerId: self, addresses, self: true, ...api })
+    for (const entry of await localMatches(ctx.store, query)) add(entry, { peerId: self, addresses, self: true, ...api })
   }
-  if (options.peers != null) for (const peer of options.peers) ask(peerIdFromString(peer))
-  else await Promise.all(keys.map(async key => providersOf(host, key, findSignal, log, ask)))
-  options.signal?.throwIfAborted()
-  await Promise.all(answers)
-  options.signal?.throwIfAborted()
+  // each provider is asked as soon as the DHT names it, while the lookups go on
+  const answers = ctx.routing.discover({
+    keys: [...terms.map(t => termKey(kind, t)), ...(options.manifests ?? []).map(m => parseBlobCid(m))],
+    ...(options.peers == null ? {} : { peers: options.peers.map(p => peerIdFromString(p)) }),
+    ask: async (peer, { signal }) => {
+      const { entries, api } = await queryPeer(host, peer, query, { signal })
+      const node = { peerId: peer.toString(), addresses: await addressesOf(host, peer), self: false, ...(api == null ? {} : { api }) }
+      return entries.filter(entry => entry.kind === kind).map(entry => ({ entry, node }))
+    }
+  }, {
+    signal: options.signal,
+    findTimeout: options.findProvidersTimeout ?? FIND_PROVIDERS_TIMEOUT,
+    peerTimeout: options.peerTimeout ?? PEER_QUERY_TIMEOUT,
+    // a search ends when its lookups and answers do: the whole deadline is theirs together
+    timeout: (options.findProvidersTimeout ?? FIND_PROVIDERS_TIMEOUT) + (options.peerTimeout ?? PEER_QUERY_TIMEOUT),
+    maxPeers: MAX_SEARCH_PEERS
+  })
+  for await (const { value } of answers) add(value.entry, value.node)
   return rank(results)
 }

@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { CID } from 'multiformats/cid'
-import { create as createDigest } from 'multiformats/hashes/digest'
+import { randomUUID } from 'node:crypto'
 import { normalizeTag } from '../catalog/schema.js'
 import { ADMIN_USER, createAccessCheck } from '../jobs/access.js'
 import { paipLogger } from '../logger.js'
+import { dhtKey, KEY_NAMESPACES } from '../net/keys.js'
+import { createRouting } from '../net/routing.js'
 import * as C from './constants.js'
 import { createCoordinator } from './coordinator.js'
 import { FedNotAllowedError, FedRunEndedError, FedRunNotFoundError, InvalidFedRunError } from './errors.js'
@@ -14,8 +14,10 @@ import type { FedDb } from './store.js'
 import type { FedRun, FedRunRequest, StoredFedRun } from './types.js'
 import type { Catalog } from '../catalog/index.js'
 import type { JobAccessInit, Jobs, Submitter, UserRoles } from '../jobs/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, PrivateKey, Startable } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 export * from './types.js'
 export * from './errors.js'
@@ -28,7 +30,9 @@ export interface FedComponents {
   jobs: Jobs
   catalog: Catalog
   blobs: BlobStore
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (runs are announced and their coordinator found through it); default: one on `host`. */
+  routing?: Routing
   privateKey: PrivateKey
   users?: UserRoles
   logger?: ComponentLogger
@@ -62,8 +66,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/
 
 /** The DHT key a coordinator provides for each of its runs (found by `status` from any node). */
 export function fedCid (id: string): CID {
-  const digest = createHash('sha256').update(`paip-fed:${id}`).digest()
-  return CID.createV1(0x55, createDigest(0x12, new Uint8Array(digest)))
+  return dhtKey(KEY_NAMESPACES.fed, id)
 }
 
 function publicRun (run: StoredFedRun): FedRun {
@@ -75,10 +78,11 @@ function publicRun (run: StoredFedRun): FedRun {
 export function createFed (components: FedComponents, init: FedInit): Fed {
   const logger = components.logger ?? paipLogger()
   const log = logger.forComponent('paip:fed')
-  const libp2p = components.libp2p
+  const host = components.host
   const self = components.jobs.self
   const store = new FedStore(components.db)
-  const client = libp2p == null ? undefined : fedClient(libp2p)
+  const client = host == null ? undefined : fedClient(host)
+  const routing = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
   const canCoordinate = createAccessCheck(self, init.allow, components.users)
   const worker = createWorker({ self, privateKey: components.privateKey, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, canCoordinate, log })
   const coordinator = createCoordinator({ self, dir: init.dir, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, client, worker, log })
@@ -104,23 +108,18 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   }
 
   function announce (id: string): void {
-    libp2p?.contentRouting.provide(fedCid(id), { signal: AbortSignal.timeout(C.FED_RPC_TIMEOUT) })
-      .catch((err: any) => { log('could not announce run %s: %s', id, err?.message) })
+    routing?.announceLater([fedCid(id)])
   }
 
   /** The coordinator of a run: this node, or a provider of its key that knows it. */
   async function locate (id: string, options: AbortOptions = {}): Promise<string> {
     if (!ID.test(id)) throw new FedRunNotFoundError(id)
     if (await store.get(id) != null) return self
-    if (libp2p == null || client == null) throw new FedRunNotFoundError(id)
+    if (routing == null || client == null) throw new FedRunNotFoundError(id)
     const signal = AbortSignal.any([AbortSignal.timeout(C.FED_RPC_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
-    try {
-      for await (const provider of libp2p.contentRouting.findProviders(fedCid(id), { signal })) {
-        const peer = provider.id.toString()
-        if (peer === self) continue
-        try { await client.status(peer, id, { signal }); return peer } catch { /* not there */ }
-      }
-    } catch (err: any) { log('looking for run %s: %s', id, err?.message) }
+    for await (const provider of routing.providers(fedCid(id), { signal, timeout: C.FED_RPC_TIMEOUT })) {
+      try { await client.status(provider.toString(), id, { signal }); return provider.toString() } catch { /* not there */ }
+    }
     throw new FedRunNotFoundError(id)
   }
 
@@ -166,8 +165,8 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   }
 
   async function serve (): Promise<void> {
-    if (libp2p == null) return
-    await serveFed(libp2p, async (req, ctx) => {
+    if (host == null) return
+    await serveFed(host, async (req, ctx) => {
       const remote = ctx.remotePeer.toString()
       switch (req.op) {
         case 'keys': return await worker.keys(remote, req)
@@ -203,7 +202,7 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
       started = false
       shutdown.abort(new Error('node stopping'))
       await Promise.all([...active.values()].map(async a => await a.done.catch(() => {})))
-      if (libp2p != null) await unserveFed(libp2p).catch(() => {})
+      if (host != null) await unserveFed(host).catch(() => {})
     },
     async run (req) {
       if (req.id != null) {

@@ -1,6 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { CID } from 'multiformats/cid'
-import { create as createDigest } from 'multiformats/hashes/digest'
+import { randomUUID } from 'node:crypto'
+import { dhtKey, KEY_NAMESPACES } from '../net/keys.js'
 import * as C from './constants.js'
 import { JobNotFoundError, NoCandidateError } from './errors.js'
 import { localError, mapRemote } from './remote-errors.js'
@@ -9,7 +8,9 @@ import type { LocalJobs } from './local.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobSubmission } from './types.js'
 import type { JobsClient, Offer } from './wire.js'
-import type { AbortOptions, Libp2p, Logger } from '@libp2p/interface'
+import type { Routing } from '../net/routing.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 /** What `paip run` asks for. */
 export interface RunRequest extends Omit<JobSubmission, 'id'> {
@@ -38,7 +39,8 @@ export interface DispatcherInit {
   self: string
   local: LocalJobs
   client?: JobsClient
-  libp2p?: Libp2p<any>
+  /** Announces the jobs this node runs and finds who runs one. */
+  routing?: Routing
   db: JobsDb
   datasets: ContentResolver
   models?: ContentResolver
@@ -46,10 +48,9 @@ export interface DispatcherInit {
   offerTimeout: number
 }
 
-/** The CID nodes provide for a job they run, so any node can find where it runs. */
+/** The CID nodes provide for a job they run, so any node can find where it runs (`paip-job:<id>`). */
 export function jobCid (id: string): CID {
-  const digest = createHash('sha256').update(`paip-job:${id}`).digest()
-  return CID.createV1(0x55, createDigest(0x12, new Uint8Array(digest)))
+  return dhtKey(KEY_NAMESPACES.job, id)
 }
 
 export interface Dispatcher {
@@ -96,9 +97,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   }
 
   function announce (id: string): void {
-    if (init.libp2p == null) return
-    init.libp2p.contentRouting.provide(jobCid(id), { signal: AbortSignal.timeout(C.EVAL_LOOKUP_TIMEOUT) })
-      .catch((err: any) => { init.log('could not announce job %s: %s', id, err?.message) })
+    init.routing?.announceLater([jobCid(id)])
   }
 
   async function submitTo (peer: string, submission: JobSubmission, user: string | undefined, options: AbortOptions): Promise<{ job: Job, duplicate: boolean }> {
@@ -162,19 +161,14 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       if (await init.local.get(id) != null) return init.self
       const sent = await sentDb.get(id)
       if (sent != null) return sent.peer
-      if (init.libp2p != null && init.client != null) {
+      if (init.routing != null && init.client != null) {
         const signal = AbortSignal.any([AbortSignal.timeout(C.EVAL_LOOKUP_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
-        try {
-          for await (const provider of init.libp2p.contentRouting.findProviders(jobCid(id), { signal })) {
-            const peer = provider.id.toString()
-            if (peer === init.self) continue
-            try {
-              await init.client.status(peer, id, { signal })
-              return peer
-            } catch (err) { init.log('%s does not show job %s: %s', peer, id, (localError(err) as Error).message) }
-          }
-        } catch (err: any) {
-          init.log('looking for job %s: %s', id, err?.message)
+        for await (const provider of init.routing.providers(jobCid(id), { signal, timeout: C.EVAL_LOOKUP_TIMEOUT })) {
+          const peer = provider.toString()
+          try {
+            await init.client.status(peer, id, { signal })
+            return peer
+          } catch (err) { init.log('%s does not show job %s: %s', peer, id, (localError(err) as Error).message) }
         }
       }
       throw new JobNotFoundError(id)

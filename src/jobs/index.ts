@@ -1,21 +1,23 @@
 import { paipLogger } from '../logger.js'
+import { createRouting } from '../net/routing.js'
 import { createAccessCheck } from './access.js'
 import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
 import { InvalidJobError } from './errors.js'
 import { createLocalJobs } from './local.js'
-import { createJobRouting } from './routing.js'
+import { createLocatedJobs } from './located.js'
 import { createRuntimes } from './runtime/index.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
 import type { Accepted } from './accept.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
 import type { LocalJobs } from './local.js'
-import type { ListOptions, LogOptions } from './routing.js'
+import type { ListOptions, LogOptions } from './located.js'
 import type { JobsDb } from './store.js'
 import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Startable } from '@libp2p/interface'
 
@@ -26,7 +28,7 @@ export { jobCid } from './dispatch.js'
 export { createAccessCheck, RUN_ROLE } from './access.js'
 export type { JobAccessInit, UserRoles } from './access.js'
 export type { Accepted } from './accept.js'
-export type { ListOptions, LogOptions } from './routing.js'
+export type { ListOptions, LogOptions } from './located.js'
 export { catalogContent } from './catalog-adapter.js'
 export { marketplaceProtocols } from './marketplace-adapter.js'
 export type { ProtocolPuller } from './marketplace-adapter.js'
@@ -45,7 +47,9 @@ export interface JobsComponents {
   /** The models this node holds (given to jobs, e.g. evaluations). */
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
-  libp2p?: Libp2p<any>
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `host`. */
+  routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
   /** The node's users, for the `run` role. */
@@ -85,7 +89,7 @@ export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engi
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
-  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
+  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when a host is given). */
   serve?: boolean
 }
 
@@ -133,13 +137,13 @@ function runtimesInit (init: JobsInit): RuntimesInit {
 /**
  * The jobs component: this node's own jobs (`local.ts`: accept, queue, attempts), sending jobs
  * to the node that holds their data (`dispatch.ts`), finding a job wherever it runs
- * (`routing.ts`) and serving other nodes over the wire (`wire.ts`).
+ * (`located.ts`) and serving other nodes over the wire (`wire.ts`).
  */
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs')
-  const libp2p = components.libp2p
-  const self = libp2p?.peerId.toString() ?? components.peerId
-  if (self == null) throw new Error('createJobs needs libp2p or peerId')
+  const host = components.host
+  const self = host?.peerId.toString() ?? components.peerId
+  if (self == null) throw new Error('createJobs needs a host or a peerId')
   const runtimes = createRuntimes(runtimesInit(init))
   const local = createLocalJobs({
     runtimes,
@@ -160,10 +164,12 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
   const offerTimeout = init.offerTimeout ?? C.OFFER_TIMEOUT
-  const client = libp2p == null ? undefined : jobsClient(libp2p)
-  const dispatcher = createDispatcher({ self, local, client, libp2p, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
-  const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
-  const serve = libp2p != null && init.serve !== false
+  const client = host == null ? undefined : jobsClient(host)
+  // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
+  const network = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
+  const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
+  const located = createLocatedJobs({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
+  const serve = host != null && init.serve !== false
   let serving = false
   let unsubscribe: (() => void) | undefined
 
@@ -172,8 +178,8 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     events: local.events,
     async start () {
       await local.start()
-      if (serve && libp2p != null) {
-        await serveJobs({ libp2p, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
+      if (serve && host != null) {
+        await serveJobs({ host, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
         serving = true
       }
       unsubscribe = components.onContentRemoved?.(async cid => { await local.contentDeleted(cid) })
@@ -181,7 +187,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     async stop () {
       unsubscribe?.()
       unsubscribe = undefined
-      if (serving && libp2p != null) { await unserveJobs(libp2p).catch(() => {}); serving = false }
+      if (serving && host != null) { await unserveJobs(host).catch(() => {}); serving = false }
       await local.stop()
     },
     submit: local.accept,
@@ -195,7 +201,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     },
     offers: async (dataset, model, options) => await dispatcher.offers(dataset, model, options),
     locate: dispatcher.locate,
-    ...routing,
+    ...located,
     load: local.load,
     runtimes: runtimes.info,
     contentDeleted: local.contentDeleted

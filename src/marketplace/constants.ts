@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, hour } from '../time.js'
 
 /** DHT record namespace of published protocols: `/paip-protocol/<publisher>/<hash of name>`. */
 export const PROTOCOL_NAMESPACE = 'paip-protocol'
@@ -31,8 +29,6 @@ export const MAX_DESCRIPTION = 1000
 /** Longest history followed when pulling. */
 export const MAX_HISTORY = 1000
 
-/** Provides run at once for background announcing (keywords, older history, republish). */
-export const BACKGROUND_PROVIDES = 4
 /** A whole network search. */
 export const SEARCH_TIMEOUT = 3 * second
 /** One peer's answer to a search. */
@@ -51,5 +47,14 @@ export const PROVIDE_TIMEOUT = 10 * second
 export const START_REPUBLISH_WAIT = 30 * second
 /** A record no peer stored at publish is put again after this long. */
 export const PUT_RETRY_DELAY = 30 * second
-/** Records and provider records are re-announced this often (kad-dht drops records after 36 h). */
+/**
+ * Held records are put again this often: kad-dht drops a stored record 48 h after receiving
+ * it and never puts it again itself. (Provider records need nothing: kad-dht re-provides them.)
+ */
 export const REPUBLISH_INTERVAL = 6 * hour
+/**
+ * A publish returns once this many peers stored its signed record and this many the provider
+ * record of its name's keyword (searches and resolves find it from then on); the puts and
+ * provides to the other closest peers, and the other keywords, go on in the background.
+ */
+export const ANNOUNCE_ENOUGH = 3

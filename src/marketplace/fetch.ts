@@ -5,7 +5,9 @@ import * as C from './constants.js'
 import { ContentMismatchError, ContentUnavailableError } from './errors.js'
 import { verifyCid } from './objects.js'
 import { decodeFetchAnswer } from './wire.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Host } from '../net/host.js'
+import type { Routing } from '../net/routing.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 
 export interface FetchOptions extends AbortOptions {
@@ -24,40 +26,30 @@ export async function fetchFrom (host: Host, peer: PeerId, cid: string, options:
 }
 
 /**
- * Fetches a CID: preferred peers first, then every provider the DHT knows, until one serves
- * bytes matching the CID. ContentUnavailableError when none did.
+ * Fetches a CID: preferred peers first, then the providers the DHT names, one at a time, until
+ * one serves bytes matching the CID. ContentUnavailableError when none did.
  */
-export async function fetchObject (host: Host, cid: string, log: Logger, options: FetchOptions = {}): Promise<Uint8Array> {
+export async function fetchObject (host: Host, routing: Routing, cid: string, log: Logger, options: FetchOptions = {}): Promise<Uint8Array> {
   const tried = new Set<string>([host.peerId.toString()])
-  const attempt = async (peer: PeerId): Promise<Uint8Array | undefined> => {
+  const attempt = async (peer: PeerId, signal?: AbortSignal): Promise<Uint8Array[]> => {
     tried.add(peer.toString())
     try {
-      return await fetchFrom(host, peer, cid, options)
+      return [await fetchFrom(host, peer, cid, { ...options, signal: signal ?? options.signal })]
     } catch (err: any) {
       log('fetch %s from %p failed: %s%s', cid, peer, err?.name, err instanceof ContentMismatchError ? ' (bytes did not match)' : '')
-      return undefined
+      return []
     }
   }
-  const { peerIdFromString } = await import('@libp2p/peer-id')
   for (const p of options.prefer ?? []) {
     const peer = typeof p === 'string' ? peerIdFromString(p) : p
     if (tried.has(peer.toString())) continue
-    const bytes = await attempt(peer)
+    const [bytes] = await attempt(peer)
     if (bytes != null) return bytes
   }
-  const signal = AbortSignal.any([options.signal ?? new AbortController().signal, AbortSignal.timeout(C.FIND_PROVIDERS_TIMEOUT)])
-  try {
-    for await (const event of host.services.dht.findProviders(CID.parse(cid), { signal })) {
-      if (event.name !== 'PROVIDER') continue
-      for (const provider of event.providers) {
-        if (tried.has(provider.id.toString())) continue
-        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-        const bytes = await attempt(provider.id)
-        if (bytes != null) return bytes
-      }
-    }
-  } catch (err: any) {
-    log('provider lookup for %s ended: %s', cid, err?.message)
-  }
+  const found = routing.discover({
+    keys: [CID.parse(cid)],
+    ask: async (peer, { signal }) => tried.has(peer.toString()) ? [] : await attempt(peer, signal)
+  }, { signal: options.signal, findTimeout: C.FIND_PROVIDERS_TIMEOUT, timeout: C.FIND_PROVIDERS_TIMEOUT + (options.peerTimeout ?? C.FETCH_TIMEOUT), peerTimeout: options.peerTimeout ?? C.FETCH_TIMEOUT, concurrency: 1 })
+  for await (const { value } of found) return value
   throw new ContentUnavailableError(cid, tried.size - 1)
 }

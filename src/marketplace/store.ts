@@ -13,6 +13,8 @@ export interface MarketDb {
   get(key: string): Promise<any>
   put(key: string, value: any): Promise<void>
   iterator(options: { gte: string, lt: string }): AsyncIterable<[string, any]>
+  /** A sublevel (level's): where a marketplace built without the node's routing service keeps its keys waiting for peers. */
+  sublevel?: (name: string, options?: any) => any
 }
 
 export interface Entry {

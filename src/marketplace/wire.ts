@@ -1,5 +1,8 @@
 /** Messages of the marketplace stream protocols, checked at the edge. */
 import { MAX_QUERY_KEYWORDS, MAX_SEARCH_ANSWERS } from './constants.js'
+import type { ProtocolRecord, ProtocolRecordValue } from './record.js'
+import type { RecordNamespace } from '../net/records.js'
+import type { Logger } from '@libp2p/interface'
 
 /** `all`: every entry this node published itself (a publisher's listing), keywords ignored. */
 export interface SearchRequest { keywords: string[], limit: number, all?: boolean }
@@ -40,4 +43,26 @@ export function decodeFetchAnswer (v: unknown): FetchAnswer {
   const x = v as any
   if (typeof x?.data !== 'string') throw new Error('data must be a base64 string')
   return { data: x.data }
+}
+
+/**
+ * The records in a search answer that are signed by their publisher and valid for their key;
+ * bad ones are dropped (and logged), never thrown.
+ */
+export async function checkAnswer (records: RecordNamespace<ProtocolRecordValue>, answer: { entries: Array<{ record: string }> }, from: string, log: Logger, publisher?: string): Promise<ProtocolRecord[]> {
+  const out: ProtocolRecord[] = []
+  for (const { record } of answer.entries) {
+    try {
+      const bytes = new Uint8Array(Buffer.from(record, 'base64'))
+      const payload = payloadOf(bytes)
+      out.push(await records.check(records.key(publisher ?? String(payload.publisher ?? ''), String(payload.name ?? '')), bytes))
+    } catch (err: any) {
+      log('dropped a bad entry from %s: %s', from, err?.message)
+    }
+  }
+  return out
+}
+
+function payloadOf (bytes: Uint8Array): any {
+  try { return JSON.parse(JSON.parse(new TextDecoder().decode(bytes)).payload) ?? {} } catch { return {} }
 }

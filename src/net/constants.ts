@@ -1,6 +1,4 @@
-const second = 1000
-const minute = 60 * second
-const hour = 60 * minute
+import { second, minute, hour } from '../time.js'
 
 /** The DHT protocol: a paip grid never mixes with the public IPFS DHT. */
 export const DHT_PROTOCOL = '/paip/kad/1.0.0'
@@ -48,3 +46,27 @@ export const INBOUND_CONNECTION_THRESHOLD = 5
 export const MAX_CONNECTIONS = 300
 /** Exempt from connection limits by default: loopback, where testbeds run many nodes. */
 export const DEFAULT_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+/** Provides (DHT provider record announcements) one node runs at once. */
+export const PROVIDE_CONCURRENCY = 4
+/** Deadline of announcing one key. */
+export const PROVIDE_TIMEOUT = minute
+/** A key that reached no peer is tried again this soon, then twice as late each time... */
+export const ANNOUNCE_RETRY_INTERVAL = 5 * second
+/** ...up to this long between tries. */
+export const ANNOUNCE_RETRY_MAX_INTERVAL = 10 * minute
+/** How long `waitForPeers` waits for a DHT peer by default. */
+export const PEER_WAIT = minute
+/** How often `waitForPeers` looks at the routing table. */
+export const PEER_POLL_INTERVAL = 100
+
+/** A whole discovery: after this, it ends with the answers it has. */
+export const DISCOVER_TIMEOUT = 5 * second
+/** Finding the providers of the keys (within the whole deadline). */
+export const FIND_PROVIDERS_TIMEOUT = 5 * second
+/** One provider's answer. */
+export const DISCOVER_PEER_TIMEOUT = 3 * second
+/** Providers asked at once. */
+export const DISCOVER_CONCURRENCY = 16
+/** Most providers asked in one discovery. */
+export const DISCOVER_MAX_PEERS = 200

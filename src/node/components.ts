@@ -9,6 +9,7 @@ import type { Marketplace } from '../marketplace/index.js'
 import type { Metrics } from '../metrics/index.js'
 import type { Users } from '../users/index.js'
 import type { Host } from '../net/host.js'
+import type { Routing } from '../net/routing.js'
 import type { BlobStore } from '../storage/blobs.js'
 import type { SweepOptions, SweepResult } from '../storage/sweep.js'
 import type { NodeConfig } from './config-schema.js'
@@ -52,6 +53,8 @@ export interface CoreComponents {
  * in `src/node/registry.ts`.
  */
 export interface NodeComponents extends CoreComponents {
+  /** Announcing keys on the DHT and discovering their providers (every component's, one queue). */
+  routing: Routing
   catalog: Catalog
   /** Users' files under data://<user>/<collection>/<path>. */
   data: DataSpace

@@ -10,6 +10,7 @@ import { catalogContent, createJobs, marketplaceProtocols } from '../jobs/index.
 import { createMarketplace } from '../marketplace/index.js'
 import { protocolRecords } from '../marketplace/record.js'
 import { dhtRecordOptions, persistentHighWater } from '../net/records.js'
+import { createRouting } from '../net/routing.js'
 import { createUsers } from '../users/index.js'
 import { sublevel } from './database.js'
 import { component } from './components.js'
@@ -28,12 +29,18 @@ export function defaultComponents (): ComponentEntry[] {
   const evalHighWater = persistentHighWater()
   const evalNamespace = evalRecords({ highWater: evalHighWater })
   return [
+    // the one announce-and-discover service every component below makes itself findable with
+    component({
+      name: 'routing',
+      create: c => createRouting({ host: c.host, logger: c.logger, db: sublevel(c.db, 'routing') })
+    }),
     component({
       name: 'catalog',
       create: c => createCatalog({
         db: sublevel(c.db, 'catalog'),
         blobs: c.blobs,
         host: c.host,
+        routing: c.routing,
         logger: c.logger,
         // blobs are shared by content: what a data space or an algorithm holds is never deleted with a catalog entry
         blobInUse: async cid => {
@@ -55,7 +62,8 @@ export function defaultComponents (): ComponentEntry[] {
         const dir = path.join(c.home, 'jobs')
         return createJobs({
           db: sublevel(c.db, 'jobs') as any,
-          libp2p: c.host,
+          host: c.host,
+          routing: c.routing,
           blobs: c.blobs,
           logger: c.logger,
           // an algorithm call's code, data and payload are asked for first (the algorithms component is built next)
@@ -84,14 +92,14 @@ export function defaultComponents (): ComponentEntry[] {
     }),
     component({
       name: 'algorithms',
-      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, logger: c.logger }, {
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, host: c.host, routing: c.routing, logger: c.logger }, {
         dir: path.join(c.home, 'algorithms'),
         allowPeers: c.config.algorithms.allowPeers
       })
     }),
     component({
       name: 'evaluations',
-      create: c => createEvaluations({ jobs: c.jobs, libp2p: c.host, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
+      create: c => createEvaluations({ jobs: c.jobs, host: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
     }),
     component({
       name: 'fed',
@@ -100,7 +108,8 @@ export function defaultComponents (): ComponentEntry[] {
         jobs: c.jobs,
         catalog: c.catalog,
         blobs: c.blobs,
-        libp2p: c.host,
+        host: c.host,
+        routing: c.routing,
         privateKey: c.privateKey,
         logger: c.logger,
         // coordinating a run needs the `run` role, as running a job does
@@ -133,7 +142,7 @@ export function marketplaceEntries (highWater: AttachableHighWater = persistentH
         // replay protection outlives restarts: the highest seq seen per key, in the node's database
         highWater.attach(sublevel(c.db, 'record-seq'))
         return createMarketplace({
-          host: c.host, privateKey: c.privateKey, db: sublevel(c.db, 'marketplace') as any, logger: c.logger, shutdownSignal: c.shutdownSignal
+          host: c.host, routing: c.routing, privateKey: c.privateKey, db: sublevel(c.db, 'marketplace') as any, logger: c.logger, shutdownSignal: c.shutdownSignal
         }, { records })
       }
     })

@@ -10,6 +10,8 @@ export const SCRYPT_R = 8
 export const SCRYPT_P = 1
 export const SCRYPT_KEY_BYTES = 32
 export const SALT_BYTES = 16
+/** Most groups one user belongs to. */
+export const MAX_GROUPS = 64
 /** Password length bounds. */
 export const MIN_PASSWORD_LENGTH = 8
 export const MAX_PASSWORD_LENGTH = 1024

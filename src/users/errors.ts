@@ -7,6 +7,13 @@ export class InvalidUserNameError extends PaipError {
   constructor (message: string) { super(message, 'invalid-input') }
 }
 
+/** A group name that is not `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, or too many groups. */
+export class InvalidGroupError extends PaipError {
+  static name = 'InvalidGroupError'
+  name = 'InvalidGroupError'
+  constructor (message: string) { super(message, 'invalid-input') }
+}
+
 /** A password too short or too long. */
 export class WeakPasswordError extends PaipError {
   static name = 'WeakPasswordError'

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import * as C from './constants.js'
-import { BadCredentialsError, InvalidUserNameError, UserExistsError, UserNotFoundError, WeakPasswordError } from './errors.js'
+import { BadCredentialsError, InvalidGroupError, InvalidUserNameError, UserExistsError, UserNotFoundError, WeakPasswordError } from './errors.js'
 import { DEFAULT_ROLES, checkRoles } from './roles.js'
 import type { Role } from './roles.js'
 import { checkPassword, DUMMY_HASH, hashPassword } from './password.js'
@@ -44,11 +44,14 @@ export interface LoginOptions extends AbortOptions {
   address?: string
 }
 
-export interface UserInfo { name: string, created: number, roles: Role[] }
+/** A user: its roles, and the groups it belongs to (OpenPAI marketplace items can be shared with groups). */
+export interface UserInfo { name: string, created: number, roles: Role[], groups: string[] }
 
 export interface CreateOptions {
   /** Default DEFAULT_ROLES (`publish`, `read`); sign-up gives SIGN_UP_ROLES. */
   roles?: readonly Role[]
+  /** The groups the user belongs to; default none. */
+  groups?: readonly string[]
 }
 
 export interface LoginResult {
@@ -58,7 +61,7 @@ export interface LoginResult {
   expires: number
 }
 
-export interface UserPrincipal { kind: 'user', name: string, roles: Role[] }
+export interface UserPrincipal { kind: 'user', name: string, roles: Role[], groups: string[] }
 
 export interface Users {
   create(name: string, password: string, options?: CreateOptions): Promise<UserInfo>
@@ -69,6 +72,8 @@ export interface Users {
   grantRoles(name: string, roles: readonly Role[]): Promise<UserInfo>
   /** Takes roles from a user. */
   revokeRoles(name: string, roles: readonly Role[]): Promise<UserInfo>
+  /** Sets the groups a user belongs to (replacing them; none: `[]`). */
+  setGroups(name: string, groups: readonly string[]): Promise<UserInfo>
   /** Deletes a user; the tokens it had stop working. What it owns keeps its owner's name. */
   remove(name: string): Promise<UserInfo>
   /** Whether a user holds a role (`admin` holds every role); false for unknown users. */
@@ -81,9 +86,10 @@ export interface Users {
 }
 
 const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const TOKEN_PREFIX = 'paip_u_'
 
-interface StoredUser { name: string, created: number, password: PasswordHash, roles?: Role[] }
+interface StoredUser { name: string, created: number, password: PasswordHash, roles?: Role[], groups?: string[] }
 
 /** Users stored before roles existed hold the default ones. */
 function rolesOf (user: StoredUser): Role[] {
@@ -91,7 +97,20 @@ function rolesOf (user: StoredUser): Role[] {
 }
 
 function info (user: StoredUser): UserInfo {
-  return { name: user.name, created: user.created, roles: rolesOf(user) }
+  return { name: user.name, created: user.created, roles: rolesOf(user), groups: user.groups ?? [] }
+}
+
+/** Group names checked (`[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, at most MAX_GROUPS), without repeats, sorted. */
+export function checkGroups (groups: readonly unknown[]): string[] {
+  if (!Array.isArray(groups)) throw new InvalidGroupError('groups are a list of names')
+  for (const group of groups) {
+    if (typeof group !== 'string' || !GROUP_NAME.test(group)) {
+      throw new InvalidGroupError(`not a group name: ${JSON.stringify(String(group).slice(0, 80))} (1 to 64 of A-Z, a-z, 0-9, ".", "_", "-", starting with a letter or digit)`)
+    }
+  }
+  const unique = [...new Set(groups as string[])].sort()
+  if (unique.length > C.MAX_GROUPS) throw new InvalidGroupError(`a user belongs to at most ${C.MAX_GROUPS} groups`)
+  return unique
 }
 interface StoredToken { user: string, created: number, expires: number }
 
@@ -140,11 +159,12 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
     async create (name, password, options = {}) {
       checkUserName(name)
       const roles = checkRoles(options.roles ?? DEFAULT_ROLES)
+      const groups = checkGroups(options.groups ?? [])
       if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
         throw new WeakPasswordError(`a password is ${C.MIN_PASSWORD_LENGTH} to ${C.MAX_PASSWORD_LENGTH} characters`)
       }
       if (await getOrUndefined(db, 'user:' + name) != null) throw new UserExistsError(name)
-      const user: StoredUser = { name, created: now(), password: await hashPassword(password), roles }
+      const user: StoredUser = { name, created: now(), password: await hashPassword(password), roles, ...(groups.length > 0 ? { groups } : {}) }
       await db.put('user:' + name, user)
       log?.('created user %s (%s)', name, roles.join(','))
       return info(user)
@@ -178,6 +198,14 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
       await db.put('user:' + user.name, { ...user, roles: next })
       log?.('revoked %s from %s', roles.join(','), name)
       return info({ ...user, roles: next })
+    },
+
+    async setGroups (name, groups) {
+      const checked = checkGroups(groups)
+      const user = await mustGet(name)
+      await db.put('user:' + user.name, { ...user, groups: checked })
+      log?.('set the groups of %s: %s', name, checked.join(',') || 'none')
+      return info({ ...user, groups: checked })
     },
 
     async remove (name) {
@@ -223,7 +251,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
       // a token outlives neither its user nor a user made again under the same name
       const user = await users.get(stored.user)
       if (user == null || user.created > stored.created) return undefined
-      return { kind: 'user', name: stored.user, roles: user.roles }
+      return { kind: 'user', name: stored.user, roles: user.roles, groups: user.groups }
     },
 
     async revoke (token) {

@@ -3,15 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../../src/client/index.js'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { until } from '../fixtures/wait.js'
 import { spawnPaip } from '../repo/child.js'
 import { ALGORITHMS, hostileTarball, makeTarball, upload, userOf } from './fixtures.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 describe('algorithms', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
+  let grid: Grid | undefined
   let a: TestNode
   let b: TestNode
   let admin: ApiClient
@@ -24,15 +26,14 @@ describe('algorithms', function () {
   }
 
   before(async () => {
-    a = await startNode()
-    b = await startNode({ config: { network: { bootstrap: a.node.components.host.getMultiaddrs().map(x => x.toString()) } } })
+    grid = await startGrid(2)
+    ;[a, b] = grid.nodes
     admin = createApiClient({ url: a.url, token: (a.client as any).token, timeout: 120_000 })
     dir = await mkdtemp(join(tmpdir(), 'paip-algo-'))
     for (const name of ['raises', 'hangs', 'nonjson', 'crashes'] as const) await publish(admin, name, ALGORITHMS[name])
   })
   after(async () => {
-    await b?.stop()
-    await a?.stop()
+    await grid?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 

@@ -17,7 +17,7 @@ import type { CatalogNode } from './helpers.js'
  *   5: cifar    #cifar                public
  */
 describe('catalog: a grid of six nodes', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
   let nodes: CatalogNode[] = []
   let work: string
   const ids = (): string[] => nodes.map(n => n.host.peerId.toString())

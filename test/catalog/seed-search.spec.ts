@@ -2,19 +2,19 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { until } from '../fixtures/wait.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 describe('catalog: seed 002\'s POST /search answers addresses a client can reach', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
+  let grid: Grid | undefined
   const nodes: TestNode[] = []
 
   before(async () => {
-    nodes.push(await startNode({ config: { api: { publicUrl: 'http://node-a.example:9292/' } } }))
-    const bootstrap = nodes[0].node.components.host.getMultiaddrs().map(String)
-    nodes.push(await startNode({ config: { network: { bootstrap } } }))
-    nodes.push(await startNode({ config: { network: { bootstrap } } }))
-    await until(async () => nodes.every(n => n.node.components.host.services.dht.routingTable.size >= 2), 30_000, 'the three nodes to know each other')
+    grid = await startGrid(3, { node: i => i === 0 ? { config: { api: { publicUrl: 'http://node-a.example:9292/' } } } : {}, peers: 2 })
+    nodes.push(...grid.nodes)
     for (const [i, n] of nodes.slice(0, 2).entries()) {
       const dir = path.join(n.home, 'digits')
       await fs.mkdir(dir)
@@ -22,7 +22,7 @@ describe('catalog: seed 002\'s POST /search answers addresses a client can reach
       await n.client.post('/api/v1/datasets', { path: dir, metadata: { name: `digits${i}`, tags: ['#digits'] } })
     }
   })
-  after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
+  after(async () => { await grid?.stop() })
 
   it('answers each holder once: its announced API URL, else an address it listens on', async () => {
     const [a, b, c] = nodes

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../../src/client/index.js'
 import { parseDataPath } from '../../src/data/index.js'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { spawnPaip } from '../repo/child.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 async function userClient (node: TestNode, name: string): Promise<{ client: ApiClient, token: string }> {
   const users = node.node.components.users
@@ -24,22 +25,21 @@ async function putBytes (client: ApiClient, path: string, bytes: Uint8Array | st
 describe('data space', function () {
   this.timeout(60_000)
   let node: TestNode
-  let peer: TestNode
+  let grid: Grid | undefined
   let alice: { client: ApiClient, token: string }
   let bob: { client: ApiClient, token: string }
   let dir: string
 
   before(async () => {
     // a second node, so the catalog's announcements have somewhere to go
-    peer = await startNode()
-    node = await startNode({ config: { network: { bootstrap: peer.node.components.host.getMultiaddrs().map(x => x.toString()) } } })
+    grid = await startGrid(2)
+    node = grid.nodes[1]
     alice = await userClient(node, 'alice')
     bob = await userClient(node, 'bob')
     dir = await mkdtemp(join(tmpdir(), 'paip-data-'))
   })
   after(async () => {
-    await node?.stop()
-    await peer?.stop()
+    await grid?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 

@@ -49,12 +49,14 @@ const PUBLISHED_PROTOCOL = [
 
 describe('grid: four daemon processes driven through the CLI and the HTTP API', function () {
   this.timeout(120_000)
+  // the cases share the four daemons, not their state: each adds the data, users and jobs it
+  // uses (under names of its own), so any one of them runs alone (`--grep`)
   let testbed: Testbed | undefined
   let work: string
   let A: TestbedNode
+  let B: TestbedNode
   let C: TestbedNode
   let D: TestbedNode
-  let jobId: string | undefined
 
   /** `paip <args> --api <node>` as a user of that node's home, in `cwd`. */
   async function cli (node: TestbedNode, args: string[], cwd = work, extra: Record<string, string> = {}, readSecret?: (prompt: string) => Promise<string>): Promise<CliRun> {
@@ -76,10 +78,71 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     return run
   }
 
+  /** A directory of this case's own under the work dir. */
+  async function caseDir (name: string): Promise<string> {
+    const dir = join(work, name)
+    await mkdir(dir, { recursive: true })
+    return dir
+  }
+
+  /** Adds a public dataset `name` (train.csv and test.csv) tagged `tag` on `node`. */
+  async function mnistOn (node: TestbedNode, name: string, tag = '#mnist'): Promise<void> {
+    const data = await caseDir(name)
+    await writeFile(join(data, 'train.csv'), 'label,pixels\n7,0 0 1\n')
+    await writeFile(join(data, 'test.csv'), 'label,pixels\n2,1 0 0\n')
+    ok(await cli(node, ['datasets', 'add', data, '--name', name, '--tags', tag, '--public', '--json']), `datasets add ${name}`)
+  }
+
+  /** Waits until `from` finds `holder` holding a dataset tagged `tag`; answers the search's results. */
+  async function findsMnist (from: TestbedNode, holder: TestbedNode, tag = '#mnist'): Promise<any[]> {
+    let results: any[] = []
+    await until(async () => {
+      results = ok(await cli(from, ['datasets', 'search', tag, '--json']), `datasets search on ${from.index}`).json()
+      return results.some(r => r.node?.peerId === holder.peerId)
+    }, 30_000, `node ${from.index} to find node ${holder.index}'s ${tag} dataset`)
+    return results
+  }
+
+  /** Submits `protocol` on `from` (with `args`), waits for it to end, answers its status. */
+  async function runJob (from: TestbedNode, protocol: string, args: string[], dir: string): Promise<any> {
+    await writeFile(join(dir, 'job.yaml'), protocol)
+    const submitted = ok(await cli(from, ['run', 'job.yaml', ...args, '--json'], dir), `run on ${from.index}`).json()
+    let job: any
+    await until(async () => {
+      job = ok(await cli(from, ['jobs', 'status', submitted.job.id, '--json']), `jobs status on ${from.index}`).json()
+      return job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled'
+    }, 30_000, 'the job to end')
+    return { ...job, submitted }
+  }
+
+  /** A user of `node` pushes `protocol` (named `name`) to it, through a marketplace of its own. */
+  async function publish (node: TestbedNode, user: string, name: string, protocol: string): Promise<void> {
+    await node.client.put(`/repo/user/${user}`, { password: 'correct horse' })
+    ok(await cli(node, ['marketplace', 'add', `lab-${user}`, node.url]), 'marketplace add')
+    ok(await cli(node, ['login', `lab-${user}`, '--user', user], work, {}, async () => 'correct horse'), 'login')
+    const source = await caseDir(`source-${user}`)
+    ok(await cli(node, ['init', source]), 'init')
+    await writeFile(join(source, `${name}.yaml`), protocol)
+    ok(await cli(node, ['add', `${name}.yaml`], source), 'add')
+    ok(await cli(node, ['commit', '-m', 'first version'], source), 'commit')
+    const pushed = ok(await cli(node, ['push', '--to', `lab-${user}`, '--json'], source), 'push').json()
+    assert.equal(pushed.pushed.length, 1)
+  }
+
+  /** Waits until `from` finds `user`'s protocol `name` with paip search; answers the hit. */
+  async function findsProtocol (from: TestbedNode, user: string, name: string): Promise<any> {
+    let hits: any[] = []
+    await until(async () => {
+      hits = ok(await cli(from, ['search', name, '--timeout', '2000', '--json']), `search on ${from.index}`).json().results
+      return hits.some(h => h.name === `${user}/${name}`)
+    }, 30_000, `node ${from.index} to find ${user}/${name}`)
+    return hits.find(h => h.name === `${user}/${name}`)
+  }
+
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paip-e2e-'))
     testbed = await startTestbed({ nodes: 4, env: { PAIP_JOB_ALLOW_PEERS: '*' } })
-    ;[A, , C, D] = testbed.nodes
+    ;[A, B, C, D] = testbed.nodes
   })
 
   after(async () => {
@@ -88,19 +151,10 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   })
 
   it('finds a dataset tagged #mnist added on node C from node A (CLI search and seed 002\'s POST /search)', async () => {
-    const data = join(work, 'digits')
-    await mkdir(data)
-    await writeFile(join(data, 'train.csv'), 'label,pixels\n7,0 0 1\n')
-    await writeFile(join(data, 'test.csv'), 'label,pixels\n2,1 0 0\n')
-    ok(await cli(C, ['datasets', 'add', data, '--name', 'digits', '--tags', '#mnist', '--public', '--json']), 'datasets add on C')
-
-    let results: any[] = []
-    await until(async () => {
-      results = ok(await cli(A, ['datasets', 'search', '#mnist', '--json']), 'datasets search on A').json()
-      return results.some(r => r.node?.peerId === C.peerId)
-    }, 30_000, 'node A to find C\'s #mnist dataset')
-    const hit = results.find(r => r.node.peerId === C.peerId)
-    assert.equal(hit.entry.name, 'digits')
+    await mnistOn(C, 'digits')
+    const results = await findsMnist(A, C)
+    const hit = results.find(r => r.node.peerId === C.peerId && r.entry.name === 'digits')
+    assert.equal(hit?.entry.name, 'digits', JSON.stringify(results))
 
     const answer = await A.client.post<{ 'node-addresses': Array<[string, string]> }>('/search', { query: ['#mnist'] })
     const pair = answer['node-addresses'].find(([id]) => id === C.peerId)
@@ -109,52 +163,30 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   })
 
   it('runs a protocol submitted on A with --dataset \'#mnist\' on C; A reads its logs and results', async () => {
-    const file = join(work, 'list.yaml')
-    await writeFile(file, LISTING_PROTOCOL)
-    const submitted = ok(await cli(A, ['run', 'list.yaml', '--dataset', '#mnist', '--json']), 'run on A').json()
-    assert.equal(submitted.node, C.peerId, 'the job goes to the node holding the dataset')
-    const id: string = submitted.job.id
-    jobId = id
-
-    let job: any
-    await until(async () => {
-      job = ok(await cli(A, ['jobs', 'status', id, '--json']), 'jobs status on A').json()
-      return job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled'
-    }, 30_000, 'the job to end')
+    const dir = await caseDir('run')
+    await mnistOn(C, 'digits-run')
+    await findsMnist(A, C)
+    const job = await runJob(A, LISTING_PROTOCOL, ['--dataset', '#mnist'], dir)
+    assert.equal(job.submitted.node, C.peerId, 'the job goes to the node holding the dataset')
+    const id: string = job.submitted.job.id
     const logs = ok(await cli(A, ['jobs', 'logs', id]), 'jobs logs on A').stdout
     assert.equal(job.state, 'succeeded', `job ended ${job.state}; logs:\n${logs}`)
     assert.match(logs, new RegExp(`running on ${C.peerId}`))
     assert.match(logs, /train\.csv/)
     assert.match(logs, /test\.csv/)
 
-    const results = ok(await cli(A, ['jobs', 'results', id, '--get', 'out', '--json']), 'jobs results on A').json()
+    const results = ok(await cli(A, ['jobs', 'results', id, '--get', 'out', '--json'], dir), 'jobs results on A').json()
     assert.deepEqual(results.outputs.map((o: any) => o.path), ['listing.txt'])
-    const listing = await readFile(join(work, 'out', 'listing.txt'), 'utf8')
+    const listing = await readFile(join(dir, 'out', 'listing.txt'), 'utf8')
     assert.deepEqual(listing.trim().split('\n').sort(), ['test.csv', 'train.csv'])
   })
 
   it('publishes a protocol pushed by a user of A; D finds it with paip search and pulls it into another repository', async () => {
-    await A.client.put('/repo/user/alice', { password: 'correct horse' })
-    ok(await cli(A, ['marketplace', 'add', 'lab', A.url]), 'marketplace add')
-    ok(await cli(A, ['login', 'lab', '--user', 'alice'], work, {}, async () => 'correct horse'), 'login')
-
-    const source = join(work, 'source')
-    ok(await cli(A, ['init', source]), 'init')
-    await writeFile(join(source, 'gridzebra.yaml'), PUBLISHED_PROTOCOL)
-    ok(await cli(A, ['add', 'gridzebra.yaml'], source), 'add')
-    ok(await cli(A, ['commit', '-m', 'first version'], source), 'commit')
-    const pushed = ok(await cli(A, ['push', '--to', 'lab', '--json'], source), 'push').json()
-    assert.equal(pushed.pushed.length, 1)
-
-    let hits: any[] = []
-    await until(async () => {
-      hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D').json().results
-      return hits.some(h => h.name === 'alice/gridzebra')
-    }, 30_000, 'node D to find the pushed protocol')
-    const hit = hits.find(h => h.name === 'alice/gridzebra')
+    await publish(A, 'alice', 'gridzebra', PUBLISHED_PROTOCOL)
+    const hit = await findsProtocol(D, 'alice', 'gridzebra')
     assert.equal(hit.user, 'alice')
 
-    const target = join(work, 'target')
+    const target = await caseDir('target')
     ok(await cli(D, ['init', target]), 'init target')
     ok(await cli(D, ['pull', `${hit.publisher as string}/alice/gridzebra`], target), 'pull on D')
     const pulled = await readFile(join(target, 'gridzebra.yaml'), 'utf8')
@@ -162,14 +194,15 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   })
 
   it('runs the same evaluation ordered from A and then from B once, on C where model and dataset are', async () => {
-    const B = testbed!.nodes[1]
-    const model = join(work, 'lenet')
-    await mkdir(model)
+    // a tag of its own: the evaluation's key names the one dataset it resolves to
+    await mnistOn(C, 'digits-eval', '#digits-eval')
+    const model = await caseDir('lenet')
     // the evaluator runs sandboxed on C: it is counted by C's jobs, not by a file it writes here
     await writeFile(join(model, 'evaluate'), `echo '{"accuracy": 0.9, "files": '$(ls "$1" | wc -l)'}' > "$2/result.json"\n`)
     ok(await cli(C, ['models', 'add', model, '--name', 'lenet', '--framework', 'sklearn', '--task', 'image-classification', '--json']), 'models add on C')
+    await findsMnist(A, C, '#digits-eval')
 
-    const first = ok(await cli(A, ['eval', 'lenet', '#mnist', '--criteria', 'accuracy', '--json']), 'eval on A').json()
+    const first = ok(await cli(A, ['eval', 'lenet', '#digits-eval', '--criteria', 'accuracy', '--json']), 'eval on A').json()
     assert.equal(first.cached, false)
     assert.equal(first.node, C.peerId)
     let result: any
@@ -182,7 +215,7 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
     assert.deepEqual(result.metrics, { accuracy: 0.9, files: 2 })
     assert.equal(result.publisher, C.peerId)
 
-    const second = ok(await cli(B, ['eval', 'lenet', '#mnist', '--criteria', 'accuracy', '--json']), 'eval on B').json()
+    const second = ok(await cli(B, ['eval', 'lenet', '#digits-eval', '--criteria', 'accuracy', '--json']), 'eval on B').json()
     assert.equal(second.cached, true)
     assert.equal(second.key, first.key)
     const jobsOnC = ok(await cli(C, ['jobs', 'list', '--json']), 'jobs list on C').json()
@@ -192,13 +225,17 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   })
 
   it('finds the local node from PAIP_HOME alone (no --api): its ID, its datasets, the jobs it ran', async () => {
+    const dir = await caseDir('local')
+    await mnistOn(C, 'digits-local')
+    await findsMnist(A, C)
+    const job = await runJob(A, LISTING_PROTOCOL, ['--dataset', '#mnist'], dir)
+    assert.equal(job.state, 'succeeded')
     for (const node of testbed!.nodes) {
       assert.equal(ok(await local(node, ['id', '--json']), `id on ${node.index}`).json().peerId, node.peerId)
     }
     const datasets = ok(await local(C, ['datasets', 'list', '--json']), 'datasets list on C').json()
-    assert.ok(JSON.stringify(datasets).includes('"digits"'), JSON.stringify(datasets))
-    assert.ok(jobId != null, 'the job test ran')
-    const status = ok(await local(C, ['jobs', 'status', jobId, '--json']), 'jobs status on C').json()
+    assert.ok(JSON.stringify(datasets).includes('"digits-local"'), JSON.stringify(datasets))
+    const status = ok(await local(C, ['jobs', 'status', job.submitted.job.id, '--json']), 'jobs status on C').json()
     assert.equal(status.state, 'succeeded')
     assert.equal(status.node, C.peerId)
     const found = ok(await local(D, ['datasets', 'search', '#mnist', '--json']), 'datasets search on D').json()
@@ -206,19 +243,20 @@ describe('grid: four daemon processes driven through the CLI and the HTTP API', 
   })
 
   it('keeps datasets, jobs, users and published protocols across restarts of C and A', async () => {
+    const dir = await caseDir('restarts')
+    await mnistOn(C, 'digits-kept')
+    await findsMnist(A, C)
+    const job = await runJob(A, LISTING_PROTOCOL, ['--dataset', '#mnist'], dir)
+    assert.equal(job.state, 'succeeded')
+    await publish(A, 'carol', 'gridyak', PUBLISHED_PROTOCOL.replaceAll('gridzebra', 'gridyak'))
+    await findsProtocol(D, 'carol', 'gridyak')
+
     await C.restart()
     await A.restart()
-    assert.ok(jobId != null, 'the job test ran')
-    assert.equal(ok(await cli(C, ['jobs', 'status', jobId, '--json']), 'jobs status on C after restart').json().state, 'succeeded')
-    await until(async () => {
-      const results = ok(await cli(A, ['datasets', 'search', '#mnist', '--json']), 'datasets search on A after restarts').json()
-      return results.some((r: any) => r.node?.peerId === C.peerId)
-    }, 30_000, 'A to find C\'s dataset again after both restarted')
-    await A.client.post('/repo/auth/alice', { password: 'correct horse' })
-    await until(async () => {
-      const hits = ok(await cli(D, ['search', 'gridzebra', '--timeout', '2000', '--json']), 'search on D after A restarted').json().results
-      return hits.some((h: any) => h.name === 'alice/gridzebra')
-    }, 30_000, 'D to find the protocol after its publisher restarted')
+    assert.equal(ok(await cli(C, ['jobs', 'status', job.submitted.job.id, '--json']), 'jobs status on C after restart').json().state, 'succeeded')
+    await findsMnist(A, C)
+    await A.client.post('/repo/auth/carol', { password: 'correct horse' })
+    await findsProtocol(D, 'carol', 'gridyak')
   })
 
   it('stops every node cleanly (exit code 0) with all components running', async () => {

@@ -24,7 +24,7 @@ async function accuracyOf (grid: FedGrid, model: string): Promise<number> {
   }
 }
 
-describe('fed: federated training on a 4-node loopback grid', function () {
+describe('fed: federated training on a 4-node grid', function () {
   this.timeout(300_000)
   let grid: FedGrid
 

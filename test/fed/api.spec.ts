@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createApiClient } from '../../src/client/index.js'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { until } from '../fixtures/wait.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 async function failure (p: Promise<unknown>): Promise<{ status?: number, name?: string }> {
   try { await p } catch (err: any) { return { status: err.status, name: err.remoteName } }
@@ -15,16 +16,16 @@ async function failure (p: Promise<unknown>): Promise<{ status?: number, name?: 
 
 describe('fed: the REST API and who may use it', function () {
   this.timeout(60_000)
+  let grid: Grid | undefined
   let node: TestNode
-  let peer: TestNode
   let dir: string
   let alice: ApiClient
   const body = { train: 'x', aggregate: 'y', dataset: '#nobody-holds-this', rounds: 2, init: 'tiny' }
 
   before(async () => {
-    node = await startNode()
     // a second node, so that announcing the model on the DHT has somewhere to go
-    peer = await startNode({ config: { network: { bootstrap: node.node.components.host.getMultiaddrs().map(String) } } })
+    grid = await startGrid(2)
+    node = grid.nodes[0]
     await until(async () => node.node.components.host.getConnections().length > 0, 15_000, 'the nodes to connect')
     dir = await mkdtemp(path.join(tmpdir(), 'paip-fed-api-'))
     await writeFile(path.join(dir, 'model.json'), '{"weights": [0]}')
@@ -34,8 +35,7 @@ describe('fed: the REST API and who may use it', function () {
     alice = createApiClient({ url: node.url, token })
   })
   after(async () => {
-    await peer?.stop()
-    await node?.stop()
+    await grid?.stop()
     await rm(dir, { recursive: true, force: true })
   })
 

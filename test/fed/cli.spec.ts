@@ -4,7 +4,7 @@ import { EXAMPLE, startFedGrid } from './fixtures.js'
 import type { FedGrid } from './fixtures.js'
 
 describe('fed: `paip fed` through bin/paip', function () {
-  this.timeout(180_000)
+  this.timeout(120_000)
   let grid: FedGrid
   let id: string
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { until } from '../fixtures/wait.js'
 import type { TestNode, StartNodeOptions } from '../fixtures/daemon.js'
 
@@ -37,29 +37,45 @@ export interface FedGridOptions {
   nodes?: number
   samples?: number
   node?: (i: number) => StartNodeOptions
+  /** Data made by `generateFedData` for as many nodes, shared by grids (kept on stop); default: fresh. */
+  data?: string
+}
+
+/** The example's data for `nodes` nodes in a new temp dir (`<dir>/node<i>`, `<dir>/test`, `<dir>/model`). */
+export async function generateFedData (nodes: number, samples = 150): Promise<string> {
+  const data = await mkdtemp(path.join(tmpdir(), 'paip-fed-data-'))
+  try {
+    await fedlr(['generate', data, '--nodes', String(nodes), '--samples', String(samples)])
+    return data
+  } catch (err) {
+    await rm(data, { recursive: true, force: true })
+    throw err
+  }
 }
 
 /**
- * `count` in-process nodes on loopback, each holding one non-IID part of the example's data
+ * `count` in-process nodes on the memory transport, each holding one non-IID part of the example's data
  * (private, tagged #fedlr-demo), node 0 also holding the initial model (public). Every node lets
  * any other coordinate rounds (`fed.allowPeers: *`), and none lets others run jobs.
  */
 export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGrid> {
   const count = options.nodes ?? 4
-  const data = await mkdtemp(path.join(tmpdir(), 'paip-fed-data-'))
+  const data = options.data ?? await generateFedData(count, options.samples)
   const nodes: TestNode[] = []
   const served: string[][] = []
   const stop = async (): Promise<void> => {
     await Promise.allSettled(nodes.map(async n => { await n.stop() }))
-    await rm(data, { recursive: true, force: true })
+    if (options.data == null) await rm(data, { recursive: true, force: true })
   }
   try {
-    await fedlr(['generate', data, '--nodes', String(count), '--samples', String(options.samples ?? 150)])
-    for (let i = 0; i < count; i++) {
-      const extra = options.node?.(i) ?? {}
-      const bootstrap = i === 0 ? [] : nodes[0].node.components.host.getMultiaddrs().map(String)
-      const node = await startNode({ ...extra, config: { network: { bootstrap }, fed: { allowPeers: ['*'] }, ...(extra.config ?? {}) } })
-      nodes.push(node)
+    const grid = await startGrid(count, {
+      node: i => {
+        const extra = options.node?.(i) ?? {}
+        return { ...extra, config: { fed: { allowPeers: ['*'] }, ...(extra.config ?? {}) } }
+      }
+    })
+    nodes.push(...grid.nodes)
+    for (const node of nodes) {
       const log: string[] = []
       served.push(log)
       const blobs = node.node.components.blobs
@@ -67,7 +83,6 @@ export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGr
       // the catalog's fetch handler reads in chunks: record what it serves to other nodes
       blobs.get = (cid, opts) => { if (opts?.chunkSize != null) log.push(cid.toString()); return get(cid, opts) }
     }
-    await until(async () => nodes.every(n => n.node.components.host.getConnections().length >= 1), 15_000, 'every node to connect')
     const datasetCids = new Set<string>()
     for (let i = 0; i < count; i++) {
       const catalog = nodes[i].node.components.catalog

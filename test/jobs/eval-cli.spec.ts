@@ -23,7 +23,7 @@ echo "{$m}" > "$2/result.json"
 `
 
 describe('jobs: `paip eval` through bin/paip on a node', function () {
-  this.timeout(300_000)
+  this.timeout(120_000)
   let grid: Grid | undefined
   let node: TestNode
   let dir: string

@@ -4,6 +4,7 @@ import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
 import { dhtRecordOptions, encodeRecord, keywordCid, signRecord } from '../../src/net/records.js'
 import { messageStream } from '../../src/net/rpc.js'
+import { createRouting } from '../../src/net/routing.js'
 import { MARKET, decodeProtocolRecordValue, protocolRecords } from '../../src/marketplace/index.js'
 import { fetchFrom, fetchObject } from '../../src/marketplace/fetch.js'
 import { decodeVersionBlock } from '../../src/marketplace/objects.js'
@@ -117,7 +118,7 @@ describe('marketplace: bad peers and bad input', function () {
     })
     const log = paipLogger().forComponent('test')
     await assert.rejects(fetchFrom(F.host, liar.peerId, published.version), { name: 'ContentMismatchError' })
-    const bytes = await fetchObject(F.host, published.version, log, { prefer: [liar.peerId, A.host.peerId] })
+    const bytes = await fetchObject(F.host, createRouting({ host: F.host, logger: paipLogger() }), published.version, log, { prefer: [liar.peerId, A.host.peerId] })
     assert.equal(decodeVersionBlock(published.version, bytes).cid, published.version)
     const pulled = await F.market.pull(`${A.host.peerId}/mnist`)
     assert.match(new TextDecoder().decode(pulled.selected.contentBytes), /digits/)

@@ -5,11 +5,13 @@ import { join } from 'node:path'
 import { initRepository } from '../../src/repo/index.js'
 import { paip } from '../fixtures/cli.js'
 import { until } from '../fixtures/wait.js'
-import { protocolYaml, startMarketNode } from './fixtures.js'
+import { protocolYaml, startMarketGrid } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 describe('marketplace: CLI', function () {
   this.timeout(90_000)
+  let grid: Grid | undefined
   let a: TestNode
   let b: TestNode
   let dir: string
@@ -17,8 +19,8 @@ describe('marketplace: CLI', function () {
   const run = async (args: string[], extra: Record<string, any> = {}) => await paip(args, { env, ...extra })
 
   before(async () => {
-    a = await startMarketNode()
-    b = await startMarketNode(a.node.components.host.getMultiaddrs().map(String))
+    grid = await startMarketGrid(2)
+    ;[a, b] = grid.nodes
     await until(async () => b.node.components.host.services.dht.routingTable.size > 0, 15_000, 'B to join A')
     dir = await mkdtemp(join(tmpdir(), 'paip-market-cli-'))
     env = { PAIP_CONFIG_DIR: join(dir, 'config'), PAIP_HOME: join(dir, 'no-home'), HOME: dir }
@@ -26,8 +28,7 @@ describe('marketplace: CLI', function () {
     await b.client.put('/repo/user/bob', { password: 'battery staple' })
   })
   after(async () => {
-    await b?.stop()
-    await a?.stop()
+    await grid?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 

@@ -15,7 +15,9 @@ import { userAdminRoutes } from '../../src/api/routes/user-admin.js'
 import { userRoutes } from '../../src/api/routes/users.js'
 import { validateRoutes } from '../../src/api/routes/validate.js'
 import { startNode } from '../fixtures/daemon.js'
-import type { TestNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
+import type { StartNodeOptions, TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 import type { Host } from '../../src/net/host.js'
 import type { HostGrid, HostsOptions } from '../fixtures/hosts.js'
 import type { Marketplace, MarketplaceInit } from '../../src/marketplace/index.js'
@@ -95,9 +97,18 @@ taskRoles:
 
 /** A whole node (HTTP API included) with the users and marketplace components, and the routes that need no other. */
 export async function startMarketNode (bootstrap: string[] = [], options: { private?: boolean } = {}): Promise<TestNode> {
-  return await startNode({
+  return await startNode({ ...marketNodeOptions(options), config: { network: { bootstrap }, ...marketNodeOptions(options).config } })
+}
+
+/** `count` whole marketplace nodes (as `startMarketNode`) joined on the memory transport. */
+export async function startMarketGrid (count: number, options: { private?: boolean } = {}): Promise<Grid> {
+  return await startGrid(count, { node: marketNodeOptions(options) })
+}
+
+function marketNodeOptions (options: { private?: boolean }): StartNodeOptions {
+  return {
     components: marketplaceEntries(),
     routes: [healthRoutes, portalRoutes, openpaiRoutes, openpaiBlobRoutes, validateRoutes, nodeRoutes, repoRoutes, userRoutes, userAdminRoutes],
-    config: { network: { bootstrap }, ...(options.private === true ? { private: true } : {}) }
-  })
+    config: options.private === true ? { private: true } : {}
+  }
 }

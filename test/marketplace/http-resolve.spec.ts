@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict'
 import { until } from '../fixtures/wait.js'
-import { protocolYaml, startMarketNode } from './fixtures.js'
+import { protocolYaml, startMarketGrid } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 describe('marketplace: GET /repo/protocol/<name> on a node that does not hold it', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
+  let grid: Grid | undefined
   let a: TestNode
   let b: TestNode
 
   before(async () => {
-    a = await startMarketNode()
-    b = await startMarketNode(a.node.components.host.getMultiaddrs().map(String))
+    grid = await startMarketGrid(2)
+    ;[a, b] = grid.nodes
     await until(async () => b.node.components.host.services.dht.routingTable.size > 0, 15_000, 'B to join A')
     const response = await a.client.request('/repo/protocol/mnist.yaml', { method: 'PUT', raw: true, headers: { 'content-type': 'text/yaml' }, body: protocolYaml('mnist', 'Handwritten digits') })
     assert.ok(response.ok, await response.text())
   })
   after(async () => {
-    await b?.stop()
-    await a?.stop()
+    await grid?.stop()
   })
 
   it('resolves it through the network and answers its content, by name and by file name', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { createApiClient } from '../../src/client/index.js'
 import { until } from '../fixtures/wait.js'
-import { protocolYaml, startMarketNode } from './fixtures.js'
+import { protocolYaml, startMarketGrid, startMarketNode } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 async function status (p: Promise<unknown>): Promise<number | undefined> {
   try { await p; return 200 } catch (err: any) { return err.status ?? err.kind }
@@ -10,16 +11,16 @@ async function status (p: Promise<unknown>): Promise<number | undefined> {
 
 describe('marketplace: HTTP routes', function () {
   this.timeout(60_000)
+  let grid: Grid | undefined
   let a: TestNode
   let b: TestNode
   before(async () => {
-    a = await startMarketNode()
-    b = await startMarketNode(a.node.components.host.getMultiaddrs().map(String))
+    grid = await startMarketGrid(2)
+    ;[a, b] = grid.nodes
     await until(async () => b.node.components.host.services.dht.routingTable.size > 0, 15_000, 'B to join A')
   })
   after(async () => {
-    await b?.stop()
-    await a?.stop()
+    await grid?.stop()
   })
 
   it('creates users only by the admin while sign-up is closed; logs in; refuses wrong passwords with 401', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { startMarkets, protocolYaml } from './fixtures.js'
 import type { Markets } from './fixtures.js'
 
-describe('marketplace: six nodes on loopback', function () {
+describe('marketplace: six nodes', function () {
   this.timeout(120_000)
   let net: Markets | undefined
   afterEach(async () => { await net?.stop(); net = undefined })

@@ -4,27 +4,28 @@ import { createApiClient } from '../../src/client/index.js'
 import { encodeRecord, signRecord } from '../../src/net/records.js'
 import { MARKET, protocolRecords } from '../../src/marketplace/index.js'
 import { until } from '../fixtures/wait.js'
-import { protocolYaml, startMarketNode, startMarkets } from './fixtures.js'
+import { protocolYaml, startMarketGrid, startMarkets } from './fixtures.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 import type { Markets } from './fixtures.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 describe('marketplace: every protocol is its user\'s', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
 
   describe('two users of one node over HTTP', () => {
+    let grid: Grid | undefined
     let a: TestNode
     let b: TestNode
     before(async () => {
-      a = await startMarketNode()
-      b = await startMarketNode(a.node.components.host.getMultiaddrs().map(String))
+      grid = await startMarketGrid(2)
+      ;[a, b] = grid.nodes
       await until(async () => b.node.components.host.services.dht.routingTable.size > 0, 15_000, 'B to join A')
     })
     after(async () => {
-      await b?.stop()
-      await a?.stop()
+      await grid?.stop()
     })
 
     async function user (name: string): Promise<ApiClient> {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { runBin } from '../fixtures/bin.js'
 import { until } from '../fixtures/wait.js'
-import { startMarketNode } from './fixtures.js'
+import { startMarketGrid } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 const covid = `protocolVersion: 2
 name: covid19_prediction
@@ -22,20 +23,20 @@ taskRoles:
 `
 
 describe('marketplace: prefix search over the network', function () {
-  this.timeout(120_000)
+  this.timeout(60_000)
+  let grid: Grid | undefined
   let a: TestNode
   let b: TestNode
 
   before(async () => {
-    a = await startMarketNode()
-    b = await startMarketNode(a.node.components.host.getMultiaddrs().map(String))
+    grid = await startMarketGrid(2)
+    ;[a, b] = grid.nodes
     await until(async () => b.node.components.host.services.dht.routingTable.size > 0, 15_000, 'B to join A')
     const response = await a.client.request('/repo/protocol/covid19_prediction.yaml', { method: 'PUT', raw: true, headers: { 'content-type': 'text/yaml' }, body: covid })
     assert.ok(response.ok, await response.text())
   })
   after(async () => {
-    await b?.stop()
-    await a?.stop()
+    await grid?.stop()
   })
 
   const search = async (word: string): Promise<any[]> => {

@@ -7,18 +7,18 @@ import { startHosts, stopHosts } from '../fixtures/hosts.js'
 import type { Host } from '../../src/net/host.js'
 
 describe('net: host', () => {
+  // one grid for the cases: none changes what another looks at
   let hosts: Host[] = []
-  afterEach(async () => { await stopHosts(hosts); hosts = [] })
+  before(async () => { hosts = await startHosts(4) })
+  after(async () => { await stopHosts(hosts) })
 
   it('speaks the paip DHT protocol, not the public IPFS one', async () => {
-    hosts = await startHosts(2)
     const protocols = hosts[0].getProtocols()
     assert.ok(protocols.includes('/paip/kad/1.0.0'))
     assert.ok(!protocols.includes('/ipfs/kad/1.0.0'))
   })
 
-  it('finds a provider announced by another node on loopback', async () => {
-    hosts = await startHosts(4)
+  it('finds a provider announced by another node', async () => {
     const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('hello paip')))
     for await (const _ of hosts[1].services.dht.provide(cid)) { /* drain */ }
     const found: string[] = []
@@ -29,7 +29,6 @@ describe('net: host', () => {
   })
 
   it('answers a request and carries a remote error back by name', async () => {
-    hosts = await startHosts(2)
     const decodeName = (v: any): { name: string } => {
       if (typeof v?.name !== 'string') throw new Error('name must be a string')
       return v

@@ -3,11 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../../src/client/index.js'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { protocolYaml } from '../jobs/fixtures.js'
 import { until } from '../fixtures/wait.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 async function failure (p: Promise<unknown>): Promise<{ status?: number, name?: string, details?: any, message: string }> {
   try { await p } catch (err: any) { return { status: err.status, name: err.remoteName, details: err.details, message: String(err.message) } }
@@ -27,15 +28,15 @@ async function upload (client: ApiClient, kind: 'datasets' | 'models', metadata:
 
 describe('users: every dataset, model and job has an owner', function () {
   this.timeout(60_000)
+  let grid: Grid | undefined
   let node: TestNode
-  let peer: TestNode
   let dir: string
   let alice: ApiClient
   let bob: ApiClient
   before(async () => {
-    node = await startNode()
     // a second node, so that adding a dataset has a DHT to announce it on
-    peer = await startNode({ config: { network: { bootstrap: node.node.components.host.getMultiaddrs().map(String) } } })
+    grid = await startGrid(2)
+    node = grid.nodes[0]
     await until(() => node.node.components.host.services.dht.routingTable.size > 0, 20_000, 'the nodes to meet')
     dir = await mkdtemp(join(tmpdir(), 'paip-owners-'))
     for (const name of ['alice', 'bob']) await node.client.post('/api/v1/users', { name, password: 'correct horse', roles: ['publish', 'run', 'read'] })
@@ -44,8 +45,7 @@ describe('users: every dataset, model and job has an owner', function () {
     bob = await login('bob')
   })
   after(async () => {
-    await peer?.stop()
-    await node?.stop()
+    await grid?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 

@@ -28,7 +28,7 @@ describe('users', () => {
     await users.create('alice', 'correct horse')
     const { token, expires } = await users.login('alice', 'correct horse')
     assert.ok(expires > Date.now())
-    assert.deepEqual(await users.verifyToken(token), { kind: 'user', name: 'alice', roles: ['publish', 'read'] })
+    assert.deepEqual(await users.verifyToken(token), { kind: 'user', name: 'alice', roles: ['publish', 'read'], groups: [] })
     const raw = JSON.stringify(await db.sublevel('users', { valueEncoding: 'json' }).values().all())
     assert.ok(!raw.includes(token), 'the token itself is not stored')
   })

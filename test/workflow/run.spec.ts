@@ -2,23 +2,25 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startNode } from '../fixtures/daemon.js'
+import { startGrid } from '../fixtures/grid.js'
 import { paip } from '../fixtures/cli.js'
 import { spawnPaip } from '../repo/child.js'
 import { makeTarball, upload, userOf } from '../algorithms/fixtures.js'
 import { DATA_FILES, PIPELINE, exampleWorkflow } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
+import type { Grid } from '../fixtures/grid.js'
 
 describe('workflow: run on a 2-node grid', function () {
-  this.timeout(180_000)
+  this.timeout(90_000)
+  let grid: Grid | undefined
   let source: TestNode
   let destination: TestNode
   let dir: string
   let env: Record<string, string>
 
   before(async () => {
-    source = await startNode()
-    destination = await startNode({ config: { network: { bootstrap: source.node.components.host.getMultiaddrs().map(x => x.toString()) } } })
+    grid = await startGrid(2)
+    ;[source, destination] = grid.nodes
     dir = await mkdtemp(join(tmpdir(), 'paip-wf-run-'))
     const quality = await userOf(source, 'quality')
     const deploy = await userOf(destination, 'deploy', ['publish', 'run', 'read'])
@@ -36,8 +38,7 @@ describe('workflow: run on a 2-node grid', function () {
     env = { SOURCE_API_KEY: quality.token, DESTINATION_API_ADDRESS: destination.url, DESTINATION_API_KEY: deploy.token, PAIP_HOME: join(dir, 'nohome') }
   })
   after(async () => {
-    await destination?.stop()
-    await source?.stop()
+    await grid?.stop()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   })
 

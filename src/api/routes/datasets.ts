@@ -1,8 +1,8 @@
-import { PassThrough } from 'node:stream'
 import tar from 'tar-stream'
 import { parseKind } from '../../catalog/index.js'
 import { InvalidArgumentError, PaipError } from '../../errors.js'
 import { MAX_RAW_BODY_BYTES } from '../constants.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
 import { errorResponse } from '../replies.js'
 import { requestSignal } from '../signal.js'
 import { requireOwner } from '../../users/roles.js'
@@ -126,7 +126,7 @@ export function catalogRoutes (kind: EntryKind): ApiRoute<CatalogRouteComponents
       const catalog = deps.components.catalog
       const signal = requestSignal(request, reply, { shutdown: deps.components.shutdownSignal })
       const owner = request.principal?.name
-      if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+      if (!acceptsNdjson(request.headers.accept)) {
         return catalog.fetch(kind, ref, { signal, owner })
       }
       return streamFetch(reply, catalog, kind, ref, signal, owner)
@@ -161,29 +161,20 @@ async function * tarFiles (body: Readable): AsyncGenerator<UploadedFile> {
 
 /** Answers a fetch as NDJSON lines: `{"progress": {...}}` as bytes arrive, then `{"entry"}` or `{"error"}`. */
 function streamFetch (reply: FastifyReply, catalog: Catalog, kind: EntryKind, ref: string, signal: AbortSignal, owner?: string): FastifyReply {
-  const out = new PassThrough()
   let last = 0
-  const line = (value: unknown): void => { out.write(JSON.stringify(value) + '\n') }
-  void (async () => {
-    try {
-      const entry = await catalog.fetch(kind, ref, {
-        signal,
-        owner,
-        onProgress: progress => {
-          const now = Date.now()
-          if (progress.phase === 'file' && now - last < 100) return
-          last = now
-          line({ progress })
-        }
-      })
-      line({ entry })
-    } catch (err) {
-      line(errorResponse(err).body)
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    const entry = await catalog.fetch(kind, ref, {
+      signal,
+      owner,
+      onProgress: progress => {
+        const now = Date.now()
+        if (progress.phase === 'file' && now - last < 100) return
+        last = now
+        line({ progress })
+      }
+    })
+    line({ entry })
+  }, err => errorResponse(err).body))
 }
 
 export const datasetRoutes: ApiRoute<CatalogRouteComponents> = catalogRoutes('dataset')

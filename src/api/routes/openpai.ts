@@ -1,9 +1,13 @@
 /**
  * The OpenPAI marketplace REST API (v1), so its clients (the OpenPAI webportal's marketplace
- * plugin, scripts) can use a paip node as their marketplace. Items are this node's published
- * protocols: creating one publishes its protocol on the grid as `paip push` does, and every
- * protocol the node publishes is an item. What the protocol record does not carry (type,
+ * plugin, scripts) can use a paip node as their marketplace. Public items are this node's
+ * published protocols: creating one publishes its protocol on the grid as `paip push` does, and
+ * every protocol the node publishes is an item. What the protocol record does not carry (type,
  * tags, categories, summary, status, stars...) is kept per item in the node's database.
+ *
+ * An item that is not public (private: its author's; or shared with groups) is never published:
+ * the grid would serve it to anyone. It is kept on this node only, protocol included, and read
+ * through these routes by its author, the admin and (not private) members of its groups.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { InvalidArgumentError, NotFoundError, PaipError } from '../../errors.js'
@@ -27,6 +31,13 @@ export class ItemProtocolInvalidError extends PaipError {
   constructor (problems: unknown[]) { super('The protocol is not valid', 'invalid-input', { problems }) }
 }
 
+/** A public item was published on the grid: its signed versions cannot be recalled, so it cannot be made non-public. */
+export class ItemPublishedError extends PaipError {
+  static name = 'ItemPublishedError'
+  name = 'ItemPublishedError'
+  constructor (id: string) { super(`item ${id} is published on the grid, whose signed versions cannot be recalled: it stays public (create a new item that is private or shared with groups)`, 'conflict', { id }) }
+}
+
 /** Another user publishes a protocol of that name on this node. */
 export class ProtocolNameTakenError extends PaipError {
   static name = 'ProtocolNameTakenError'
@@ -42,6 +53,8 @@ const OFFICIAL = 'official-example'
 interface ItemMeta {
   id: string
   deleted?: boolean
+  /** A non-public item's protocol (YAML), kept on this node only: such an item is never published. */
+  localProtocol?: string
   name: string
   author: string
   type: string
@@ -125,6 +138,24 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
 
   function own (): Entry[] { return components.marketplace.entries().filter(e => e.own && e.record.publisher === self()) }
 
+  /** The non-public items, kept on this node only (never published). */
+  async function localItems (): Promise<Array<ItemMeta & { protocolName: string }>> {
+    const out: Array<ItemMeta & { protocolName: string }> = []
+    for await (const meta of db.values()) if (meta.localProtocol != null && meta.deleted !== true) out.push(meta)
+    return out
+  }
+
+  /** Every item: the published protocols, then the local ones. */
+  async function * allItems (): AsyncGenerator<{ entry?: Entry, meta: ItemMeta & { protocolName: string } }> {
+    const published = new Set<string>()
+    for (const entry of own()) {
+      const meta = await metaOf(entry)
+      published.add(meta.id)
+      if (meta.deleted !== true) yield { entry, meta }
+    }
+    for (const meta of await localItems()) if (!published.has(meta.id)) yield { meta }
+  }
+
   async function metaOf (entry: Entry): Promise<ItemMeta & { protocolName: string }> {
     const id = itemId(entry.record.publisher, entry.record.name)
     const kept = await db.get(id)
@@ -138,30 +169,63 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     }
   }
 
-  async function itemJson (entry: Entry, meta: ItemMeta): Promise<Record<string, unknown>> {
-    const { content } = await components.marketplace.readFile(entry.record.value.file, entry.record.publisher, entry.record.value.user)
-    const { stars, deleted, ...rest } = meta as ItemMeta & { protocolName?: string }
+  async function itemJson (entry: Entry | undefined, meta: ItemMeta & { protocolName: string }): Promise<Record<string, unknown>> {
+    const { stars, deleted, localProtocol, ...rest } = meta
     void deleted
-    return { ...rest, protocol: new TextDecoder().decode(content), starNumber: stars.length, publisher: entry.record.publisher, protocolName: entry.record.name, version: entry.record.value.version }
+    if (entry == null) return { ...rest, protocol: localProtocol, starNumber: stars.length, publisher: self(), published: false }
+    const { content } = await components.marketplace.readFile(entry.record.value.file, entry.record.publisher, entry.record.value.user)
+    return { ...rest, protocol: new TextDecoder().decode(content), starNumber: stars.length, publisher: entry.record.publisher, protocolName: entry.record.name, version: entry.record.value.version, published: true }
   }
 
-  async function find (id: string): Promise<{ entry: Entry, meta: ItemMeta & { protocolName: string } }> {
+  async function find (id: string): Promise<{ entry?: Entry, meta: ItemMeta & { protocolName: string } }> {
     for (const entry of own()) {
       if (itemId(entry.record.publisher, entry.record.name) !== id) continue
       const meta = await metaOf(entry)
       if (meta.deleted === true) break
       return { entry, meta }
     }
+    const kept = await db.get(id)
+    if (kept?.localProtocol != null && kept.deleted !== true) return { meta: kept }
     throw new NotFoundError(`no item ${id}`)
   }
 
-  /** The original's read rule: public, or the reader may write it, or (not private) a group in common. */
+  /**
+   * The original's read rule: public; or the reader may write it (its author, the admin); or,
+   * not private, the reader belongs to one of its groups.
+   */
   const mayRead = (who: Principal | undefined, meta: ItemMeta): boolean =>
-    meta.isPublic || (who != null && (isAdmin(who as any) || who.name === meta.author))
+    meta.isPublic || (who != null && (isAdmin(who as any) || who.name === meta.author ||
+      (!meta.isPrivate && meta.groupList.some(group => who.groups?.includes(group) === true))))
+
+  /** Reading refused as the original refuses it (403); the item's existence is no secret from its ID alone. */
+  function mustRead (who: Principal | undefined, meta: ItemMeta): void {
+    if (!mayRead(who, meta)) throw new ForbiddenError(`The access to the item ${meta.id} is forbidden`)
+  }
 
   function mayWrite (who: Principal, meta: ItemMeta, action: string): void {
     requireOwner(who as any, meta.author, `item ${meta.id}`, action)
     if (meta.categories.includes(OFFICIAL) && !isAdmin(who as any)) throw new ForbiddenError(`items in the ${OFFICIAL} category are changed by the admin only`)
+  }
+
+  /** A protocol name an item of another user holds (published or local) is not this user's to take. */
+  async function checkNameFree (name: string, who: Principal, held: Entry | undefined, except?: string): Promise<void> {
+    const holders = [...(held == null ? [] : [await metaOf(held)]), ...(await localItems()).filter(m => m.protocolName === name && m.id !== except)]
+    for (const meta of holders) {
+      if (meta.deleted !== true && meta.author !== who.name && !isAdmin(who as any)) throw new ProtocolNameTakenError(name, meta.author)
+    }
+  }
+
+  /** A non-public item's protocol checked and named as a published one would be, kept here only. */
+  async function keepLocal (protocol: string, who: Principal, expect?: string): Promise<string> {
+    const checked = validateProtocol(protocol)
+    if (!checked.ok) throw new ItemProtocolInvalidError(checked.errors)
+    const owner = expect != null ? splitQualified(expect).user : who.name
+    const name = qualifiedName(owner, protocolNameOf(String(checked.protocol?.name ?? '')))
+    if (expect != null && name !== expect) throw new InvalidArgumentError(`the item's protocol is named ${expect}; this one is named ${name}`)
+    const held = own().find(e => e.record.name === name)
+    if (held != null && (await metaOf(held)).deleted !== true) throw new ProtocolNameTakenError(name, (await metaOf(held)).author)
+    await checkNameFree(name, who, undefined, expect == null ? undefined : itemId(self(), expect))
+    return name
   }
 
   /** Publishes an item's protocol under the name its YAML gives (as `paip push` does), refusing another user's name. */
@@ -173,10 +237,7 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     const name = qualifiedName(owner, protocolNameOf(String(checked.protocol?.name ?? '')))
     if (expect != null && name !== expect) throw new InvalidArgumentError(`the item's protocol is named ${expect}; this one is named ${name}`)
     const held = own().find(e => e.record.name === name)
-    if (held != null) {
-      const meta = await metaOf(held)
-      if (meta.deleted !== true && meta.author !== who.name && !isAdmin(who as any)) throw new ProtocolNameTakenError(name, meta.author)
-    }
+    await checkNameFree(name, who, held)
     const signal = AbortSignal.any([AbortSignal.timeout(30_000), components.shutdownSignal])
     const result = await components.marketplace.publish({ user: who.name, admin: isAdmin(who as any), name, file: held?.record.value.file ?? `${name.slice(name.indexOf('/') + 1)}.yaml`, content: new TextEncoder().encode(protocol) }, { signal })
     const entry = own().find(e => e.record.name === result.name)
@@ -191,9 +252,8 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     const categories = csv(q.category)
     const keyword = q.keyword?.toLowerCase()
     const out: unknown[] = []
-    for (const entry of own()) {
-      const meta = await metaOf(entry)
-      if (meta.deleted === true || !mayRead(who, meta)) continue
+    for await (const { entry, meta } of allItems()) {
+      if (!mayRead(who, meta)) continue
       if (q.name != null && meta.name !== q.name) continue
       if (q.author != null && meta.author !== q.author) continue
       if (q.type != null && q.type !== 'all' && meta.type !== q.type) continue
@@ -214,15 +274,21 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     if (body.protocol === '') throw new InvalidArgumentError('Empty protocol is not allowed')
     if ((body.categories ?? []).includes(OFFICIAL) && !isAdmin(who as any)) throw new ForbiddenError(`items in the ${OFFICIAL} category are created by the admin only`)
     if (body.status != null && body.status !== 'pending' && !isAdmin(who as any)) throw new ForbiddenError('only the admin sets an item\'s status')
-    const entry = await publish(body.protocol, who)
+    const visibility = visibilityOf(body)
     const now = new Date().toISOString()
-    const id = itemId(entry.record.publisher, entry.record.name)
-    const meta = {
-      ...(await metaOf(entry)),
-      ...pick(body),
-      id, name: body.name, author: who.name, protocolName: entry.record.name,
-      status: body.status ?? 'pending', stars: [], createdAt: now, updatedAt: now, deleted: false
+    let meta: ItemMeta & { protocolName: string }
+    if (visibility.isPublic) {
+      const entry = await publish(body.protocol, who)
+      meta = { ...(await metaOf(entry)), ...pick(body), ...visibility, id: itemId(entry.record.publisher, entry.record.name), name: body.name, author: who.name, protocolName: entry.record.name, status: body.status ?? 'pending', stars: [], createdAt: now, updatedAt: now, deleted: false }
+    } else {
+      // not public: kept on this node only, never published (the grid would serve it to anyone)
+      const protocolName = await keepLocal(body.protocol, who)
+      meta = {
+        ...defaults(), ...pick(body), ...visibility, id: itemId(self(), protocolName), name: body.name, author: who.name, protocolName,
+        localProtocol: body.protocol, status: body.status ?? 'pending', stars: [], createdAt: now, updatedAt: now, deleted: false
+      }
     }
+    const id = meta.id
     await db.put(id, meta)
     void reply.status(201)
     return { id }
@@ -230,7 +296,7 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
 
   app.get('/items/:itemId', { onRequest: access.readAccess, schema: { params: idParams, summary: 'OpenPAI marketplace: one item' } }, async request => {
     const { entry, meta } = await find((request.params as { itemId: string }).itemId)
-    if (!mayRead(await access.principalOf(request), meta)) throw new ForbiddenError(`The access to the item ${meta.id} is forbidden`)
+    mustRead(await access.principalOf(request), meta)
     return await itemJson(entry, meta)
   })
 
@@ -242,11 +308,20 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     if (body.author != null && body.author !== meta.author && !isAdmin(who as any)) throw new ForbiddenError('only the admin changes an item\'s author')
     if (body.status != null && body.status !== meta.status && !isAdmin(who as any)) throw new ForbiddenError('only the admin sets an item\'s status')
     if ((body.categories ?? []).includes(OFFICIAL) && !isAdmin(who as any)) throw new ForbiddenError(`items in the ${OFFICIAL} category are changed by the admin only`)
-    if (body.protocol != null) {
-      if (body.protocol === '') throw new InvalidArgumentError('Empty protocol is not allowed')
-      await publish(body.protocol, who, entry.record.name)
+    if (body.protocol === '') throw new InvalidArgumentError('Empty protocol is not allowed')
+    const next = { ...meta, ...pick(body) }
+    const visibility = visibilityOf(next)
+    if (entry != null && !visibility.isPublic) throw new ItemPublishedError(meta.id)
+    let localProtocol: string | undefined
+    if (entry != null) {
+      if (body.protocol != null) await publish(body.protocol, who, entry.record.name)
+    } else if (visibility.isPublic) {
+      // made public: published on the grid from now on, under the name it had (its ID stays)
+      await publish(body.protocol ?? meta.localProtocol ?? '', who, meta.protocolName)
+    } else {
+      localProtocol = body.protocol == null ? meta.localProtocol : (await keepLocal(body.protocol, who, meta.protocolName), body.protocol)
     }
-    await db.put(meta.id, { ...meta, ...pick(body), ...(body.author == null ? {} : { author: body.author }), ...(body.status == null ? {} : { status: body.status }), updatedAt: new Date().toISOString() })
+    await db.put(meta.id, { ...next, ...visibility, localProtocol, ...(body.author == null ? {} : { author: body.author }), ...(body.status == null ? {} : { status: body.status }), updatedAt: new Date().toISOString() })
     return await reply.type('text/plain; charset=utf-8').send('updated')
   })
 
@@ -264,7 +339,7 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     const labelParams = { type: 'object', required: ['itemId', 'label'], properties: { itemId: { type: 'string', maxLength: 64 }, label: { type: 'string', minLength: 1, maxLength: 128 } } } as const
     app.get(`/items/:itemId/${kind}`, { onRequest: access.readAccess, schema: { params: idParams, summary: `OpenPAI marketplace: an item's ${field}` } }, async request => {
       const { meta } = await find((request.params as { itemId: string }).itemId)
-      if (!mayRead(await access.principalOf(request), meta)) throw new ForbiddenError(`The access to the item ${meta.id} is forbidden`)
+      mustRead(await access.principalOf(request), meta)
       return meta[field].map(name => ({ id: name, name }))
     })
     for (const method of ['POST', 'DELETE'] as const) {
@@ -288,9 +363,8 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     app.get(`/${field}`, { onRequest: access.readAccess, schema: { summary: `OpenPAI marketplace: every ${kind} of the items one may read` } }, async request => {
       const who = await access.principalOf(request)
       const names = new Set<string>()
-      for (const entry of own()) {
-        const meta = await metaOf(entry)
-        if (meta.deleted !== true && mayRead(who, meta)) meta[field].forEach(n => names.add(n))
+      for await (const { meta } of allItems()) {
+        if (mayRead(who, meta)) meta[field].forEach(n => names.add(n))
       }
       return [...names].sort().map(name => ({ id: name, name }))
     })
@@ -306,9 +380,9 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
     const { username } = request.params as { username: string }
     himself(request, username)
     const out: unknown[] = []
-    for (const entry of own()) {
-      const meta = await metaOf(entry)
-      if (meta.deleted !== true && meta.stars.includes(username)) out.push(await itemJson(entry, meta))
+    for await (const { entry, meta } of allItems()) {
+      // a star outlives a lost group membership: what one may no longer read is not shown
+      if (meta.stars.includes(username) && mayRead(request.principal, meta)) out.push(await itemJson(entry, meta))
     }
     return out
   })
@@ -322,13 +396,31 @@ export const openpaiRoutes: ApiRoute<OpenpaiRouteComponents> = (app, { component
         const { username, itemId: id } = request.params as { username: string, itemId: string }
         himself(request, username)
         const { meta } = await find(id)
-        if (!mayRead(request.principal, meta)) throw new ForbiddenError(`The access to the item ${meta.id} is forbidden`)
+        mustRead(request.principal, meta)
         const stars = meta.stars.filter(s => s !== username)
         if (method === 'PUT') stars.push(username)
         await db.put(meta.id, { ...meta, stars })
         return await reply.type('text/plain; charset=utf-8').send(method === 'PUT' ? 'starred' : 'unstarred')
       }
     })
+  }
+}
+
+/**
+ * The original's three cases: public (everyone; no private flag, no groups), private (its
+ * author; no groups), or neither (its author and its groups' members).
+ */
+function visibilityOf (item: Partial<ItemMeta>): Pick<ItemMeta, 'isPublic' | 'isPrivate' | 'groupList'> {
+  if (item.isPrivate === true) return { isPublic: false, isPrivate: true, groupList: [] }
+  if (item.isPublic !== false) return { isPublic: true, isPrivate: false, groupList: [] }
+  return { isPublic: false, isPrivate: false, groupList: [...new Set(item.groupList ?? [])] }
+}
+
+/** A new item's fields before the client's. */
+function defaults (): Omit<ItemMeta, 'id' | 'name' | 'author' | 'createdAt' | 'updatedAt'> {
+  return {
+    type: 'template', source: 'marketplace', isPublic: true, isPrivate: false, groupList: [], dataType: '', dataUrl: '', useBlob: false,
+    categories: [], tags: [], summary: '', description: '', useNumber: 0, status: 'pending', stars: []
   }
 }
 

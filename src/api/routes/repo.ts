@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError } from '../../errors.js'
 import { ADMIN_PUBLISHER, checkFilePath } from '../../marketplace/index.js'
@@ -6,6 +5,7 @@ import { isAdmin } from '../../users/roles.js'
 import { validateProtocol } from '../../protocol/index.js'
 import { requireToken } from '../auth.js'
 import { BodyTooLargeError } from '../errors.js'
+import { acceptsNdjson, ndjsonStream, NDJSON_TYPE } from '../../ndjson.js'
 import { errorResponse } from '../replies.js'
 import { requestSignal } from '../signal.js'
 import { second } from '../../time.js'
@@ -179,7 +179,7 @@ export const repoRoutes: ApiRoute<RepoRouteComponents> = (app, { components, acc
     const limit = query.limit == null ? undefined : Math.max(1, Number(query.limit) || 1)
     const signal = requestSignal(request, reply, { shutdown: components.shutdownSignal, timeout: timeout + second })
     const market = components.marketplace
-    if (!String(request.headers.accept ?? '').includes('application/x-ndjson')) {
+    if (!acceptsNdjson(request.headers.accept)) {
       const hits = await market.searchRanked(words, { signal, timeout, limit })
       return { keywords: words, results: hits.map(hitJson) }
     }
@@ -235,16 +235,8 @@ async function pullByRef (market: RouteMarketplace, ref: string, publisher: stri
 }
 
 function streamSearch (reply: FastifyReply, market: RouteMarketplace, words: string[], signal: AbortSignal, timeout: number): FastifyReply {
-  const out = new PassThrough()
-  void (async () => {
-    try {
-      for await (const hit of market.search(words, { signal, timeout })) out.write(JSON.stringify({ hit: hitJson(hit) }) + '\n')
-      out.write(JSON.stringify({ done: true }) + '\n')
-    } catch (err) {
-      out.write(JSON.stringify(errorResponse(err).body) + '\n')
-    } finally {
-      out.end()
-    }
-  })()
-  return reply.type('application/x-ndjson').send(out)
+  return reply.type(NDJSON_TYPE).send(ndjsonStream(async line => {
+    for await (const hit of market.search(words, { signal, timeout })) line({ hit: hitJson(hit) })
+    line({ done: true })
+  }, err => errorResponse(err).body))
 }

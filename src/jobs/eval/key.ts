@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
-import { CID } from 'multiformats/cid'
-import { create as createDigest } from 'multiformats/hashes/digest'
+import { dhtKey, KEY_NAMESPACES } from '../../net/keys.js'
 import { InvalidJobError } from '../errors.js'
+import { CID } from 'multiformats/cid'
 
 /** Criteria as keyed: trimmed, lower-case, unique, sorted (so their order never matters). */
 export function normalizeCriteria (criteria: string[] = []): string[] {
@@ -19,9 +18,7 @@ export function normalizeCriteria (criteria: string[] = []): string[] {
 
 /** The CID that names an evaluation: sha2-256 of the model CID, dataset CID and criteria. */
 export function evalCid (model: string, dataset: string, criteria: string[]): CID {
-  const text = ['paip-eval:v1', model, dataset, normalizeCriteria(criteria).join(',')].join('\n')
-  const digest = createHash('sha256').update(text).digest()
-  return CID.createV1(0x55, createDigest(0x12, new Uint8Array(digest)))
+  return dhtKey(KEY_NAMESPACES.evaluation, ['v1', model, dataset, normalizeCriteria(criteria).join(',')].join('\n'))
 }
 
 /** The evaluation key (a base32 CID string), also the DHT provider key of its result. */

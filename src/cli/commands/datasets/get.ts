@@ -1,4 +1,5 @@
 import { BadApiResponseError, ApiError } from '../../../api/errors.js'
+import { ndjsonLines, NDJSON_TYPE } from '../../../ndjson.js'
 import { apiFromContext } from '../../api.js'
 import { progressBar } from './progress.js'
 import { basePath, entryLine } from './shared.js'
@@ -6,22 +7,6 @@ import type { CatalogEntry, EntryKind, FetchProgress } from '../../../catalog/in
 import type { ErrorBody } from '../../../api/errors.js'
 import type { Action } from '../../context.js'
 import type { Command } from 'commander'
-
-/** Reads NDJSON lines from a response body. */
-async function * lines (body: ReadableStream<Uint8Array>): AsyncIterable<unknown> {
-  const decoder = new TextDecoder()
-  let buffered = ''
-  for await (const chunk of body as any as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true })
-    let at: number
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at).trim()
-      buffered = buffered.slice(at + 1)
-      if (line !== '') yield JSON.parse(line)
-    }
-  }
-  if (buffered.trim() !== '') yield JSON.parse(buffered)
-}
 
 export function registerGet (group: Command, action: Action, kind: EntryKind = 'dataset'): void {
   group.command('get')
@@ -33,14 +18,14 @@ export function registerGet (group: Command, action: Action, kind: EntryKind = '
       const response = await api.request(`${basePath(kind)}/fetch`, {
         method: 'POST',
         body: { ref },
-        headers: { accept: 'application/x-ndjson' },
+        headers: { accept: NDJSON_TYPE },
         signal: ctx.signal
       })
       if (response.body == null) throw new BadApiResponseError('the node answered a fetch with no body')
       const bar = ctx.io.isTTY && !ctx.globals.json ? progressBar(ctx.io.stderr) : undefined
       let entry: CatalogEntry | undefined
       try {
-        for await (const message of lines(response.body)) {
+        for await (const message of ndjsonLines(response.body as any as AsyncIterable<Uint8Array>)) {
           const m = message as { progress?: FetchProgress, entry?: CatalogEntry } & Partial<ErrorBody>
           if (m.progress != null) bar?.update(m.progress.bytes, m.progress.total)
           else if (m.entry != null) entry = m.entry

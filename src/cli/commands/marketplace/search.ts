@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../../errors.js'
+import { ndjsonLines, NDJSON_TYPE } from '../../../ndjson.js'
 import { marketClient, readMarketplaces } from './store.js'
 import type { Action, CommandContext } from '../../context.js'
 import type { Command } from 'commander'
@@ -30,13 +31,9 @@ export function registerSearch (program: Command, action: Action): void {
       }
       const client = await marketClient(ctx, marketplace)
       const path = `/repo/search/${encodeURIComponent(keywords.join(' '))}`
-      const response = await client.request(path, { headers: { accept: 'application/x-ndjson' }, query: { timeout }, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeout + 5000)]) })
+      const response = await client.request(path, { headers: { accept: NDJSON_TYPE }, query: { timeout }, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeout + 5000)]) })
       const latest = new Map<string, Hit>()
-      const decoder = new TextDecoder()
-      let rest = ''
-      const onLine = (text: string): void => {
-        if (text.trim() === '') return
-        const value = JSON.parse(text)
+      const onLine = (value: any): void => {
         if (value.error != null) throw new InvalidArgumentError(String(value.error.message))
         const hit = value.hit as Hit | undefined
         if (hit == null) return
@@ -44,13 +41,7 @@ export function registerSearch (program: Command, action: Action): void {
         if (!latest.has(key) && !ctx.globals.json) ctx.io.stderr(`found ${line(hit)}\n`)
         latest.set(key, hit)
       }
-      for await (const chunk of response.body as any as AsyncIterable<Uint8Array>) {
-        rest += decoder.decode(chunk, { stream: true })
-        const lines = rest.split('\n')
-        rest = lines.pop() ?? ''
-        for (const l of lines) onLine(l)
-      }
-      onLine(rest)
+      for await (const value of ndjsonLines(response.body as any as AsyncIterable<Uint8Array>)) onLine(value)
       const words = keywords.join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)
       const all = (h: Hit): number => h.matched >= words.length ? 1 : 0
       let results = [...latest.values()].sort((a, b) => all(b) - all(a) || b.matched - a.matched || (b.exact ?? 0) - (a.exact ?? 0) || b.nodes - a.nodes || b.time - a.time)

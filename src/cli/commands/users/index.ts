@@ -1,16 +1,17 @@
 import { apiFromContext } from '../../api.js'
 import { InvalidArgumentError } from '../../../errors.js'
-import { ROLES, checkRoles, checkUserName } from '../../../users/index.js'
+import { ROLES, checkGroups, checkRoles, checkUserName } from '../../../users/index.js'
 import type { Action, CommandContext } from '../../context.js'
 import type { CliIO } from '../../io.js'
 import type { Command } from 'commander'
 
-interface UserJson { name: string, roles: string[], created: string }
+interface UserJson { name: string, roles: string[], groups?: string[], created: string }
 
 const ROLE_HELP = `roles: ${ROLES.join(', ')} (admin: everything; publish: push protocols, add datasets and models; run: run jobs and order evaluations; read: read a private node)`
 
 function line (user: UserJson): string {
-  return `${user.name}  ${user.roles.length === 0 ? '(no roles)' : user.roles.join(',')}  since ${user.created}`
+  const groups = user.groups ?? []
+  return `${user.name}  ${user.roles.length === 0 ? '(no roles)' : user.roles.join(',')}${groups.length === 0 ? '' : `  groups ${groups.join(',')}`}  since ${user.created}`
 }
 
 function path (user: string): string {
@@ -22,6 +23,11 @@ function parseRoles (words: string[]): string[] {
   const roles = words.flatMap(w => w.split(/[,\s]+/)).filter(w => w !== '')
   if (roles.length === 0) throw new InvalidArgumentError(`name at least one role: ${ROLES.join(', ')}`)
   return checkRoles(roles)
+}
+
+/** Group names separated by commas or spaces, checked. */
+function parseGroups (words: string[]): string[] {
+  return checkGroups(words.flatMap(w => w.split(/[,\s]+/)).filter(w => w !== ''))
 }
 
 /** Standard input of this process, at most 64 KiB (a password, not a file). */
@@ -61,15 +67,17 @@ export function register (program: Command, action: Action): void {
   group.command('add')
     .argument('<user>', 'the user name: 1 to 63 of a-z, 0-9, ".", "_", "-"')
     .option('-r, --role <roles...>', `roles to give (default: publish, read); ${ROLES.join(', ')}`)
+    .option('-g, --group <groups...>', 'groups the user belongs to (items shared with a group are readable by its members)')
     .option('--password-stdin', 'read the password from standard input instead of asking')
     .description('create a user (asks for its password without echo)')
     .addHelpText('after', '\nExample:\n  $ paip users add alice --role publish,run\n  $ echo "$PASSWORD" | paip users add bob --password-stdin')
-    .action(action(async (ctx, user: string, options: { role?: string[], passwordStdin?: boolean }) => {
+    .action(action(async (ctx, user: string, options: { role?: string[], group?: string[], passwordStdin?: boolean }) => {
       checkUserName(user)
       const roles = options.role == null ? undefined : parseRoles(options.role)
+      const groups = options.group == null ? undefined : parseGroups(options.group)
       const api = await apiFromContext(ctx)
       const password = await readPassword(ctx, user, options.passwordStdin === true)
-      const answer = await api.post<{ user: UserJson }>('/api/v1/users', { name: user, password, ...(roles == null ? {} : { roles }) }, { signal: ctx.signal })
+      const answer = await api.post<{ user: UserJson }>('/api/v1/users', { name: user, password, ...(roles == null ? {} : { roles }), ...(groups == null ? {} : { groups }) }, { signal: ctx.signal })
       return { data: answer.user, text: `added user ${answer.user.name} (${answer.user.roles.join(',') || 'no roles'})` }
     }))
 
@@ -103,6 +111,21 @@ export function register (program: Command, action: Action): void {
       const roles = parseRoles(words)
       const api = await apiFromContext(ctx)
       const answer = await api.delete<{ user: UserJson }>(`${path(user)}/roles`, { roles }, { signal: ctx.signal })
+      return { data: answer.user, text: line(answer.user) }
+    }))
+
+  group.command('groups')
+    .argument('<user>', 'a user of the node')
+    .argument('[groups...]', 'the groups it belongs to from now on (replacing its groups); none: show them')
+    .option('--none', 'it belongs to no group any more')
+    .description('show or set the groups a user belongs to (OpenPAI marketplace items shared with a group are readable by its members)')
+    .addHelpText('after', '\nExample:\n  $ paip users groups alice vision nlp\n  $ paip users groups alice --none')
+    .action(action(async (ctx, user: string, words: string[], options: { none?: boolean }) => {
+      if (options.none === true && words.length > 0) throw new InvalidArgumentError('give groups or --none, not both')
+      const api = await apiFromContext(ctx)
+      const answer = words.length === 0 && options.none !== true
+        ? await api.get<{ user: UserJson }>(path(user), { signal: ctx.signal })
+        : await api.put<{ user: UserJson }>(`${path(user)}/groups`, { groups: options.none === true ? [] : parseGroups(words) }, { signal: ctx.signal })
       return { data: answer.user, text: line(answer.user) }
     }))
 

@@ -1,0 +1,178 @@
+/**
+ * Announcing keys on the DHT (provider records), a few at a time, urgent ones first.
+ *
+ * kad-dht 16 keeps every key this node provides in its datastore (`/dht/provider/<key>/<self>`,
+ * persistent on a node: datastore-level) and re-provides it from there before it expires,
+ * also after a restart (its reprovider scans the datastore every `reprovide.interval`). So
+ * nothing here re-announces on a schedule. What kad-dht does not do is retry a provide that
+ * reached no peer (a node alone, a network down): it would only try again a day later. Such
+ * keys are kept here, in the database when one is given (so a restart does not forget them),
+ * and announced again as soon as the DHT has peers, with a growing pause between tries.
+ */
+import { CID } from 'multiformats/cid'
+import { limiter, sleep } from './channel.js'
+import * as C from './constants.js'
+import type { RoutingHost } from './types.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+/** Where keys waiting for a peer are kept (a level sublevel fits). */
+export interface PendingDb {
+  put(key: string, value: any): Promise<void>
+  del(key: string): Promise<void>
+  keys(options: { gte: string, lt: string }): AsyncIterable<string>
+}
+
+export interface AnnounceOptions extends AbortOptions {
+  /** Go before queued background announcements (what makes a publication findable). */
+  urgent?: boolean
+  /**
+   * Resolve for a key once this many peers stored its provider record; the provide goes on in
+   * the background for the other closest peers. Default: when the provide ended.
+   */
+  enough?: number
+}
+
+export interface AnnounceResult {
+  /** Keys that reached at least one peer (or `enough` of them). */
+  announced: number
+  /** Keys that reached none: kept and tried again once the DHT has peers. */
+  pending: number
+}
+
+export interface AnnouncerInit {
+  concurrency?: number
+  provideTimeout?: number
+  retryInterval?: number
+  retryMaxInterval?: number
+}
+
+const PENDING = 'pending!'
+
+export interface Announcer {
+  announce(keys: CID[], options?: AnnounceOptions): Promise<AnnounceResult>
+  /** Announces in the background (queued behind urgent work) until done or the signal aborts; errors are logged. */
+  announceLater(keys: CID[], options?: AbortOptions): void
+  withdraw(keys: CID[], options?: AbortOptions): Promise<void>
+  /** Keys waiting for a peer. */
+  pending(): CID[]
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * One provide of one key: the number of peers that stored the record. With `enough`, returns
+ * once that many did and lets the rest of the provide run on in the background.
+ */
+async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, enough: number | undefined, background: (work: Promise<unknown>) => void, log: Logger): Promise<number> {
+  if (host.services.dht.routingTable.size === 0) return 0
+  const events = host.services.dht.provide(key, { signal })[Symbol.asyncIterator]()
+  let stored = 0
+  try {
+    while (true) {
+      const next = await events.next()
+      if (next.done === true) break
+      if (next.value.name === 'PEER_RESPONSE' && next.value.messageName === 'ADD_PROVIDER') stored++
+      if (enough != null && stored >= enough) {
+        background((async () => { while (!(await events.next()).done) { /* the other closest peers */ } })())
+        break
+      }
+    }
+  } catch (err: any) {
+    if (stored === 0) log('provide of %s failed: %s', key, err?.message ?? err)
+  }
+  return stored
+}
+
+/** The keys kept waiting for a peer (unreadable entries are dropped). */
+async function loadPending (db: PendingDb): Promise<CID[]> {
+  const keys: CID[] = []
+  for await (const id of db.keys({ gte: PENDING, lt: `${PENDING}\xff` })) {
+    try { keys.push(CID.parse(id.slice(PENDING.length))) } catch { await db.del(id).catch(() => {}) }
+  }
+  return keys
+}
+
+export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (options: AbortOptions) => Promise<boolean>, db?: PendingDb, init: AnnouncerInit = {}): Announcer {
+  const limit = limiter(init.concurrency ?? C.PROVIDE_CONCURRENCY)
+  const waiting = new Map<string, CID>()
+  const work = new Set<Promise<unknown>>()
+  let shutdown = new AbortController()
+  /** Wakes the retry loop when a key starts waiting. */
+  let wake: (() => void) | undefined
+
+  function track<T> (promise: Promise<T>): void {
+    const tracked = promise.catch(err => { log.error('background announcing failed: %s', err?.message ?? err) }).finally(() => { work.delete(tracked) })
+    work.add(tracked)
+  }
+
+  async function setPending (key: CID, pending: boolean): Promise<void> {
+    const id = key.toString()
+    if (pending === waiting.has(id)) return
+    if (pending) waiting.set(id, key)
+    else waiting.delete(id)
+    if (pending) wake?.()
+    await (pending ? db?.put(PENDING + id, Date.now()) : db?.del(PENDING + id))?.catch(err => { log.error('could not keep %s pending: %s', id, err?.message) })
+  }
+
+  async function announceOne (key: CID, options: AnnounceOptions): Promise<boolean> {
+    const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+    const stored = await limit(async () => await provideKey(host, key, signal, options.enough, track, log), { urgent: options.urgent })
+    if (shutdown.signal.aborted) return stored > 0
+    await setPending(key, stored === 0)
+    return stored > 0
+  }
+
+  async function announce (keys: CID[], options: AnnounceOptions = {}): Promise<AnnounceResult> {
+    const unique = [...new Map(keys.map(k => [k.toString(), k])).values()]
+    const results = await Promise.all(unique.map(async key => await announceOne(key, options)))
+    const announced = results.filter(Boolean).length
+    return { announced, pending: unique.length - announced }
+  }
+
+  /** Announces waiting keys whenever the DHT has peers, pausing longer after each fruitless try. */
+  async function retryLoop (signal: AbortSignal): Promise<void> {
+    let pause = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
+    while (!signal.aborted) {
+      if (waiting.size === 0) {
+        await new Promise<void>(resolve => { wake = resolve; signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+        wake = undefined
+        pause = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
+        continue
+      }
+      if (!await waitForPeers({ signal })) continue
+      const keys = [...waiting.values()]
+      log('announcing %d keys that reached no peer before', keys.length)
+      const { pending } = await announce(keys)
+      if (pending > 0) {
+        await sleep(pause, signal)
+        pause = Math.min(pause * 2, init.retryMaxInterval ?? C.ANNOUNCE_RETRY_MAX_INTERVAL)
+      }
+    }
+  }
+
+  return {
+    announce,
+    announceLater (keys, options = {}) { if (keys.length > 0 && !shutdown.signal.aborted) track(announce(keys, options)) },
+    async withdraw (keys, options = {}) {
+      for (const key of keys) {
+        await setPending(key, false)
+        try {
+          await host.services.dht.cancelReprovide(key, { signal: AbortSignal.any([AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])]) })
+        } catch (err: any) {
+          log.error('could not stop providing %s: %s', key, err?.message ?? err)
+        }
+      }
+    },
+    pending: () => [...waiting.values()],
+    async start () {
+      shutdown = new AbortController()
+      if (db != null) for (const key of await loadPending(db)) waiting.set(key.toString(), key)
+      track(retryLoop(shutdown.signal))
+    },
+    async stop () {
+      shutdown.abort(new Error('the node is stopping'))
+      wake?.()
+      await Promise.allSettled([...work])
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/** A minimal async queue: producers push, one consumer iterates until end(). */
+export interface Channel<T> extends AsyncIterable<T> {
+  push(value: T): void
+  end(): void
+}
+
+export function channel<T> (): Channel<T> {
+  const buffer: T[] = []
+  let ended = false
+  let wake: (() => void) | undefined
+  return {
+    push (value) { if (!ended) { buffer.push(value); wake?.() } },
+    end () { ended = true; wake?.() },
+    async * [Symbol.asyncIterator] () {
+      while (true) {
+        if (buffer.length > 0) { yield buffer.shift() as T; continue }
+        if (ended) return
+        await new Promise<void>(resolve => { wake = resolve })
+        wake = undefined
+      }
+    }
+  }
+}
+
+export interface Limiter {
+  /** Runs a task when one of the `limit` slots is free; urgent tasks go before waiting ones. */
+  <R>(task: () => Promise<R>, options?: { urgent?: boolean }): Promise<R>
+  /** Tasks running and waiting. */
+  readonly size: number
+}
+
+/** Runs at most `limit` tasks at once, in order, urgent ones first. */
+export function limiter (limit: number): Limiter {
+  let running = 0
+  const urgent: Array<() => void> = []
+  const waiting: Array<() => void> = []
+  const run = async <R>(task: () => Promise<R>, options: { urgent?: boolean } = {}): Promise<R> => {
+    if (running >= limit) await new Promise<void>(resolve => { (options.urgent === true ? urgent : waiting).push(resolve) })
+    running++
+    try { return await task() } finally {
+      running--
+      ;(urgent.shift() ?? waiting.shift())?.()
+    }
+  }
+  return Object.defineProperty(run, 'size', { get: () => running + urgent.length + waiting.length }) as Limiter
+}
+
+/** Resolves after `ms`, or at once when the signal aborts (never rejects). */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return
+  await new Promise<void>(resolve => {
+    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

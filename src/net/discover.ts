@@ -1,0 +1,142 @@
+/**
+ * Discovering: the providers of some keys are looked up on the DHT and each is asked directly,
+ * over a feature's wire protocol, as soon as the DHT names it. Answers come out as they arrive.
+ */
+import { channel, limiter } from './channel.js'
+import * as C from './constants.js'
+import type { RoutingHost } from './types.js'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface DiscoverQuery<T> {
+  /** Keys whose providers are asked; looked up all at once. */
+  keys: CID[]
+  /** Keys looked up once those of `keys` are done, with the time left (e.g. broader keys). */
+  thenKeys?: CID[]
+  /** Peers to ask instead of looking providers up (known holders). */
+  peers?: PeerId[]
+  /**
+   * Asks one peer over the feature's wire protocol and returns what it answered, already
+   * checked (decoded, signatures verified). A peer that throws is dropped from the results.
+   */
+  ask: (peer: PeerId, options: { signal: AbortSignal }) => Promise<T[]>
+}
+
+export interface DiscoverOptions extends AbortOptions {
+  /** The whole discovery's deadline (ms): then it ends with what it has, without an error. */
+  timeout?: number
+  /** Deadline of the provider lookups (ms). */
+  findTimeout?: number
+  /** Deadline of one peer's answer (ms). */
+  peerTimeout?: number
+  /** Peers asked at once. */
+  concurrency?: number
+  /** Most peers asked. */
+  maxPeers?: number
+}
+
+/** One checked answer of one peer. */
+export interface Found<T> {
+  peer: PeerId
+  value: T
+}
+
+/**
+ * Yields what the providers of the keys answer, as they answer. Each peer is asked once
+ * (this node never), at most `concurrency` at a time, each within `peerTimeout`; dead, slow or
+ * lying peers only lose their answers. Ends when every lookup and every answer is done, or at
+ * the deadline with what it has; throws when the caller's signal aborts.
+ */
+export async function * discover<T> (host: RoutingHost, log: Logger, query: DiscoverQuery<T>, options: DiscoverOptions = {}): AsyncGenerator<Found<T>> {
+  // ends at the deadline, when the caller aborts, or when the caller stops reading
+  const done = new AbortController()
+  const signal = AbortSignal.any([done.signal, AbortSignal.timeout(options.timeout ?? C.DISCOVER_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+  const found = channel<Found<T>>()
+  const asked = new Set<string>([host.peerId.toString()])
+  const maxPeers = options.maxPeers ?? C.DISCOVER_MAX_PEERS
+  const limit = limiter(options.concurrency ?? C.DISCOVER_CONCURRENCY)
+  const asks: Array<Promise<void>> = []
+
+  const ask = (peer: PeerId): void => {
+    const id = peer.toString()
+    if (asked.has(id) || asked.size > maxPeers) return
+    asked.add(id)
+    asks.push(limit(async () => {
+      if (signal.aborted) return
+      try {
+        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(options.peerTimeout ?? C.DISCOVER_PEER_TIMEOUT)])
+        for (const value of await query.ask(peer, { signal: peerSignal })) found.push({ peer, value })
+      } catch (err: any) {
+        log('discover: %p did not answer: %s', peer, err?.message ?? err)
+      }
+    }))
+  }
+
+  const lookups = (async () => {
+    if (query.peers != null) {
+      query.peers.forEach(ask)
+      return
+    }
+    const findSignal = AbortSignal.any([signal, AbortSignal.timeout(options.findTimeout ?? C.FIND_PROVIDERS_TIMEOUT)])
+    await Promise.all(query.keys.map(async key => { await providersOf(host, log, key, findSignal, ask) }))
+    if (findSignal.aborted || (query.thenKeys ?? []).length === 0) return
+    await Promise.all((query.thenKeys ?? []).map(async key => { await providersOf(host, log, key, findSignal, ask) }))
+  })()
+
+  void (async () => {
+    await lookups
+    // asks are added while earlier ones settle
+    for (let settled = 0; settled < asks.length;) {
+      const batch = asks.slice(settled)
+      await Promise.allSettled(batch)
+      settled += batch.length
+    }
+    found.end()
+  })()
+  const onAbort = (): void => { found.end() }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    yield * found
+    options.signal?.throwIfAborted()
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    done.abort()
+  }
+}
+
+/** Names each provider of a key (with its addresses kept for dialling) until the lookup ends. */
+export async function providersOf (host: RoutingHost, log: Logger, key: CID, signal: AbortSignal, onProvider: (peer: PeerId) => void): Promise<void> {
+  try {
+    for await (const event of host.services.dht.findProviders(key, { signal })) {
+      if (event.name !== 'PROVIDER') continue
+      for (const provider of event.providers) {
+        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+        onProvider(provider.id)
+      }
+    }
+  } catch (err: any) {
+    if (!signal.aborted) log('discover: provider lookup of %s ended: %s', key, err?.message ?? err)
+  }
+}
+
+/**
+ * The providers of a key as the DHT names them: each once, never this node, their addresses
+ * kept for dialling. Ends when the lookup does or at the deadline, without an error.
+ */
+export async function * providers (host: RoutingHost, log: Logger, key: CID, options: AbortOptions & { timeout?: number } = {}): AsyncGenerator<PeerId> {
+  const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+  const seen = new Set<string>([host.peerId.toString()])
+  try {
+    for await (const event of host.services.dht.findProviders(key, { signal })) {
+      if (event.name !== 'PROVIDER') continue
+      for (const provider of event.providers) {
+        if (seen.has(provider.id.toString())) continue
+        seen.add(provider.id.toString())
+        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+        yield provider.id
+      }
+    }
+  } catch (err: any) {
+    if (!signal.aborted) log('provider lookup of %s ended: %s', key, err?.message ?? err)
+  }
+}
