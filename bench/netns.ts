@@ -79,6 +79,7 @@ function pick<T> (items: T[], i: number): T { return items[i % items.length] }
 
 /** Latency figures, in ms and as multiples of the RTT. */
 function latency (label: string, times: number[], rtt: number, note?: string): Figure[] {
+  if (times.length === 0) return []
   const median = quantile(times, 0.5)
   const p95 = quantile(times, 0.95)
   return [
@@ -108,6 +109,7 @@ async function searchRound (published: Array<[string, TestbedNode]>, alive: Test
   }
   for (const f of latency(`${label}: search, first hit`, firsts, rtt, `${found}/${totals.length} searches found it`)) report(f)
   for (const f of latency(`${label}: search, complete`, totals, rtt, `ends when every provider lookup has; deadline ${SEARCH_TIMEOUT / second} s`)) report(f)
+  if (totals.length === 0) return
   report({ name: `${label}: search success`, value: 100 * found / Math.max(1, totals.length), unit: '%', target: 100, higherIsBetter: true })
 }
 
