@@ -60,7 +60,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
         note: `sender and receiver in this one process: ${(100 * cpuShare).toFixed(0)}% of a core busy during the fetch`,
         reason: ratio >= RATIO_TARGET
           ? undefined
-          : `CPU profile of the fetch (both ends in this process): ${describe(summary)}; ${sources > 1 ? 'the fetch reads every block from the first holder that answers (src/catalog/fetch.ts), so more holders add no bandwidth' : 'one stream through Noise (ChaCha20-Poly1305) and Yamux, each block hashed'}`
+          : `this process was on a CPU for only ${(100 * cpuShare).toFixed(0)}% of the fetch's wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores): the rest is waiting for a CPU and for the disk (each file fsynced); where it was on a CPU (profile, both ends): ${describe(summary)}; ${sources > 1 ? 'the fetch reads every block from the first holder that answers (src/catalog/fetch.ts), so more holders add no bandwidth' : 'one stream through Noise (ChaCha20-Poly1305) and Yamux, each block hashed'}`
       })
       report({ name: `RSS growth during the fetch from ${sources} holder${sources > 1 ? 's' : ''}`, value: (Math.max(peak, process.memoryUsage().rss) - baseline) / 1e6, unit: 'MB', target: RSS_TARGET_MB })
     }
