@@ -24,10 +24,14 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   jobs: async () => import('./jobs.js'),
   algorithms: async () => import('./algorithms.js'),
   fed: async () => import('./fed.js'),
-  portal: async () => import('./portal.js')
+  portal: async () => import('./portal.js'),
+  scale: async () => import('./scale.js'),
+  gateway: async () => import('./gateway.js'),
+  transfer: async () => import('./transfer.js')
 }
 
-const DOCS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
+/** Where the report goes: the repo's docs/, or PAIP_BENCH_DOCS (a run of its own, merged later). */
+const DOCS = process.env.PAIP_BENCH_DOCS ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
 
 async function main (): Promise<number> {
   let wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
@@ -40,8 +44,14 @@ async function main (): Promise<number> {
   }
   const controller = new AbortController()
   process.once('SIGINT', () => { controller.abort() })
-  const results = await readResults(path.join(DOCS, 'benchmarks.json'))
+  // re-read before every write: two bench runs at once each keep the other's areas
+  const save = async (name: string, area: AreaResult): Promise<string> => {
+    const results = await readResults(path.join(DOCS, 'benchmarks.json'))
+    results.areas[name] = area
+    return await writeReport(DOCS, results)
+  }
   let failed = false
+  let written = Promise.resolve()
   for (const [name, load] of Object.entries(BENCHES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue
     if (controller.signal.aborted) break
@@ -52,7 +62,16 @@ async function main (): Promise<number> {
     let error: string | undefined
     try {
       const { run } = await load()
-      const report = (figure: Figure): void => { figures.push(figure); process.stdout.write(format(figure) + '\n') }
+      const report = (figure: Figure): void => {
+        figures.push(figure)
+        process.stdout.write(format(figure) + '\n')
+        // streamed: a long bench stopped half-way keeps what it measured
+        if (writing) {
+          written = written.then(async () => {
+            await save(name, { machine: await machine([loadBefore, os.loadavg()[0]]), figures: [...figures], seconds: (performance.now() - started) / 1000, failed: 'stopped before it ended (figures so far)' })
+          }).catch(() => {})
+        }
+      }
       const returned = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
       // figures both reported and returned are printed and kept once
       for (const figure of returned ?? []) if (!figures.includes(figure)) report(figure)
@@ -61,12 +80,12 @@ async function main (): Promise<number> {
       error = String(err?.stack ?? err)
       process.stdout.write(`   FAILED: ${error}\n`)
     }
+    await written
     if (writing) {
       const area: AreaResult = { machine: await machine([loadBefore, os.loadavg()[0]]), figures, seconds: (performance.now() - started) / 1000 }
       if (error != null) area.failed = error
-      results.areas[name] = area
       // written after every bench, so a later crash loses nothing
-      const file = await writeReport(DOCS, results)
+      const file = await save(name, area)
       process.stdout.write(`   wrote ${path.relative(process.cwd(), file)}\n`)
     }
   }

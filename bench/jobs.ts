@@ -52,7 +52,7 @@ async function node (dataset: LocalContent | undefined, host: Host | undefined, 
     resolve: async (ref: string) => dataset != null && [dataset.cid, dataset.name, '#MNIST'].includes(ref) ? dataset : undefined,
     findHolders: async () => holders
   }
-  const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: resolver, libp2p: host, peerId: 'bench-node' },
+  const jobs = createJobs({ db: db.sublevel('jobs') as any, blobs: createBlobStore({ dir: path.join(dir, 'blobs') }), datasets: resolver, host, peerId: 'bench-node' },
     { dir: path.join(dir, 'jobs'), slots: init.slots, env: { PATH: process.env.PATH }, allow: { peers: init.allow ?? [] }, ...(init.runtime == null ? {} : { runtime: init.runtime }), ...(init.engine == null ? {} : { engine: init.engine }) })
   await jobs.start()
   return { host, db, jobs, dir }

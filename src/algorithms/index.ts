@@ -37,8 +37,8 @@ export interface AlgorithmsComponents {
   data: DataSpace
   jobs: Pick<Jobs, 'submit' | 'events' | 'cancel' | 'logs' | 'status'>
   /** Without it, algorithms are neither announced nor forwarded (single-node use). */
-  libp2p?: Libp2p<any>
-  /** The node's announce-and-discover service; default: one on `libp2p`, run by this component. */
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service; default: one on `host`, run by this component. */
   routing?: Routing
   logger?: ComponentLogger
 }
@@ -136,14 +136,14 @@ const REMOTE: Record<string, new (message: string, details?: unknown) => Error> 
 export function createAlgorithms (components: AlgorithmsComponents, init: AlgorithmsInit): Algorithms {
   const log = (components.logger ?? paipLogger()).forComponent('paip:algorithms')
   const store = createAlgorithmStore(components.db)
-  const { blobs, data, jobs, libp2p } = components
-  const self = libp2p?.peerId.toString() ?? 'local'
+  const { blobs, data, jobs, host } = components
+  const self = host?.peerId.toString() ?? 'local'
   const allow = new Set(init.allowPeers ?? ['*'])
   const calls = new Map<string, LocalContent>()
   const preparing = new Map<string, Promise<void>>()
   const shutdown = new AbortController()
-  const ownRouting = components.routing == null && libp2p != null
-  const routing = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
+  const ownRouting = components.routing == null && host != null
+  const routing = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
 
   const versionDir = (v: AlgorithmVersion): string => path.join(init.dir, 'versions', v.owner, v.name, String(v.version))
 
@@ -281,12 +281,12 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     const { owner, name } = parseAlgorithmRef(ref)
     const signal = AbortSignal.any([shutdown.signal, ...(options.signal == null ? [] : [options.signal])])
     const peers = await hosts(owner, name, signal)
-    if (peers.length === 0 || libp2p == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
+    if (peers.length === 0 || host == null) throw new AlgorithmNotFoundError(ref, { searched: 'this node and the grid' })
     const timeout = Math.min(options.timeout ?? init.callTimeout ?? C.CALL_TIMEOUT, C.MAX_CALL_TIMEOUT)
     let last: unknown
     for (const peer of peers) {
       try {
-        return await request(libp2p, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
+        return await request(host, peer, C.ALGORITHMS_PROTOCOL, { op: 'call', ref, payload, timeout, ...(caller.user == null ? {} : { user: caller.user }) }, decodeResult, {
           signal,
           timeout: timeout + 60_000,
           maxMessageBytes: C.MAX_PAYLOAD_BYTES + 64 * 1024
@@ -317,8 +317,8 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
       await fs.mkdir(path.join(init.dir, 'calls'), { recursive: true })
       // calls a stopped node left behind
       for (const name of await fs.readdir(path.join(init.dir, 'calls'))) await fs.rm(path.join(init.dir, 'calls', name), { recursive: true, force: true })
-      if (libp2p != null) {
-        await handleRequests(libp2p, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
+      if (host != null) {
+        await handleRequests(host, C.ALGORITHMS_PROTOCOL, decodeCall, async (req, ctx) => {
           const peer = ctx.remotePeer.toString()
           if (!allow.has('*') && !allow.has(peer)) throw new CallNotAllowedError(`node ${peer} may not call algorithms here`)
           const v = await find(req.ref)
@@ -333,7 +333,7 @@ export function createAlgorithms (components: AlgorithmsComponents, init: Algori
     async stop () {
       shutdown.abort(new AbortedError('the node is stopping'))
       if (ownRouting) await routing?.stop()
-      if (libp2p != null) await libp2p.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
+      if (host != null) await host.unhandle(C.ALGORITHMS_PROTOCOL).catch(() => {})
     },
 
     async publish (input, as, options) {

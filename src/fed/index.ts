@@ -30,8 +30,8 @@ export interface FedComponents {
   jobs: Jobs
   catalog: Catalog
   blobs: BlobStore
-  libp2p?: Libp2p<any>
-  /** The node's announce-and-discover service (runs are announced and their coordinator found through it); default: one on `libp2p`. */
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (runs are announced and their coordinator found through it); default: one on `host`. */
   routing?: Routing
   privateKey: PrivateKey
   users?: UserRoles
@@ -78,11 +78,11 @@ function publicRun (run: StoredFedRun): FedRun {
 export function createFed (components: FedComponents, init: FedInit): Fed {
   const logger = components.logger ?? paipLogger()
   const log = logger.forComponent('paip:fed')
-  const libp2p = components.libp2p
+  const host = components.host
   const self = components.jobs.self
   const store = new FedStore(components.db)
-  const client = libp2p == null ? undefined : fedClient(libp2p)
-  const routing = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
+  const client = host == null ? undefined : fedClient(host)
+  const routing = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
   const canCoordinate = createAccessCheck(self, init.allow, components.users)
   const worker = createWorker({ self, privateKey: components.privateKey, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, canCoordinate, log })
   const coordinator = createCoordinator({ self, dir: init.dir, jobs: components.jobs, catalog: components.catalog, blobs: components.blobs, store, client, worker, log })
@@ -165,8 +165,8 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
   }
 
   async function serve (): Promise<void> {
-    if (libp2p == null) return
-    await serveFed(libp2p, async (req, ctx) => {
+    if (host == null) return
+    await serveFed(host, async (req, ctx) => {
       const remote = ctx.remotePeer.toString()
       switch (req.op) {
         case 'keys': return await worker.keys(remote, req)
@@ -202,7 +202,7 @@ export function createFed (components: FedComponents, init: FedInit): Fed {
       started = false
       shutdown.abort(new Error('node stopping'))
       await Promise.all([...active.values()].map(async a => await a.done.catch(() => {})))
-      if (libp2p != null) await unserveFed(libp2p).catch(() => {})
+      if (host != null) await unserveFed(host).catch(() => {})
     },
     async run (req) {
       if (req.id != null) {

@@ -119,12 +119,12 @@ function decodeRun (v: any): FedRun {
 
 export type FedHandler = (req: FedRequest, ctx: HandlerContext) => Promise<unknown>
 
-export async function serveFed (libp2p: Libp2p, handler: FedHandler, timeout: number): Promise<void> {
-  await handleRequests(libp2p, FED_PROTOCOL, decodeRequest, handler, { maxMessageBytes: MAX_FED_MESSAGE_BYTES, timeout })
+export async function serveFed (host: Libp2p, handler: FedHandler, timeout: number): Promise<void> {
+  await handleRequests(host, FED_PROTOCOL, decodeRequest, handler, { maxMessageBytes: MAX_FED_MESSAGE_BYTES, timeout })
 }
 
-export async function unserveFed (libp2p: Libp2p): Promise<void> {
-  await libp2p.unhandle(FED_PROTOCOL)
+export async function unserveFed (host: Libp2p): Promise<void> {
+  await host.unhandle(FED_PROTOCOL)
 }
 
 export interface FedClient {
@@ -136,9 +136,9 @@ export interface FedClient {
   cancel: (peer: string, id: string, user: string | undefined, options?: AbortOptions) => Promise<FedRun>
 }
 
-export function fedClient (libp2p: Libp2p): FedClient {
+export function fedClient (host: Libp2p): FedClient {
   const ask = async <T>(p: string, body: FedRequest, decode: (v: any) => T, options: AbortOptions & { timeout?: number } = {}): Promise<T> =>
-    await request(libp2p, peerIdFromString(p), FED_PROTOCOL, body, decode, { maxMessageBytes: MAX_FED_MESSAGE_BYTES, timeout: options.timeout ?? FED_RPC_TIMEOUT, ...(options.signal == null ? {} : { signal: options.signal }) })
+    await request(host, peerIdFromString(p), FED_PROTOCOL, body, decode, { maxMessageBytes: MAX_FED_MESSAGE_BYTES, timeout: options.timeout ?? FED_RPC_TIMEOUT, ...(options.signal == null ? {} : { signal: options.signal }) })
   return {
     keys: async (p, run, round, attempt, options) => await ask(p, { op: 'keys', run, round, attempt }, decodeKey, options),
     async train (p, req, options) {

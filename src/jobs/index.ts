@@ -5,16 +5,16 @@ import * as C from './constants.js'
 import { createDispatcher } from './dispatch.js'
 import { InvalidJobError } from './errors.js'
 import { createLocalJobs } from './local.js'
-import { createJobRouting } from './routing.js'
+import { createLocatedJobs } from './located.js'
 import { createRuntimes } from './runtime/index.js'
 import { jobsClient, serveJobs, unserveJobs } from './wire.js'
 import type { Accepted } from './accept.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
 import type { LocalJobs } from './local.js'
-import type { ListOptions, LogOptions } from './routing.js'
+import type { LocatedJobs } from './located.js'
 import type { JobsDb } from './store.js'
-import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
+import type { ContentResolver, Job, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
 import type { Routing } from '../net/routing.js'
@@ -28,7 +28,7 @@ export { jobCid } from './dispatch.js'
 export { createAccessCheck, RUN_ROLE } from './access.js'
 export type { JobAccessInit, UserRoles } from './access.js'
 export type { Accepted } from './accept.js'
-export type { ListOptions, LogOptions } from './routing.js'
+export type { ListOptions, LogOptions } from './located.js'
 export { catalogContent } from './catalog-adapter.js'
 export { marketplaceProtocols } from './marketplace-adapter.js'
 export type { ProtocolPuller } from './marketplace-adapter.js'
@@ -47,8 +47,8 @@ export interface JobsComponents {
   /** The models this node holds (given to jobs, e.g. evaluations). */
   models?: ContentResolver
   /** The node's libp2p host: dispatch, remote follow, evaluation records. */
-  libp2p?: Libp2p<any>
-  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `libp2p`. */
+  host?: Libp2p<any>
+  /** The node's announce-and-discover service (jobs are announced and located through it); default: one on `host`. */
   routing?: Routing
   /** This node's peer ID when there is no libp2p host (single-node use, tests). */
   peerId?: string
@@ -89,14 +89,15 @@ export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engi
   env?: Record<string, string | undefined>
   /** How long dispatch waits for candidates' offers (ms). */
   offerTimeout?: number
-  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when libp2p is given). */
+  /** Serve `/paip/jobs/1.0.0` and `/paip/job-data/1.0.0` (default true when a host is given). */
   serve?: boolean
 }
 
 /** A job's status, as `list` shows it (its `node` says where it runs). */
 export type ListedJob = Job
 
-export interface Jobs extends Startable {
+/** A job's status, list, cancel, logs and outputs wherever it runs: `LocatedJobs` (`located.ts`). */
+export interface Jobs extends Startable, LocatedJobs {
   /** This node's peer ID. */
   readonly self: string
   /** Accepts a job to run on this node (checks, persists, then answers). */
@@ -107,14 +108,6 @@ export interface Jobs extends Startable {
   offers: (dataset?: string, model?: string, options?: AbortOptions) => Promise<Offer[]>
   /** Where a job runs (a peer ID); JobNotFoundError when no node could be found. */
   locate: (id: string, options?: AbortOptions) => Promise<string>
-  status: (id: string, options?: AbortOptions) => Promise<Job>
-  /** This node's jobs and the jobs it sent elsewhere (their latest status), newest first. */
-  list: (options?: ListOptions) => Promise<ListedJob[]>
-  cancel: (id: string, by?: Submitter, options?: AbortOptions) => Promise<Job>
-  logs: (id: string, options?: LogOptions) => AsyncGenerator<Uint8Array>
-  results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
-  /** The bytes of one output of a job (the CID must be one of its outputs). */
-  output: (id: string, cid: string, options?: AbortOptions) => AsyncGenerator<Uint8Array>
   /** The runtimes found on this node and the one jobs get (for `paip status`). */
   runtimes: () => RuntimeInfo
   /** Free slots and queue length of this node. */
@@ -137,13 +130,13 @@ function runtimesInit (init: JobsInit): RuntimesInit {
 /**
  * The jobs component: this node's own jobs (`local.ts`: accept, queue, attempts), sending jobs
  * to the node that holds their data (`dispatch.ts`), finding a job wherever it runs
- * (`routing.ts`) and serving other nodes over the wire (`wire.ts`).
+ * (`located.ts`) and serving other nodes over the wire (`wire.ts`).
  */
 export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
   const log = (components.logger ?? paipLogger()).forComponent('paip:jobs')
-  const libp2p = components.libp2p
-  const self = libp2p?.peerId.toString() ?? components.peerId
-  if (self == null) throw new Error('createJobs needs libp2p or peerId')
+  const host = components.host
+  const self = host?.peerId.toString() ?? components.peerId
+  if (self == null) throw new Error('createJobs needs a host or a peerId')
   const runtimes = createRuntimes(runtimesInit(init))
   const local = createLocalJobs({
     runtimes,
@@ -164,12 +157,12 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     ...(components.blobInUse == null ? {} : { blobInUse: components.blobInUse })
   })
   const offerTimeout = init.offerTimeout ?? C.OFFER_TIMEOUT
-  const client = libp2p == null ? undefined : jobsClient(libp2p)
+  const client = host == null ? undefined : jobsClient(host)
   // the node's announce-and-discover service: announces the jobs this node runs, finds who runs one
-  const network = components.routing ?? (libp2p == null ? undefined : createRouting({ host: libp2p, logger: components.logger ?? paipLogger() }))
+  const network = components.routing ?? (host == null ? undefined : createRouting({ host, logger: components.logger ?? paipLogger() }))
   const dispatcher = createDispatcher({ self, local, client, routing: network, db: components.db, datasets: components.datasets, models: components.models, log, offerTimeout })
-  const routing = createJobRouting({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
-  const serve = libp2p != null && init.serve !== false
+  const located = createLocatedJobs({ self, local, dispatcher, client, blobs: components.blobs, offerTimeout })
+  const serve = host != null && init.serve !== false
   let serving = false
   let unsubscribe: (() => void) | undefined
 
@@ -178,8 +171,8 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     events: local.events,
     async start () {
       await local.start()
-      if (serve && libp2p != null) {
-        await serveJobs({ libp2p, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
+      if (serve && host != null) {
+        await serveJobs({ host, local, blobs: components.blobs, datasets: components.datasets, models: components.models, onAccepted: job => { dispatcher.announce(job.id) } })
         serving = true
       }
       unsubscribe = components.onContentRemoved?.(async cid => { await local.contentDeleted(cid) })
@@ -187,7 +180,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     async stop () {
       unsubscribe?.()
       unsubscribe = undefined
-      if (serving && libp2p != null) { await unserveJobs(libp2p).catch(() => {}); serving = false }
+      if (serving && host != null) { await unserveJobs(host).catch(() => {}); serving = false }
       await local.stop()
     },
     submit: local.accept,
@@ -201,7 +194,7 @@ export function createJobs (components: JobsComponents, init: JobsInit): Jobs {
     },
     offers: async (dataset, model, options) => await dispatcher.offers(dataset, model, options),
     locate: dispatcher.locate,
-    ...routing,
+    ...located,
     load: local.load,
     runtimes: runtimes.info,
     contentDeleted: local.contentDeleted

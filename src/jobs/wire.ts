@@ -90,7 +90,7 @@ function decodeDataRequest (value: unknown): DataRequest {
 }
 
 export interface WireServerInit {
-  libp2p: Libp2p<any>
+  host: Libp2p<any>
   local: LocalJobs
   blobs: BlobStore
   datasets: ContentResolver
@@ -103,7 +103,7 @@ function info (c: ContentInfo & { dir?: string }): ContentInfo {
   return { id: c.id, name: c.name, cid: c.cid, tags: c.tags }
 }
 
-export async function localOffer (init: Omit<WireServerInit, 'libp2p' | 'blobs'> & { self: string }, dataset?: string, model?: string, options?: AbortOptions): Promise<Offer> {
+export async function localOffer (init: Omit<WireServerInit, 'host' | 'blobs'> & { self: string }, dataset?: string, model?: string, options?: AbortOptions): Promise<Offer> {
   const load = init.local.load()
   const d = dataset == null ? undefined : await init.datasets.resolve(dataset, options)
   const m = model == null ? undefined : await init.models?.resolve(model, options)
@@ -120,8 +120,8 @@ export async function localOffer (init: Omit<WireServerInit, 'libp2p' | 'blobs'>
 
 /** Registers both protocol handlers. */
 export async function serveJobs (init: WireServerInit): Promise<void> {
-  const { libp2p, local } = init
-  const self = libp2p.peerId.toString()
+  const { host, local } = init
+  const self = host.peerId.toString()
 
   async function visible (id: string, peer: string): Promise<Job> {
     const job = await local.get(id)
@@ -131,7 +131,7 @@ export async function serveJobs (init: WireServerInit): Promise<void> {
     return job
   }
 
-  await handleRequests(libp2p, C.JOBS_PROTOCOL, decodeJobsRequest, async (req, ctx) => {
+  await handleRequests(host, C.JOBS_PROTOCOL, decodeJobsRequest, async (req, ctx) => {
     const peer = ctx.remotePeer.toString()
     switch (req.op) {
       case 'offer': return await localOffer({ ...init, self }, req.dataset, req.model, { signal: ctx.signal })
@@ -150,7 +150,7 @@ export async function serveJobs (init: WireServerInit): Promise<void> {
     }
   })
 
-  await handleRequests(libp2p, C.JOB_DATA_PROTOCOL, decodeDataRequest, async (req, ctx) => {
+  await handleRequests(host, C.JOB_DATA_PROTOCOL, decodeDataRequest, async (req, ctx) => {
     const peer = ctx.remotePeer.toString()
     const job = await visible(req.id, peer)
     if (req.op === 'logs') {
@@ -170,8 +170,8 @@ export async function serveJobs (init: WireServerInit): Promise<void> {
   }, { timeout: C.FOLLOW_TIMEOUT })
 }
 
-export async function unserveJobs (libp2p: Libp2p<any>): Promise<void> {
-  await libp2p.unhandle([C.JOBS_PROTOCOL, C.JOB_DATA_PROTOCOL])
+export async function unserveJobs (host: Libp2p<any>): Promise<void> {
+  await host.unhandle([C.JOBS_PROTOCOL, C.JOB_DATA_PROTOCOL])
 }
 
 /** The client side: every call reaches one peer. */
@@ -196,9 +196,9 @@ function toPeer (peer: string): PeerId {
   try { return peerIdFromString(peer) } catch { throw new InvalidJobError(`not a peer ID: ${peer}`) }
 }
 
-export function jobsClient (libp2p: Libp2p<any>): JobsClient {
+export function jobsClient (host: Libp2p<any>): JobsClient {
   const ask = async <T>(peer: string, body: JobsRequest, decode: (v: unknown) => T, options?: AbortOptions & { timeout?: number }): Promise<T> =>
-    await request(libp2p, toPeer(peer), C.JOBS_PROTOCOL, body, decode, options)
+    await request(host, toPeer(peer), C.JOBS_PROTOCOL, body, decode, options)
 
   return {
     offer: async (peer, dataset, model, options) => await ask(peer, { op: 'offer', dataset, model }, v => {
@@ -218,7 +218,7 @@ export function jobsClient (libp2p: Libp2p<any>): JobsClient {
     }, options),
     cancel: async (peer, id, user, options) => await ask(peer, { op: 'cancel', id, user }, v => job(obj(v).job), { ...options, timeout: C.OFFER_TIMEOUT * 4 }),
     async * logs (peer, id, options = {}) {
-      const messages = await dialMessages(libp2p, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
+      const messages = await dialMessages(host, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
       try {
         await messages.write({ op: 'logs', id, offset: options.offset, follow: options.follow === true }, options)
         while (true) {
@@ -234,7 +234,7 @@ export function jobsClient (libp2p: Libp2p<any>): JobsClient {
       }
     },
     async * output (peer, id, cid, options = {}) {
-      const messages = await dialMessages(libp2p, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
+      const messages = await dialMessages(host, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
       try {
         await messages.write({ op: 'output', id, cid }, options)
         const head = await messages.read(v => obj(v), options)

@@ -51,14 +51,15 @@ export async function announceRecord (ctx: MarketContext, record: ProtocolRecord
 }
 
 /**
- * Puts a record; when no peer stored it (a busy or partitioned network), tries once more,
+ * Puts a record, returning once enough peers stored it (the put goes on in the background to
+ * the other closest peers); when no peer stored it (a busy or partitioned network), tries once more,
  * then leaves it to a background retry and the next republish (the node itself holds the
  * record and answers searches for it meanwhile).
  */
 export async function putOrRetryLater (ctx: MarketContext, record: ProtocolRecord, signal: AbortSignal, caller?: AbortSignal): Promise<{ stored: number }> {
   for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
     try {
-      return await putRecord(ctx.host, ctx.records, record, { signal })
+      return await putRecord(ctx.host, ctx.records, record, { signal, enough: ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH })
     } catch (err: any) {
       if (err?.name !== 'RecordNotStoredError' || caller?.aborted === true || ctx.stopping().aborted) throw err
       ctx.log('put of %s failed (attempt %d): %s', record.name, attempt + 1, err.message)

@@ -53,7 +53,8 @@ export const PUT_RETRY_DELAY = 30 * second
  */
 export const REPUBLISH_INTERVAL = 6 * hour
 /**
- * A publish returns once this many peers stored the provider record of the name's keyword
- * (searches find it from then on); the rest of the announcing goes on in the background.
+ * A publish returns once this many peers stored its signed record and this many the provider
+ * record of its name's keyword (searches and resolves find it from then on); the puts and
+ * provides to the other closest peers, and the other keywords, go on in the background.
  */
 export const ANNOUNCE_ENOUGH = 3

@@ -59,6 +59,39 @@ export interface Announcer {
   stop(): Promise<void>
 }
 
+/**
+ * One provide of one key: the number of peers that stored the record. With `enough`, returns
+ * once that many did and lets the rest of the provide run on in the background.
+ */
+async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, enough: number | undefined, background: (work: Promise<unknown>) => void, log: Logger): Promise<number> {
+  if (host.services.dht.routingTable.size === 0) return 0
+  const events = host.services.dht.provide(key, { signal })[Symbol.asyncIterator]()
+  let stored = 0
+  try {
+    while (true) {
+      const next = await events.next()
+      if (next.done === true) break
+      if (next.value.name === 'PEER_RESPONSE' && next.value.messageName === 'ADD_PROVIDER') stored++
+      if (enough != null && stored >= enough) {
+        background((async () => { while (!(await events.next()).done) { /* the other closest peers */ } })())
+        break
+      }
+    }
+  } catch (err: any) {
+    if (stored === 0) log('provide of %s failed: %s', key, err?.message ?? err)
+  }
+  return stored
+}
+
+/** The keys kept waiting for a peer (unreadable entries are dropped). */
+async function loadPending (db: PendingDb): Promise<CID[]> {
+  const keys: CID[] = []
+  for await (const id of db.keys({ gte: PENDING, lt: `${PENDING}\xff` })) {
+    try { keys.push(CID.parse(id.slice(PENDING.length))) } catch { await db.del(id).catch(() => {}) }
+  }
+  return keys
+}
+
 export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (options: AbortOptions) => Promise<boolean>, db?: PendingDb, init: AnnouncerInit = {}): Announcer {
   const limit = limiter(init.concurrency ?? C.PROVIDE_CONCURRENCY)
   const waiting = new Map<string, CID>()
@@ -81,36 +114,9 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
     await (pending ? db?.put(PENDING + id, Date.now()) : db?.del(PENDING + id))?.catch(err => { log.error('could not keep %s pending: %s', id, err?.message) })
   }
 
-  /**
-   * One provide of one key: the number of peers that stored the record. With `enough`, returns
-   * once that many did and lets the rest of the provide run on in the background.
-   */
-  async function provide (key: CID, options: AnnounceOptions): Promise<number> {
-    if (host.services.dht.routingTable.size === 0) return 0
-    const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
-    const events = host.services.dht.provide(key, { signal })[Symbol.asyncIterator]()
-    let stored = 0
-    const drain = async (): Promise<void> => {
-      while (!(await events.next()).done) { /* the other peers */ }
-    }
-    try {
-      while (true) {
-        const next = await events.next()
-        if (next.done === true) break
-        if (next.value.name === 'PEER_RESPONSE' && next.value.messageName === 'ADD_PROVIDER') stored++
-        if (options.enough != null && stored >= options.enough) {
-          track(drain())
-          break
-        }
-      }
-    } catch (err: any) {
-      if (stored === 0) log('provide of %s failed: %s', key, err?.message ?? err)
-    }
-    return stored
-  }
-
   async function announceOne (key: CID, options: AnnounceOptions): Promise<boolean> {
-    const stored = await limit(async () => await provide(key, options), { urgent: options.urgent })
+    const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+    const stored = await limit(async () => await provideKey(host, key, signal, options.enough, track, log), { urgent: options.urgent })
     if (shutdown.signal.aborted) return stored > 0
     await setPending(key, stored === 0)
     return stored > 0
@@ -160,11 +166,7 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
     pending: () => [...waiting.values()],
     async start () {
       shutdown = new AbortController()
-      if (db != null) {
-        for await (const id of db.keys({ gte: PENDING, lt: `${PENDING}\xff` })) {
-          try { waiting.set(id.slice(PENDING.length), CID.parse(id.slice(PENDING.length))) } catch { await db.del(id).catch(() => {}) }
-        }
-      }
+      if (db != null) for (const key of await loadPending(db)) waiting.set(key.toString(), key)
       track(retryLoop(shutdown.signal))
     },
     async stop () {

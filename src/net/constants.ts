@@ -41,7 +41,7 @@ export const MAX_CONNECTIONS = 300
 export const DEFAULT_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 
 /** Provides (DHT provider record announcements) one node runs at once. */
-export const PROVIDE_CONCURRENCY = 8
+export const PROVIDE_CONCURRENCY = 4
 /** Deadline of announcing one key. */
 export const PROVIDE_TIMEOUT = minute
 /** A key that reached no peer is tried again this soon, then twice as late each time... */

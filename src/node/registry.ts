@@ -62,7 +62,7 @@ export function defaultComponents (): ComponentEntry[] {
         const dir = path.join(c.home, 'jobs')
         return createJobs({
           db: sublevel(c.db, 'jobs') as any,
-          libp2p: c.host,
+          host: c.host,
           routing: c.routing,
           blobs: c.blobs,
           logger: c.logger,
@@ -92,14 +92,14 @@ export function defaultComponents (): ComponentEntry[] {
     }),
     component({
       name: 'algorithms',
-      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, libp2p: c.host, routing: c.routing, logger: c.logger }, {
+      create: c => createAlgorithms({ db: sublevel(c.db, 'algorithms'), blobs: c.blobs, data: c.data, jobs: c.jobs, host: c.host, routing: c.routing, logger: c.logger }, {
         dir: path.join(c.home, 'algorithms'),
         allowPeers: c.config.algorithms.allowPeers
       })
     }),
     component({
       name: 'evaluations',
-      create: c => createEvaluations({ jobs: c.jobs, libp2p: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
+      create: c => createEvaluations({ jobs: c.jobs, host: c.host, routing: c.routing, privateKey: c.privateKey, blobs: c.blobs, logger: c.logger }, { records: evalNamespace })
     }),
     component({
       name: 'fed',
@@ -108,7 +108,7 @@ export function defaultComponents (): ComponentEntry[] {
         jobs: c.jobs,
         catalog: c.catalog,
         blobs: c.blobs,
-        libp2p: c.host,
+        host: c.host,
         routing: c.routing,
         privateKey: c.privateKey,
         logger: c.logger,

@@ -14,87 +14,95 @@ describe('fed: robust rounds', function () {
   let grid: FedGrid
   let data: string | undefined
 
-  // each case stops or slows nodes of its grid: a fresh grid per case, on data made once
+  // the grids of these cases hold the same data: made once
   before(async () => { data = await generateFedData(4, 60) })
   after(async () => { if (data != null) await rm(data, { recursive: true, force: true }) })
-  beforeEach(async () => { grid = await startFedGrid({ nodes: 4, data }) })
-  afterEach(async () => { await grid?.stop() })
 
-  for (const secure of [false, true]) {
-    it(`leaves a worker that disappears mid-round out of that round and goes on with the others${secure ? ' (secure: its masks recovered from the survivors)' : ''}`, async () => {
-      const [coordinator, , , victim] = grid.nodes
-      const victimId = victim.node.components.peerId.toString()
-      let stopping: Promise<void> | undefined
-      victim.node.components.jobs.events.on('started', () => { stopping ??= victim.stop() })
+  describe('cases that stop or slow nodes (a grid each)', () => {
+    beforeEach(async () => { grid = await startFedGrid({ nodes: 4, data }) })
+    afterEach(async () => { await grid?.stop() })
+
+    for (const secure of [false, true]) {
+      it(`leaves a worker that disappears mid-round out of that round and goes on with the others${secure ? ' (secure: its masks recovered from the survivors)' : ''}`, async () => {
+        const [coordinator, , , victim] = grid.nodes
+        const victimId = victim.node.components.peerId.toString()
+        let stopping: Promise<void> | undefined
+        victim.node.components.jobs.events.on('started', () => { stopping ??= victim.stop() })
+        const fed = coordinator.node.components.fed
+        const started = await fed.run({
+          train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 2, minNodes: 3, init: 'fedlr-init',
+          parameters: { epochs: '2', slow: victimId, sleep: '30' }, secure, roundTimeout: 60_000
+        })
+        const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
+        await stopping
+        assert.equal(run.state, 'succeeded', run.reason)
+        const first = run.history[0]
+        assert.equal(first.workers.find(w => w.peer === victimId)?.state, 'dropped')
+        assert.equal(first.workers.filter(w => w.state === 'ok').length, 3)
+        assert.ok(run.history.every(r => r.workers.filter(w => w.state === 'ok').length === 3))
+        const logs = (await fed.logs(run.id)).join('\n')
+        assert.match(logs, new RegExp(`round 1: ${victimId} left out \\(dropped`))
+        if (secure) assert.match(logs, /round 1: recovering the masks of 1 dropped worker\(s\) from 3 survivor\(s\)/)
+      })
+    }
+
+    it('leaves a worker slower than the round deadline out of the round', async () => {
+      const [coordinator, slow] = grid.nodes
+      const slowId = slow.node.components.peerId.toString()
       const fed = coordinator.node.components.fed
       const started = await fed.run({
-        train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 2, minNodes: 3, init: 'fedlr-init',
-        parameters: { epochs: '2', slow: victimId, sleep: '30' }, secure, roundTimeout: 60_000
+        train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init',
+        parameters: { epochs: '2', slow: slowId, sleep: '120' }, roundTimeout: 25_000
       })
       const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
-      await stopping
       assert.equal(run.state, 'succeeded', run.reason)
-      const first = run.history[0]
-      assert.equal(first.workers.find(w => w.peer === victimId)?.state, 'dropped')
-      assert.equal(first.workers.filter(w => w.state === 'ok').length, 3)
-      assert.ok(run.history.every(r => r.workers.filter(w => w.state === 'ok').length === 3))
-      const logs = (await fed.logs(run.id)).join('\n')
-      assert.match(logs, new RegExp(`round 1: ${victimId} left out \\(dropped`))
-      if (secure) assert.match(logs, /round 1: recovering the masks of 1 dropped worker\(s\) from 3 survivor\(s\)/)
-    })
-  }
-
-  it('leaves a worker slower than the round deadline out of the round', async () => {
-    const [coordinator, slow] = grid.nodes
-    const slowId = slow.node.components.peerId.toString()
-    const fed = coordinator.node.components.fed
-    const started = await fed.run({
-      train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init',
-      parameters: { epochs: '2', slow: slowId, sleep: '120' }, roundTimeout: 25_000
-    })
-    const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
-    assert.equal(run.state, 'succeeded', run.reason)
-    const worker = run.history[0].workers.find(w => w.peer === slowId)
-    assert.equal(worker?.state, 'dropped')
-    assert.equal(worker?.reason, 'round deadline passed')
-  })
-
-  for (const secure of [false, true]) {
-    it(`leaves out a worker whose update has another shape than the others'${secure ? ' (secure: checked on the masked vector)' : ''}`, async () => {
-      const [coordinator, , odd] = grid.nodes
-      const oddId = odd.node.components.peerId.toString()
-      const train = grid.train.replace(/    commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.odd %>" ]; then echo \'{"samples":5,"weights":[1,2]}\' > "$PAIP_OUTPUT_DIR/update.json"; exit 0; fi\n')
-        .replace(/parameters:\n/, 'parameters:\n  odd: none\n')
-      const fed = coordinator.node.components.fed
-      const started = await fed.run({ train, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init', parameters: { epochs: '1', odd: oddId }, secure })
-      const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
-      assert.equal(run.state, 'succeeded', run.reason)
-      const worker = run.history[0].workers.find(w => w.peer === oddId)
+      const worker = run.history[0].workers.find(w => w.peer === slowId)
       assert.equal(worker?.state, 'dropped')
-      assert.match(worker?.reason ?? '', secure ? /an update of 3 values, the others have 29/ : /an update of 2 values, the others have 28/)
+      assert.equal(worker?.reason, 'round deadline passed')
     })
-  }
 
-  it('is cancelled from another node while a round runs', async () => {
-    const [coordinator, other, slow] = grid.nodes
-    const fed = coordinator.node.components.fed
-    const started = await fed.run({
-      train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 3, minNodes: 4, init: 'fedlr-init',
-      parameters: { epochs: '1', slow: slow.node.components.peerId.toString(), sleep: '60' }
+    it('is cancelled from another node while a round runs', async () => {
+      const [coordinator, other, slow] = grid.nodes
+      const fed = coordinator.node.components.fed
+      const started = await fed.run({
+        train: slowTrain(grid.train), aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 3, minNodes: 4, init: 'fedlr-init',
+        parameters: { epochs: '1', slow: slow.node.components.peerId.toString(), sleep: '60' }
+      })
+      await new Promise<void>(resolve => { slow.node.components.jobs.events.once('started', () => { resolve() }) })
+      const cancelled = await other.node.components.fed.cancel(started.id)
+      assert.equal(cancelled.state, 'cancelled')
+      assert.equal((await fed.status(started.id)).state, 'cancelled')
+      await assert.rejects(other.node.components.fed.cancel(started.id), { remoteName: 'FedRunEndedError' })
     })
-    await new Promise<void>(resolve => { slow.node.components.jobs.events.once('started', () => { resolve() }) })
-    const cancelled = await other.node.components.fed.cancel(started.id)
-    assert.equal(cancelled.state, 'cancelled')
-    assert.equal((await fed.status(started.id)).state, 'cancelled')
-    await assert.rejects(other.node.components.fed.cancel(started.id), { remoteName: 'FedRunEndedError' })
   })
 
-  it('fails the run, with the reason, when fewer than --min-nodes workers answer', async () => {
-    const fed = grid.nodes[0].node.components.fed
-    const broken = grid.train.replace(/python3 .*/, 'exit 3')
-    const started = await fed.run({ train: broken, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 2, init: 'fedlr-init' })
-    const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
-    assert.equal(run.state, 'failed')
-    assert.match(run.reason ?? '', /round 1: 0 update\(s\), 2 needed/)
+  describe('cases whose runs end with every node as it was (one grid)', () => {
+    before(async () => { grid = await startFedGrid({ nodes: 4, data }) })
+    after(async () => { await grid?.stop() })
+
+    for (const secure of [false, true]) {
+      it(`leaves out a worker whose update has another shape than the others'${secure ? ' (secure: checked on the masked vector)' : ''}`, async () => {
+        const [coordinator, , odd] = grid.nodes
+        const oddId = odd.node.components.peerId.toString()
+        const train = grid.train.replace(/    commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.odd %>" ]; then echo \'{"samples":5,"weights":[1,2]}\' > "$PAIP_OUTPUT_DIR/update.json"; exit 0; fi\n')
+          .replace(/parameters:\n/, 'parameters:\n  odd: none\n')
+        const fed = coordinator.node.components.fed
+        const started = await fed.run({ train, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init', parameters: { epochs: '1', odd: oddId }, secure })
+        const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
+        assert.equal(run.state, 'succeeded', run.reason)
+        const worker = run.history[0].workers.find(w => w.peer === oddId)
+        assert.equal(worker?.state, 'dropped')
+        assert.match(worker?.reason ?? '', secure ? /an update of 3 values, the others have 29/ : /an update of 2 values, the others have 28/)
+      })
+    }
+
+    it('fails the run, with the reason, when fewer than --min-nodes workers answer', async () => {
+      const fed = grid.nodes[0].node.components.fed
+      const broken = grid.train.replace(/python3 .*/, 'exit 3')
+      const started = await fed.run({ train: broken, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 2, init: 'fedlr-init' })
+      const run = await fed.wait(started.id, { signal: AbortSignal.timeout(200_000) })
+      assert.equal(run.state, 'failed')
+      assert.match(run.reason ?? '', /round 1: 0 update\(s\), 2 needed/)
+    })
   })
 })

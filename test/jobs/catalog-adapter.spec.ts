@@ -29,7 +29,7 @@ describe('jobs: datasets from the catalog', function () {
     await fs.writeFile(path.join(src, 'train', 'a.csv'), '1,2\n3,4\n')
     await catalog.add('dataset', { path: src }, { name: 'digits', tags: ['#MNIST'], license: 'CC-BY-4.0', format: 'csv', public: true })
     const dir = path.join(ws.dir, 'jobs')
-    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, libp2p: hosts[0], blobs: ws.blobs, ...catalogContent(catalog, path.join(dir, 'views')), logger: paipLogger() },
+    jobs = createJobs({ db: ws.db.sublevel('jobs') as any, host: hosts[0], blobs: ws.blobs, ...catalogContent(catalog, path.join(dir, 'views')), logger: paipLogger() },
       { dir, env: { PATH: process.env.PATH } })
     await jobs.start()
   })

@@ -37,7 +37,7 @@ describe('jobs dispatch between nodes', function () {
         db: spaces[i].db.sublevel('jobs') as any,
         blobs: spaces[i].blobs,
         datasets: resolverOf(i === 2 ? [mnist, sharedC] : i === 3 ? [sharedD] : [], holders),
-        libp2p: host
+        host
       }, init)
     })
     await Promise.all(nodes.map(async n => { await n.start() }))

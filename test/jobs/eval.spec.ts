@@ -40,9 +40,9 @@ describe('jobs: evaluations', function () {
       blobs: spaces[i].blobs,
       datasets: resolverOf(i === 2 ? [mnist] : [], holders),
       models: resolverOf(i === 2 ? [lenet] : []),
-      libp2p: host
+      host
     }, { dir: path.join(spaces[i].dir, 'jobs'), env: { PATH: process.env.PATH }, runtime: 'process', allow: { peers: [hosts[0].peerId.toString(), hosts[1].peerId.toString()] } }))
-    evals = hosts.map((host, i) => createEvaluations({ jobs: nodes[i], libp2p: host, privateKey: keys[i], blobs: spaces[i].blobs }, { records: ns, lookupTimeout: 5000 }))
+    evals = hosts.map((host, i) => createEvaluations({ jobs: nodes[i], host, privateKey: keys[i], blobs: spaces[i].blobs }, { records: ns, lookupTimeout: 5000 }))
     for (const n of nodes) await n.start()
     for (const e of evals) await e.start()
   })

@@ -9,6 +9,14 @@ import type { KadDHT } from '@libp2p/kad-dht'
 /** What putRecord and getRecord need of a host. */
 export interface RecordHost { peerId: PeerId, services: { dht: KadDHT } }
 
+export interface PutOptions extends AbortOptions {
+  /**
+   * Return once this many peers stored the record; the put goes on in the background for the
+   * other closest peers (until the signal aborts). Default: when the put ended.
+   */
+  enough?: number
+}
+
 export interface PutResult {
   /** Peers that confirmed they stored the record. */
   stored: number
@@ -26,7 +34,7 @@ function deadline (options: AbortOptions): AbortSignal {
  * throw when remote peers refuse a record, so the answers are counted: RecordNotStoredError
  * when peers were asked and none stored it, or when there are no DHT peers at all.
  */
-export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, record: SignedRecord<T>, options: AbortOptions = {}): Promise<PutResult> {
+export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, record: SignedRecord<T>, options: PutOptions = {}): Promise<PutResult> {
   const key = ns.key(record.publisher, record.name)
   const bytes = encodeRecord(record)
   await ns.check(key, bytes)
@@ -36,12 +44,22 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
   let failed = 0
   const peers = (host.services.dht as any).routingTable?.size
   if (peers === 0) throw new RecordNotStoredError(`no DHT peers to store ${ns.namespace} record "${record.name}"`)
+  const stored = (): number => [...responded].filter(p => !refused.has(p)).length
+  const events = host.services.dht.put(key, bytes, { signal })[Symbol.asyncIterator]()
   try {
-    for await (const event of host.services.dht.put(key, bytes, { signal })) {
+    while (true) {
+      const next = await events.next()
+      if (next.done === true) break
+      const event = next.value
       if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') responded.add(event.from.toString())
       if (event.name === 'QUERY_ERROR') {
         failed++
         if (event.from != null) refused.add(event.from.toString())
+      }
+      if (options.enough != null && stored() >= options.enough) {
+        // enough peers hold it: the put goes on to the other closest peers in the background
+        void (async () => { while (!(await events.next()).done) { /* the other peers */ } })().catch(() => {})
+        break
       }
     }
   } catch (err) {
@@ -51,9 +69,8 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
       throw err
     }
   }
-  const stored = [...responded].filter(p => !refused.has(p)).length
-  if (stored === 0 && failed > 0) throw new RecordNotStoredError(`no peer stored ${ns.namespace} record "${record.name}" (${failed} refused or failed)`)
-  return { stored, failed }
+  if (stored() === 0 && failed > 0) throw new RecordNotStoredError(`no peer stored ${ns.namespace} record "${record.name}" (${failed} refused or failed)`)
+  return { stored: stored(), failed }
 }
 
 /**

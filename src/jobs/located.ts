@@ -13,7 +13,7 @@ import type { AbortOptions } from '@libp2p/interface'
  * `local`, the others from the node that runs them (found by the dispatcher) over the wire.
  */
 
-export interface RoutingInit {
+export interface LocatedJobsInit {
   self: string
   local: LocalJobs
   dispatcher: Dispatcher
@@ -33,16 +33,18 @@ export interface LogOptions extends AbortOptions {
   offset?: number
 }
 
-export interface JobRouting {
+export interface LocatedJobs {
   status: (id: string, options?: AbortOptions) => Promise<Job>
+  /** This node's jobs and the jobs it sent elsewhere (their latest status), newest first. */
   list: (options?: ListOptions) => Promise<Job[]>
   cancel: (id: string, by?: Submitter, options?: AbortOptions) => Promise<Job>
   logs: (id: string, options?: LogOptions) => AsyncGenerator<Uint8Array>
   results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
+  /** The bytes of one output of a job (the CID must be one of its outputs). */
   output: (id: string, cid: string, options?: AbortOptions) => AsyncGenerator<Uint8Array>
 }
 
-export function createJobRouting (init: RoutingInit): JobRouting {
+export function createLocatedJobs (init: LocatedJobsInit): LocatedJobs {
   const { self, local, dispatcher, client } = init
 
   /** The network client for a job that runs on another node. */
