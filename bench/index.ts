@@ -17,6 +17,7 @@ type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefine
  */
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   node: async () => import('./node.js'),
+  netns: async () => import('./netns.js'),
   protocol: async () => import('./protocol.js'),
   repo: async () => import('./repo.js'),
   marketplace: async () => import('./marketplace.js'),
