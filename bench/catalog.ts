@@ -24,7 +24,7 @@ const SEARCHES = 30
 
 interface BenchNode { host: Host, db: Level<string, any>, catalog: Catalog, dir: string }
 
-export async function startNodes (count: number): Promise<BenchNode[]> {
+export async function startNodes (count: number, minPeers = 5): Promise<BenchNode[]> {
   const nodes: BenchNode[] = []
   try {
     for (let i = 0; i < count; i++) {
@@ -44,7 +44,7 @@ export async function startNodes (count: number): Promise<BenchNode[]> {
     }
     // generous: the machine is shared, and a loaded one fills tables slowly
     const deadline = Date.now() + 180_000
-    while (!nodes.every(n => n.host.services.dht.routingTable.size >= Math.min(count - 1, 5))) {
+    while (!nodes.every(n => n.host.services.dht.routingTable.size >= Math.min(count - 1, minPeers))) {
       if (Date.now() > deadline) throw new Error('routing tables did not fill in 180 s')
       await new Promise(resolve => setTimeout(resolve, 100))
     }
