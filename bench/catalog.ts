@@ -24,7 +24,7 @@ const SEARCHES = 30
 
 interface BenchNode { host: Host, db: Level<string, any>, catalog: Catalog, dir: string }
 
-export async function startNodes (count: number): Promise<BenchNode[]> {
+export async function startNodes (count: number, minPeers = 5): Promise<BenchNode[]> {
   const nodes: BenchNode[] = []
   try {
     for (let i = 0; i < count; i++) {
@@ -44,7 +44,7 @@ export async function startNodes (count: number): Promise<BenchNode[]> {
     }
     // generous: the machine is shared, and a loaded one fills tables slowly
     const deadline = Date.now() + 180_000
-    while (!nodes.every(n => n.host.services.dht.routingTable.size >= Math.min(count - 1, 5))) {
+    while (!nodes.every(n => n.host.services.dht.routingTable.size >= Math.min(count - 1, minPeers))) {
       if (Date.now() > deadline) throw new Error('routing tables did not fill in 180 s')
       await new Promise(resolve => setTimeout(resolve, 100))
     }
@@ -55,7 +55,7 @@ export async function startNodes (count: number): Promise<BenchNode[]> {
   }
 }
 
-async function stopNodes (nodes: BenchNode[]): Promise<void> {
+export async function stopNodes (nodes: BenchNode[]): Promise<void> {
   for (const node of nodes) {
     await Promise.resolve(node.catalog.stop()).catch(() => {})
     await Promise.resolve(node.host.stop()).catch(() => {})
@@ -64,7 +64,7 @@ async function stopNodes (nodes: BenchNode[]): Promise<void> {
   }
 }
 
-async function writeRandomFile (file: string, bytes: number): Promise<void> {
+export async function writeRandomFile (file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file)
   for (let written = 0; written < bytes; written += MiB) {
     if (!out.write(randomBytes(Math.min(MiB, bytes - written)))) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
@@ -73,7 +73,7 @@ async function writeRandomFile (file: string, bytes: number): Promise<void> {
 }
 
 /** Disk to loopback TCP socket to disk, the same bytes: the bar the fetch is held against. */
-async function rawTcpCopy (source: string, target: string): Promise<number> {
+export async function rawTcpCopy (source: string, target: string): Promise<number> {
   const server = net.createServer(socket => {
     void pipeline(createReadStream(source, { highWaterMark: 256 * 1024 }), socket).catch(() => {})
   })

@@ -14,7 +14,8 @@ import { startNodes } from './catalog.js'
 import { quantile } from './types.js'
 import type { BenchOptions, Figure } from './types.js'
 
-const SIZES = [10, 25]
+/** Node counts; PAIP_BENCH_GATEWAY_SIZES=10 for a quick run. */
+const SIZES = (process.env.PAIP_BENCH_GATEWAY_SIZES ?? '10,25').split(',').map(Number).filter(n => n > 1)
 const SEARCHES = 30
 const TAGS = ['#mnist', '#boston-housing']
 /** Targets from issue 16, point 2. */
@@ -91,7 +92,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
   for (const size of SIZES) {
     signal.throwIfAborted()
     log(`starting ${size} nodes...`)
-    const nodes = await startNodes(size)
+    const nodes = await startNodes(size, 3)
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-gateway-'))
     const servers: http.Server[] = []
     const alive = nodes.map(() => true)

@@ -17,6 +17,7 @@ type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefine
  */
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   node: async () => import('./node.js'),
+  netns: async () => import('./netns.js'),
   protocol: async () => import('./protocol.js'),
   repo: async () => import('./repo.js'),
   marketplace: async () => import('./marketplace.js'),
@@ -26,10 +27,12 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   fed: async () => import('./fed.js'),
   portal: async () => import('./portal.js'),
   scale: async () => import('./scale.js'),
-  gateway: async () => import('./gateway.js')
+  gateway: async () => import('./gateway.js'),
+  transfer: async () => import('./transfer.js')
 }
 
-const DOCS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
+/** Where the report goes: the repo's docs/, or PAIP_BENCH_DOCS (a run of its own, merged later). */
+const DOCS = process.env.PAIP_BENCH_DOCS ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs')
 
 async function main (): Promise<number> {
   let wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
@@ -42,7 +45,12 @@ async function main (): Promise<number> {
   }
   const controller = new AbortController()
   process.once('SIGINT', () => { controller.abort() })
-  const results = await readResults(path.join(DOCS, 'benchmarks.json'))
+  // re-read before every write: two bench runs at once each keep the other's areas
+  const save = async (name: string, area: AreaResult): Promise<string> => {
+    const results = await readResults(path.join(DOCS, 'benchmarks.json'))
+    results.areas[name] = area
+    return await writeReport(DOCS, results)
+  }
   let failed = false
   let written = Promise.resolve()
   for (const [name, load] of Object.entries(BENCHES)) {
@@ -61,8 +69,7 @@ async function main (): Promise<number> {
         // streamed: a long bench stopped half-way keeps what it measured
         if (writing) {
           written = written.then(async () => {
-            results.areas[name] = { machine: await machine([loadBefore, os.loadavg()[0]]), figures: [...figures], seconds: (performance.now() - started) / 1000, failed: 'stopped before it ended (figures so far)' }
-            await writeReport(DOCS, results)
+            await save(name, { machine: await machine([loadBefore, os.loadavg()[0]]), figures: [...figures], seconds: (performance.now() - started) / 1000, failed: 'stopped before it ended (figures so far)' })
           }).catch(() => {})
         }
       }
@@ -78,9 +85,8 @@ async function main (): Promise<number> {
     if (writing) {
       const area: AreaResult = { machine: await machine([loadBefore, os.loadavg()[0]]), figures, seconds: (performance.now() - started) / 1000 }
       if (error != null) area.failed = error
-      results.areas[name] = area
       // written after every bench, so a later crash loses nothing
-      const file = await writeReport(DOCS, results)
+      const file = await save(name, area)
       process.stdout.write(`   wrote ${path.relative(process.cwd(), file)}\n`)
     }
   }

@@ -12,9 +12,9 @@ import type { Accepted } from './accept.js'
 import type { JobAccessInit, UserRoles } from './access.js'
 import type { Dispatched, RunRequest } from './dispatch.js'
 import type { LocalJobs } from './local.js'
-import type { ListOptions, LogOptions } from './located.js'
+import type { LocatedJobs } from './located.js'
 import type { JobsDb } from './store.js'
-import type { ContentResolver, Job, JobOutput, JobSubmission, ProtocolSource, Submitter } from './types.js'
+import type { ContentResolver, Job, JobSubmission, ProtocolSource, Submitter } from './types.js'
 import type { Offer } from './wire.js'
 import type { RuntimeInfo, RuntimesInit } from './runtime/index.js'
 import type { Routing } from '../net/routing.js'
@@ -96,7 +96,8 @@ export interface JobsInit extends Pick<RuntimesInit, 'runtime' | 'bwrap' | 'engi
 /** A job's status, as `list` shows it (its `node` says where it runs). */
 export type ListedJob = Job
 
-export interface Jobs extends Startable {
+/** A job's status, list, cancel, logs and outputs wherever it runs: `LocatedJobs` (`located.ts`). */
+export interface Jobs extends Startable, LocatedJobs {
   /** This node's peer ID. */
   readonly self: string
   /** Accepts a job to run on this node (checks, persists, then answers). */
@@ -107,14 +108,6 @@ export interface Jobs extends Startable {
   offers: (dataset?: string, model?: string, options?: AbortOptions) => Promise<Offer[]>
   /** Where a job runs (a peer ID); JobNotFoundError when no node could be found. */
   locate: (id: string, options?: AbortOptions) => Promise<string>
-  status: (id: string, options?: AbortOptions) => Promise<Job>
-  /** This node's jobs and the jobs it sent elsewhere (their latest status), newest first. */
-  list: (options?: ListOptions) => Promise<ListedJob[]>
-  cancel: (id: string, by?: Submitter, options?: AbortOptions) => Promise<Job>
-  logs: (id: string, options?: LogOptions) => AsyncGenerator<Uint8Array>
-  results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
-  /** The bytes of one output of a job (the CID must be one of its outputs). */
-  output: (id: string, cid: string, options?: AbortOptions) => AsyncGenerator<Uint8Array>
   /** The runtimes found on this node and the one jobs get (for `paip status`). */
   runtimes: () => RuntimeInfo
   /** Free slots and queue length of this node. */

@@ -35,10 +35,12 @@ export interface LogOptions extends AbortOptions {
 
 export interface LocatedJobs {
   status: (id: string, options?: AbortOptions) => Promise<Job>
+  /** This node's jobs and the jobs it sent elsewhere (their latest status), newest first. */
   list: (options?: ListOptions) => Promise<Job[]>
   cancel: (id: string, by?: Submitter, options?: AbortOptions) => Promise<Job>
   logs: (id: string, options?: LogOptions) => AsyncGenerator<Uint8Array>
   results: (id: string, options?: AbortOptions) => Promise<JobOutput[]>
+  /** The bytes of one output of a job (the CID must be one of its outputs). */
   output: (id: string, cid: string, options?: AbortOptions) => AsyncGenerator<Uint8Array>
 }
 

@@ -20,6 +20,13 @@ export const DIAL_TIMEOUT = 10 * second
  * drops the connection with all the DHT queries on it.
  */
 export const PING_MAX_OUTBOUND_STREAMS = 4
+/**
+ * How often libp2p's connection monitor pings each open connection (its default: 10 s). Every
+ * ping is a new stream, and every stream costs a peer-store read and write on both sides: on an
+ * idle 10-node grid the monitor made most of the daemon's idle work. A dead peer's TCP
+ * connection closes on its own; the ping finds only links that went silent.
+ */
+export const CONNECTION_PING_INTERVAL = 60 * second
 /** Room for a remote's monitor and DHT pings at once (twice its outbound allowance). */
 export const PING_MAX_INBOUND_STREAMS = 8
 

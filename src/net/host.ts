@@ -56,6 +56,8 @@ export interface HostInit {
   reprovide?: { validity?: number, interval?: number, threshold?: number }
   /** Ask the DHT about ourselves this often (ms); kept short in tests. */
   querySelfInterval?: number
+  /** Ping each open connection this often (ms) and close it when the ping fails. */
+  pingInterval?: number
   /** libp2p's metrics (`@libp2p/prometheus-metrics`), exported at the node's `GET /metrics`. */
   metrics?: (components: any) => Metrics
 }
@@ -85,6 +87,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     streamMuxers: [yamux()],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],
+    connectionMonitor: { pingInterval: init.pingInterval ?? C.CONNECTION_PING_INTERVAL },
     connectionManager: {
       maxConnections: init.maxConnections ?? C.MAX_CONNECTIONS,
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? C.INBOUND_CONNECTION_THRESHOLD,

@@ -12,8 +12,12 @@ export const LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
 export const ALLOW = net.DEFAULT_ALLOW
 export const MAX_CONNECTIONS = net.MAX_CONNECTIONS
 export const INBOUND_CONNECTION_THRESHOLD = net.INBOUND_CONNECTION_THRESHOLD
-/** How often the DHT looks itself up (kad-dht's own default is 5 minutes, too slow to join). */
-export const QUERY_SELF_INTERVAL = 30 * second
+/**
+ * How often the DHT looks itself up: kad-dht's own default. It looks up every second until its
+ * first self-query succeeds, and the join lookups fill the table, so a shorter interval only
+ * made idle work (a lookup over the whole grid, every node, every 30 s).
+ */
+export const QUERY_SELF_INTERVAL = 5 * 60 * second
 /** Longest a clean stop may take before the daemon exits anyway. */
 export const SHUTDOWN_TIMEOUT = 5 * second
 /** Bytes of randomness in the admin token. */
@@ -28,5 +32,11 @@ export const JOIN_INTERVAL = second
  * and a lookup a second from every node of a 25-node testbed starves 2 cores.
  */
 export const JOIN_MAX_INTERVAL = 30 * second
+/**
+ * Longest pause between join lookups that find nobody new (a grid of fewer than
+ * `JOIN_ENOUGH_PEERS` nodes, once every table holds the whole grid): new nodes still get in,
+ * since a joining node connects to us and the DHT adds it on its own.
+ */
+export const JOIN_IDLE_INTERVAL = 10 * 60 * second
 /** Deadline of one join lookup. */
 export const JOIN_LOOKUP_TIMEOUT = 10 * second

@@ -11,7 +11,7 @@ import { createBlobStore } from '../storage/blobs.js'
 import { databaseReferences, sweepBlobs } from '../storage/sweep.js'
 import { VERSION } from '../version.js'
 import { ensureConfigFile } from './config.js'
-import { JOIN_ENOUGH_PEERS, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
+import { JOIN_ENOUGH_PEERS, JOIN_IDLE_INTERVAL, JOIN_INTERVAL, JOIN_LOOKUP_TIMEOUT, JOIN_MAX_INTERVAL } from './constants.js'
 import { libp2pDatastore, openDatabase } from './database.js'
 import { homePath } from './home.js'
 import { instrumentComponents } from './instrument.js'
@@ -192,6 +192,7 @@ export function startBackground (built: NodeComponents, bootstrap: string[], war
     enough: JOIN_ENOUGH_PEERS,
     interval: JOIN_INTERVAL,
     maxInterval: JOIN_MAX_INTERVAL,
+    idleInterval: JOIN_IDLE_INTERVAL,
     timeout: JOIN_LOOKUP_TIMEOUT,
     signal,
     log: built.logger.forComponent('paip:node:join')

@@ -28,6 +28,8 @@ export interface TestbedInit {
   env?: Record<string, string>
   /** Start the non-bootstrap nodes this many at a time (default 4). */
   concurrency?: number
+  /** Longest one daemon may take to start (ms; default 30 s): more on a loaded machine. */
+  startTimeout?: number
   /** Every stderr line of every node. */
   onLog?: (node: number, line: string) => void
   /**
@@ -134,6 +136,7 @@ async function startTestbedNode (index: number, dir: string, bootstrap: string[]
     args: argsFor(),
     env,
     wrap: place.wrap,
+    timeout: init.startTimeout,
     signal: init.signal,
     onLog: init.onLog == null ? undefined : line => { init.onLog?.(index, line) }
   })

@@ -277,7 +277,10 @@ async function startDelayer (x: number, delay: number, loss: number): Promise<Ch
   const hub = nsName(x, 'hub')
   const host = linkName(x, 'h')
   await run('ip', ['netns', 'exec', hub, 'sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=1'])
-  const child = spawn('ip', ['netns', 'exec', hub, 'setpriv', '--pdeathsig', 'KILL', '--', 'python3', DELAYER, '0', String(delay), String(loss)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // real-time priority, as the kernel's netem would have: on a busy machine a delayer waiting
+  // for the CPU would add its wait to every packet
+  const rt = await run('chrt', ['--rr', '1', 'true']).then(() => ['chrt', '--rr', '1'], () => [])
+  const child = spawn('ip', ['netns', 'exec', hub, 'setpriv', '--pdeathsig', 'KILL', '--', ...rt, 'python3', DELAYER, '0', String(delay), String(loss)], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000) })
   await new Promise<void>((resolve, reject) => {

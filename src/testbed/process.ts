@@ -41,6 +41,8 @@ export interface SpawnDaemonOptions {
   onLog?: (line: string) => void
   /** A command prefix that execs the daemon (e.g. in a network namespace). */
   wrap?: string[]
+  /** Longest the daemon may take to start (ms); default START_TIMEOUT. */
+  timeout?: number
 }
 
 /** Starts `paip --json --home <home> daemon <args>` with this Node and waits until it is up. */
@@ -62,14 +64,15 @@ export async function spawnDaemon (options: SpawnDaemonOptions): Promise<DaemonP
   })
 
   const started = await new Promise<DaemonStarted>((resolve, reject) => {
-    const signal = AbortSignal.any([AbortSignal.timeout(START_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+    const timeout = options.timeout ?? START_TIMEOUT
+    const signal = AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal == null ? [] : [options.signal])])
     const fail = (message: string): void => {
       cleanup()
       child.kill('SIGKILL')
       // give stderr a moment to drain so the error says why
       setTimeout(() => { reject(new DaemonStartError(message, log())) }, 100)
     }
-    const onAbort = (): void => { fail(`the daemon in ${options.home} did not start within ${START_TIMEOUT} ms`) }
+    const onAbort = (): void => { fail(`the daemon in ${options.home} did not start within ${timeout} ms`) }
     const onExit = (code: number | null): void => {
       cleanup()
       setTimeout(() => { reject(new DaemonStartError(`the daemon in ${options.home} exited with code ${code}`, log())) }, 100)

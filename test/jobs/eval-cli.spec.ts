@@ -57,10 +57,11 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
 
   async function ended (key: string): Promise<any> {
     let listed: any
+    // each check spawns bin/paip: a pause between them leaves the CPU to the evaluation
     await until(async () => {
       listed = (await paip('eval', 'list')).find((e: any) => e.key === key)
       return ['succeeded', 'failed', 'cancelled'].includes(listed?.state)
-    }, 60_000, `evaluation ${key} to end`)
+    }, 60_000, `evaluation ${key} to end`, 250)
     return listed
   }
 

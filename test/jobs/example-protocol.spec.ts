@@ -34,7 +34,7 @@ describe('jobs: the example protocol the README runs (protocols/dataset-stats.ya
     const started = await paip('run', 'protocols/dataset-stats.yaml', '--dataset', '#mnist')
     const id = started.job?.id ?? started.id
     let job: any
-    await until(async () => { job = await paip('jobs', 'status', id); return ['succeeded', 'failed', 'cancelled'].includes(job.state ?? job.job?.state) }, 60_000, 'the job to end')
+    await until(async () => { job = await paip('jobs', 'status', id); return ['succeeded', 'failed', 'cancelled'].includes(job.state ?? job.job?.state) }, 60_000, 'the job to end', 250)
     const state = job.state ?? job.job?.state
     const logs = await runBin(['--home', node.home, 'jobs', 'logs', id])
     assert.equal(state, 'succeeded', logs.stdout + logs.stderr)

@@ -56,68 +56,75 @@ async function probe (dir: string, name: string, text: string): Promise<string> 
   return path
 }
 
+/** Each violation the rules must catch, as a file written into src/ for the run. */
+const PROBES: Array<[dir: string, name: string, text: string]> = [
+  ['catalog', 'upward', "import type { NodeComponents } from '../node/components.js'\nexport type Bag = NodeComponents\n"],
+  ['net', 'feature', "import { createCatalog } from '../catalog/index.js'\nexport const make = createCatalog\n"],
+  ['api', 'node', "import { API_PORT } from '../node/constants.js'\nexport const port = API_PORT\n"],
+  ['storage', 'a', "import { b } from './zz-lint-probe-b.js'\nexport const a = (): number => b() + 1\n"],
+  ['storage', 'b', "import type { a } from './zz-lint-probe-a.js'\nexport const b = (): number => 1\nexport type A = typeof a\n"],
+  // jobs imports the catalog: a catalog file that imports jobs closes a folder cycle
+  ['catalog', 'jobs', "import type { Jobs } from '../jobs/index.js'\nexport type J = Jobs\n"],
+  ['catalog', 'floating', 'async function save (): Promise<void> {}\nexport function go (): void {\n  save()\n}\n'],
+  ['catalog', 'equals', 'export function same (a: string, b: string): boolean {\n  return a == b\n}\n'],
+  ['catalog', 'types', "import { Catalog } from './index.js'\nexport function name (c: Catalog): string {\n  return String(c)\n}\n"]
+]
+
 describe('structure rules (npm run lint)', function () {
-  this.timeout(120_000)
-  before(removeProbes)
-  afterEach(removeProbes)
+  this.timeout(180_000)
+  let clean: Run
+  let rules: Run
+  let linter: Run
 
-  it('passes on the repository as it is', async () => {
-    const run = await npmLint()
-    assert.equal(run.code, 0, run.output)
+  // one run of each tool over every probe at once (the tools take seconds each on a loaded machine)
+  before(async () => {
+    await removeProbes()
+    clean = await npmLint()
+    const files: string[] = []
+    try {
+      for (const [dir, name, text] of PROBES) files.push(await probe(dir, name, text))
+      rules = await cruise('src')
+      linter = await biome(...files)
+    } finally {
+      await removeProbes()
+    }
   })
 
-  it('fails when a feature imports the composition root, even for a type', async () => {
-    const file = await probe('catalog', 'upward', "import type { NodeComponents } from '../node/components.js'\nexport type Bag = NodeComponents\n")
-    const run = await cruise(file)
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /features-never-import-upward: src\/catalog\/zz-lint-probe-upward\.ts → src\/node\/components\.ts/)
+  it('passes on the repository as it is', () => {
+    assert.equal(clean.code, 0, clean.output)
   })
 
-  it('fails when a leaf imports a feature', async () => {
-    const file = await probe('net', 'feature', "import { createCatalog } from '../catalog/index.js'\nexport const make = createCatalog\n")
-    const run = await cruise(file)
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /leaves-import-only-leaves: src\/net\/zz-lint-probe-feature\.ts → src\/catalog\/index\.ts/)
+  it('fails when a feature imports the composition root, even for a type', () => {
+    assert.notEqual(rules.code, 0, rules.output)
+    assert.match(rules.output, /features-never-import-upward: src\/catalog\/zz-lint-probe-upward\.ts → src\/node\/components\.ts/)
   })
 
-  it('fails when the API imports the node', async () => {
-    const file = await probe('api', 'node', "import { API_PORT } from '../node/constants.js'\nexport const port = API_PORT\n")
-    const run = await cruise(file)
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /src\/api\/zz-lint-probe-node\.ts → src\/node\/constants\.ts/)
+  it('fails when a leaf imports a feature', () => {
+    assert.match(rules.output, /leaves-import-only-leaves: src\/net\/zz-lint-probe-feature\.ts → src\/catalog\/index\.ts/)
   })
 
-  it('fails on a cycle between two modules', async () => {
-    const a = await probe('storage', 'a', "import { b } from './zz-lint-probe-b.js'\nexport const a = (): number => b() + 1\n")
-    await probe('storage', 'b', "import type { a } from './zz-lint-probe-a.js'\nexport const b = (): number => 1\nexport type A = typeof a\n")
-    const run = await cruise(a)
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /no-circular: src\/storage\/zz-lint-probe-[ab]\.ts/)
+  it('fails when the API imports the node', () => {
+    assert.match(rules.output, /api-receives-its-dependencies: src\/api\/zz-lint-probe-node\.ts → src\/node\/constants\.ts/)
   })
 
-  it('fails on a cycle between two folders, even when no file is in one', async () => {
-    // jobs imports the catalog: a catalog file that imports jobs closes a folder cycle
-    const file = await probe('catalog', 'jobs', "import type { Jobs } from '../jobs/index.js'\nexport type J = Jobs\n")
-    const run = await cruise('src')
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /no-circular-folders: src\/(catalog|jobs) →/, `${file}: ${run.output}`)
+  it('fails on a cycle between two modules', () => {
+    assert.match(rules.output, /no-circular: src\/storage\/zz-lint-probe-[ab]\.ts/)
   })
 
-  it('fails on a floating promise', async () => {
-    const run = await biome(await probe('catalog', 'floating', 'async function save (): Promise<void> {}\nexport function go (): void {\n  save()\n}\n'))
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /noFloatingPromises/)
+  it('fails on a cycle between two folders, even when no file is in one', () => {
+    assert.match(rules.output, /no-circular-folders: src\/(catalog|jobs) →/)
   })
 
-  it('fails on == between values that are not null', async () => {
-    const run = await biome(await probe('catalog', 'equals', 'export function same (a: string, b: string): boolean {\n  return a == b\n}\n'))
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /noDoubleEquals/)
+  it('fails on a floating promise', () => {
+    assert.notEqual(linter.code, 0, linter.output)
+    assert.match(linter.output, /zz-lint-probe-floating\.ts:3:3 lint\/nursery\/noFloatingPromises/)
   })
 
-  it('fails on a value import used only as a type', async () => {
-    const run = await biome(await probe('catalog', 'types', "import { Catalog } from './index.js'\nexport function name (c: Catalog): string {\n  return String(c)\n}\n"))
-    assert.notEqual(run.code, 0, run.output)
-    assert.match(run.output, /useImportType/)
+  it('fails on == between values that are not null', () => {
+    assert.match(linter.output, /zz-lint-probe-equals\.ts:2:\d+ lint\/suspicious\/noDoubleEquals/)
+  })
+
+  it('fails on a value import used only as a type', () => {
+    assert.match(linter.output, /zz-lint-probe-types\.ts:1:\d+ lint\/style\/useImportType/)
   })
 })

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { runCommand } from '../process.js'
-import { SANDBOX_PATHS } from './sandbox.js'
+import { isolatedPaths, SANDBOX_PATHS } from './sandbox.js'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { InstanceInit, InstanceResult, Mounts, Runtime } from './types.js'
+import type { InstanceInit, InstanceResult, Runtime } from './types.js'
 
 /**
  * The container runtime: each instance runs in an OCI container of its task role's
@@ -106,12 +106,7 @@ export function createContainerRuntime (init: ContainerInit): Runtime {
 
   return {
     name: 'container',
-    paths: (m: Mounts) => ({
-      work: SANDBOX_PATHS.work,
-      output: SANDBOX_PATHS.output,
-      ...(m.dataset == null ? {} : { dataset: SANDBOX_PATHS.dataset }),
-      ...(m.model == null ? {} : { model: SANDBOX_PATHS.model })
-    }),
+    paths: isolatedPaths,
     run,
     async cleanup (jobId) { await capture(engine, ['rm', '-f', '-t', '0', containerName(init.dir, jobId)]) }
   }

@@ -28,6 +28,16 @@ export interface SandboxInit {
 }
 
 export const SANDBOX_PATHS = { work: '/paip/work', output: '/paip/output', dataset: '/paip/dataset', model: '/paip/model' }
+
+/** Where a job inside the sandbox or a container sees its directories. */
+export function isolatedPaths (m: Mounts): ReturnType<Runtime['paths']> {
+  return {
+    work: SANDBOX_PATHS.work,
+    output: SANDBOX_PATHS.output,
+    ...(m.dataset == null ? {} : { dataset: SANDBOX_PATHS.dataset }),
+    ...(m.model == null ? {} : { model: SANDBOX_PATHS.model })
+  }
+}
 const NOBODY = 65534
 const ETC = ['ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'alternatives', 'ssl', 'ca-certificates', 'ca-certificates.conf', 'passwd', 'group', 'nsswitch.conf', 'hosts', 'resolv.conf', 'host.conf', 'localtime', 'timezone', 'mime.types', 'protocols', 'services', 'python3', 'python3.11', 'xdg', 'fonts', 'gai.conf']
 const TOP = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']
@@ -139,12 +149,7 @@ export function createSandboxRuntime (init: SandboxInit): Runtime {
 
   return {
     name: 'sandbox',
-    paths: (m: Mounts) => ({
-      work: SANDBOX_PATHS.work,
-      output: SANDBOX_PATHS.output,
-      ...(m.dataset == null ? {} : { dataset: SANDBOX_PATHS.dataset }),
-      ...(m.model == null ? {} : { model: SANDBOX_PATHS.model })
-    }),
+    paths: isolatedPaths,
     run,
     async cleanup (jobId) { await removeJobCgroup(init.cgroups, cgroupName(init.dir, jobId)) }
   }
