@@ -23,7 +23,7 @@ export interface PendingDb {
 }
 
 export interface AnnounceOptions extends AbortOptions {
-  /** Go before queued background announcements (what makes a publication findable). */
+  /** Start at once, not queued behind background announcements (what makes a publication findable). */
   urgent?: boolean
   /**
    * Resolve for a key once this many peers stored its provider record; the provide goes on in
@@ -116,7 +116,9 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
 
   async function announceOne (key: CID, options: AnnounceOptions): Promise<boolean> {
     const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
-    const stored = await limit(async () => await provideKey(host, key, signal, options.enough, track, log), { urgent: options.urgent })
+    // urgent work (what makes a publication findable) never waits for a slot behind background provides
+    const provide = async (): Promise<number> => await provideKey(host, key, signal, options.enough, track, log)
+    const stored = options.urgent === true ? await provide() : await limit(provide)
     if (shutdown.signal.aborted) return stored > 0
     await setPending(key, stored === 0)
     return stored > 0
