@@ -95,7 +95,7 @@ async function searchRound (nodes: BenchNode[], label: string, figures: Figure[]
     const topic = TOPICS[i % PROTOCOLS]
     const [ms, hits] = await timed(async () => await node.market.searchRanked([topic]))
     times.push(ms)
-    if (hits.some(h => h.name === `${topic}-job`)) found++
+    if (hits.some(h => h.name === `bench/${topic}-job`)) found++
   }
   log(`${label}: ${found}/${SEARCHES} searches found their protocol`)
   figures.push({ name: `${label} search median`, value: quantile(times, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET })
