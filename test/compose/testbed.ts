@@ -17,6 +17,7 @@ import { createHost } from '../../src/net/host.js'
 import { until } from '../fixtures/wait.js'
 import type { ApiClient } from '../../src/client/index.js'
 import type { ChildProcess } from 'node:child_process'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 
 const execFileAsync = promisify(execFile)
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -32,23 +33,7 @@ const NAMES = Object.keys(SERVICES) as Service[]
 /** The bootstrap node's fixed peer ID (its key is in docker-compose.yml). */
 const BOOTSTRAP_ID = '12D3KooWJ1UNWkkhYb8u7qMN3oC2L7ppQuGjnThP5LpU7mBn4VPd'
 
-const PROTOCOL = [
-  'protocolVersion: 2',
-  'name: composezebra',
-  'type: job',
-  'description: "composezebra: a protocol pushed on one container and pulled on another"',
-  'prerequisites:',
-  '  - name: image',
-  '    type: dockerimage',
-  '    uri: alpine:3',
-  'taskRoles:',
-  '  main:',
-  '    instances: 1',
-  '    dockerImage: image',
-  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
-  '    commands:',
-  '      - "echo zebra"'
-].join('\n') + '\n'
+const PROTOCOL = publishedProtocol('composezebra', 'a protocol pushed on one container and pulled on another')
 
 /** `docker compose -p <project> <args>` or `podman-compose -p <project> <args>`. */
 async function compose (args: string[], timeout = 180_000): Promise<string> {

@@ -7,6 +7,7 @@ import { paip } from '../fixtures/cli.js'
 import { until } from '../fixtures/wait.js'
 import type { CliRun } from '../fixtures/cli.js'
 import type { Testbed, TestbedNode } from '../../src/testbed/index.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 
 /** A protocol that lists the dataset's files and writes one output file. */
 const LISTING_PROTOCOL = [
@@ -29,23 +30,7 @@ const LISTING_PROTOCOL = [
 ].join('\n') + '\n'
 
 /** A protocol a user publishes to the marketplace (found by the keyword "gridzebra"). */
-const PUBLISHED_PROTOCOL = [
-  'protocolVersion: 2',
-  'name: gridzebra',
-  'type: job',
-  'description: "gridzebra: a protocol pushed in the end-to-end test"',
-  'prerequisites:',
-  '  - name: image',
-  '    type: dockerimage',
-  '    uri: alpine:3',
-  'taskRoles:',
-  '  main:',
-  '    instances: 1',
-  '    dockerImage: image',
-  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
-  '    commands:',
-  '      - "echo zebra"'
-].join('\n') + '\n'
+const PUBLISHED_PROTOCOL = publishedProtocol('gridzebra', 'a protocol pushed in the end-to-end test')
 
 describe('grid: four daemon processes driven through the CLI and the HTTP API', function () {
   this.timeout(120_000)

@@ -6,27 +6,12 @@ import { cleanupNetns, createNetnsNetwork, startTestbed } from '../../src/testbe
 import { CHECKOUT, runCommand } from '../fixtures/bin.js'
 import { until } from '../fixtures/wait.js'
 import type { Testbed } from '../../src/testbed/index.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 
 const exec = promisify(execFile)
 const TESTBED_BIN = `${CHECKOUT}bin/testbed`
 
-const PROTOCOL = [
-  'protocolVersion: 2',
-  'name: netnszebra',
-  'type: job',
-  'description: "netnszebra: published in one namespace, found from another"',
-  'prerequisites:',
-  '  - name: image',
-  '    type: dockerimage',
-  '    uri: alpine:3',
-  'taskRoles:',
-  '  main:',
-  '    instances: 1',
-  '    dockerImage: image',
-  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
-  '    commands:',
-  '      - "echo zebra"'
-].join('\n') + '\n'
+const PROTOCOL = publishedProtocol('netnszebra', 'published in one namespace, found from another')
 
 async function namespaces (instance?: number): Promise<string[]> {
   const { stdout } = await exec('ip', ['netns', 'list'])
