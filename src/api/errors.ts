@@ -2,7 +2,7 @@ import { PaipError } from '../errors.js'
 import type { ErrorKind } from '../errors.js'
 
 // the error shapes a client reads are the client's; the server answers with the same
-export { ApiError, BadApiResponseError, NodeNotRunningError, isErrorBody, kindOf } from '../client/errors.js'
+export { ApiError, BadApiResponseError, NodeNotRunningError } from '../client/errors.js'
 export type { ErrorBody } from '../client/errors.js'
 
 /** The request body was over the API's size cap. */

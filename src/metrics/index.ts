@@ -19,8 +19,6 @@ export type Outcome = 'ok' | 'error'
  * admin token from elsewhere; `admin` the admin token only; `public` anyone; `off` nobody.
  */
 export type MetricsAccess = 'local' | 'admin' | 'public' | 'off'
-/** What a search or a fetch was about. */
-export type ContentKind = 'protocol' | 'dataset' | 'model'
 
 export interface Metrics {
   readonly registry: Registry

@@ -133,7 +133,7 @@ export async function buildComponents (core: CoreParts, entries: readonly Compon
   for (const entry of entries) {
     (built as any)[entry.name] = await entry.create(built)
   }
-  if (built.marketplace != null && built.catalog != null && built.jobs != null) instrumentComponents(built, core.metrics)
+  instrumentComponents(built, core.metrics)
   return built
 }
 
