@@ -22,27 +22,20 @@ export function channel<T> (): Channel<T> {
   }
 }
 
-export interface Limiter {
-  /** Runs a task when one of the `limit` slots is free; urgent tasks go before waiting ones. */
-  <R>(task: () => Promise<R>, options?: { urgent?: boolean }): Promise<R>
-  /** Tasks running and waiting. */
-  readonly size: number
-}
+export type Limiter = <R>(task: () => Promise<R>) => Promise<R>
 
-/** Runs at most `limit` tasks at once, in order, urgent ones first. */
+/** Runs at most `limit` tasks at once, in order. */
 export function limiter (limit: number): Limiter {
   let running = 0
-  const urgent: Array<() => void> = []
   const waiting: Array<() => void> = []
-  const run = async <R>(task: () => Promise<R>, options: { urgent?: boolean } = {}): Promise<R> => {
-    if (running >= limit) await new Promise<void>(resolve => { (options.urgent === true ? urgent : waiting).push(resolve) })
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (running >= limit) await new Promise<void>(resolve => { waiting.push(resolve) })
     running++
     try { return await task() } finally {
       running--
-      ;(urgent.shift() ?? waiting.shift())?.()
+      waiting.shift()?.()
     }
   }
-  return Object.defineProperty(run, 'size', { get: () => running + urgent.length + waiting.length }) as Limiter
 }
 
 /** Resolves after `ms`, or at once when the signal aborts (never rejects). */
