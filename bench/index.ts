@@ -28,7 +28,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   portal: async () => import('./portal.js'),
   scale: async () => import('./scale.js'),
   gateway: async () => import('./gateway.js'),
-  transfer: async () => import('./transfer.js')
+  transfer: async () => import('./transfer.js'),
+  helia: async () => import('./helia.js')
 }
 
 /** Where the report goes: the repo's docs/, or PAIP_BENCH_DOCS (a run of its own, merged later). */
