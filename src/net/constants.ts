@@ -25,6 +25,13 @@ export const STREAM_MAX_READ_BUFFER_BYTES = 8 * 1024 * 1024
 export const RPC_TIMEOUT = 10 * second
 /** Deadline of a ping or a join dial when the caller gives none. */
 export const DIAL_TIMEOUT = 10 * second
+/**
+ * A node without any connection dials its bootstrap peers again after this pause (libp2p's
+ * bootstrap dials them once, at start), doubling while it stays alone...
+ */
+export const REBOOTSTRAP_INTERVAL = 2 * second
+/** ...up to this. */
+export const REBOOTSTRAP_MAX_INTERVAL = minute
 
 /**
  * Concurrent ping streams per connection. libp2p's connection monitor pings every connection
