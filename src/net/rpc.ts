@@ -1,6 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import { isPaipError } from '../errors.js'
-import { MAX_MESSAGE_BYTES, RPC_TIMEOUT } from './constants.js'
+import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
 import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
 import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -29,16 +29,46 @@ export interface MessageStreamInit {
   maxMessageBytes?: number
 }
 
+/** Bytes of the varint length prefix of a frame of `n` bytes. */
+function prefixLength (n: number): number {
+  let bytes = 1
+  while (n >= 128) { n = Math.floor(n / 128); bytes++ }
+  return bytes
+}
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function messageStream (stream: Stream, init: MessageStreamInit = {}): MessageStream {
   const max = init.maxMessageBytes ?? MAX_MESSAGE_BYTES
-  const lp: LengthPrefixedStream<Stream> = lpStream(stream, { maxDataLength: max })
-
-  async function readFrame (options?: AbortOptions): Promise<Uint8Array> {
+  // room for the biggest frame, the read-ahead and what a paused stream buffered, handed over at once on resume
+  const lp: LengthPrefixedStream<Stream> = lpStream(stream, { maxDataLength: max, maxBufferSize: max + STREAM_READ_AHEAD_BYTES + STREAM_MAX_READ_BUFFER_BYTES })
+  // flow control (see STREAM_READ_AHEAD_BYTES): bytes arrived and not yet read, and whether a read waits
+  let unread = 0
+  let reading = false
+  const setPaused = (paused: boolean): void => {
     try {
-      const list = await lp.read(options)
+      if (paused && stream.readStatus === 'readable') stream.pause()
+      else if (!paused && stream.readStatus === 'paused') stream.resume()
+    } catch {} // closing: nothing more to read either way
+  }
+  stream.addEventListener('message', evt => {
+    unread += evt.data.byteLength
+    if (!reading && unread > STREAM_READ_AHEAD_BYTES) setPaused(true)
+  })
+
+  /** A frame: read from what is buffered while paused; the stream resumes when that holds no whole frame. */
+  async function readFrame (options?: AbortOptions): Promise<Uint8Array> {
+    reading = true
+    try {
+      const read = lp.read(options)
+      if (stream.readStatus === 'paused') {
+        if (unread <= STREAM_READ_AHEAD_BYTES) setPaused(false)
+        else if (!await Promise.race([read.then(() => true, () => true), new Promise<boolean>(resolve => setImmediate(() => { resolve(false) }))])) setPaused(false)
+      }
+      const list = await read
+      unread = Math.max(0, unread - list.byteLength - prefixLength(list.byteLength))
+      if (unread > STREAM_READ_AHEAD_BYTES) setPaused(true)
       return list.subarray()
     } catch (err: any) {
       if (err?.name === 'InvalidDataLengthError') {
@@ -48,6 +78,8 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
         throw new BadPeerMessageError(`peer closed the stream early on ${stream.protocol}`)
       }
       throw err
+    } finally {
+      reading = false
     }
   }
 
