@@ -19,6 +19,14 @@ export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 /** Files are verified in blocks of this size while they are fetched. */
 export const BLOCK_BYTES = 1024 * 1024
+/**
+ * A fetch from several holders: blocks asked of each holder per request, requests in flight per
+ * holder, and how far past the last block written to disk blocks may be asked for (the bound on
+ * the memory a fetch holds: this many verified blocks waiting for the ones before them).
+ */
+export const FETCH_RUN_BLOCKS = 2
+export const FETCH_STREAMS_PER_HOLDER = 2
+export const FETCH_WINDOW_BLOCKS = 16
 /** Size of the binary frames a fetch streams. */
 export const FETCH_CHUNK_BYTES = 256 * 1024
 

@@ -3,6 +3,7 @@ import { BlobCorruptError } from '../storage/index.js'
 import { MAX_MANIFEST_BYTES } from './constants.js'
 import { EntryNotFoundError, EntryPrivateError, FetchFailedError, AmbiguousRefError } from './errors.js'
 import { decodeManifest } from './manifest.js'
+import { fetchParallel } from './parallel.js'
 import { fetchBlobFrom } from './wire.js'
 import type { BlobStore } from '../storage/index.js'
 import type { Manifest } from './manifest.js'
@@ -39,12 +40,43 @@ export function chooseHolders (ref: string, results: SearchResult[]): { manifest
   return { manifest: manifests[0], holders }
 }
 
-/** Fetches one blob from the first holder that serves it right, resuming across holders. */
-async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, peers: PeerId[], log: Logger, options: FetchBlobsOptions & { onBytes?: (n: number, peer: string) => void }): Promise<void> {
+type FetchOneOptions = FetchBlobsOptions & { onBytes?: (n: number, peer: string) => void, bad?: Set<string> }
+
+/** The error of a blob no holder served: corrupt if every holder lied, refused if every one refused. */
+function noHolderError (cid: string, peers: number, failures: string[], corrupt: number, refused: number): Error {
+  if (corrupt > 0 && corrupt === failures.length) return new BlobCorruptError(`every holder sent bytes not matching ${cid}`, { failures })
+  if (refused > 0 && refused === failures.length) return new EntryPrivateError(cid)
+  return new FetchFailedError(`could not fetch ${cid} from any of ${peers} holder(s)`, failures)
+}
+
+/**
+ * Fetches one blob: from several holders in parallel when more than one has it and it has
+ * several blocks with digests, else from the first holder that serves it right, resuming
+ * across holders. A holder that sends a block not matching its digest is added to `bad` and
+ * not asked again (for this blob or the entry's next ones).
+ */
+async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, allPeers: PeerId[], log: Logger, options: FetchOneOptions): Promise<void> {
   if (await blobs.has(target.cid)) return
+  const peers = allPeers.filter(p => options.bad?.has(p.toString()) !== true)
   const failures: string[] = []
   let corrupt = 0
   let refused = 0
+  const failed = (peer: string, err: any): void => {
+    if (err?.name === 'BlobCorruptError') { corrupt++; options.bad?.add(peer) }
+    if (err?.name === 'EntryPrivateError') refused++
+    failures.push(`${peer}: ${err?.name ?? 'Error'}: ${err?.message ?? err}`)
+  }
+  if (peers.length > 1 && target.digests != null && target.size != null && target.size > target.blockSize) {
+    const partial = await blobs.partial(target.cid)
+    try {
+      const { complete, failures: dropped } = await fetchParallel(host, peers, { ...target, size: target.size }, partial, log, options)
+      for (const [peer, err] of dropped) failed(peer, err)
+      if (complete) { await partial.commit(options); return }
+    } finally {
+      await partial.close().catch(() => {})
+    }
+    throw noHolderError(target.cid, peers.length, failures, corrupt, refused)
+  }
   for (const peer of peers) {
     options.signal?.throwIfAborted()
     const partial = await blobs.partial(target.cid)
@@ -55,17 +87,11 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, pee
     } catch (err: any) {
       await partial.close().catch(() => {})
       if (options.signal?.aborted === true) throw err
-      if (err?.name === 'BlobCorruptError') corrupt++
-      if (err?.name === 'EntryPrivateError') refused++
-      failures.push(`${peer.toString()}: ${err?.message ?? err}`)
-      log('fetch of %s from %p failed, trying the next holder: %s', target.cid, peer, err?.message ?? err)
+      failed(peer.toString(), err)
+      log('fetch of %s from %p failed, trying the next holder: %s: %s', target.cid, peer, err?.name ?? 'Error', err?.message ?? err)
     }
   }
-  if (corrupt > 0 && corrupt === failures.length) {
-    throw new BlobCorruptError(`every holder sent bytes not matching ${target.cid}`, { failures })
-  }
-  if (refused > 0 && refused === failures.length) throw new EntryPrivateError(target.cid)
-  throw new FetchFailedError(`could not fetch ${target.cid} from any of ${peers.length} holder(s)`, failures)
+  throw noHolderError(target.cid, peers.length, failures, corrupt, refused)
 }
 
 async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
@@ -85,6 +111,9 @@ async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> 
  */
 export async function fetchEntryBlobs (host: Libp2p, blobs: BlobStore, manifestCid: string, holders: string[], log: Logger, options: FetchBlobsOptions = {}): Promise<{ manifest: Manifest, cids: string[] }> {
   const peers = holders.map(h => peerIdFromString(h))
+  // holders that sent a forged block: not asked again during this fetch
+  const bad = new Set<string>()
+  options = { ...options, bad } as FetchOneOptions
   options.onProgress?.({ phase: 'manifest', bytes: 0, total: 0 })
   await fetchOne(host, blobs, { cid: manifestCid, maxSize: MAX_MANIFEST_BYTES, blockSize: MAX_MANIFEST_BYTES }, peers, log, options)
   const manifest = decodeManifest(await readAll(blobs.get(manifestCid, { signal: options.signal })))

@@ -5,6 +5,7 @@ import { BlobCorruptError, parseBlobCid } from '../storage/index.js'
 import { CATALOG_PROTOCOL, FETCH_CHUNK_BYTES, FETCH_IDLE_TIMEOUT, FETCH_PROTOCOL, FETCH_SERVE_TIMEOUT, MAX_LISTED_ENTRIES, PEER_QUERY_TIMEOUT } from './constants.js'
 import { decodeAnswer, decodeQuery, matchedTerms } from './entries.js'
 import { EntryNotFoundError, EntryPrivateError, FetchFailedError } from './errors.js'
+import type { HandlerContext, MessageStream } from '../net/rpc.js'
 import type { BlobStore, PartialBlob } from '../storage/index.js'
 import type { CatalogQuery } from './entries.js'
 import type { CatalogEntry, CatalogStore } from './store.js'
@@ -20,31 +21,45 @@ export async function localMatches (store: CatalogStore, query: CatalogQuery): P
   return out
 }
 
-interface FetchRequest { cid: string, offset: number }
+/** A fetch request: a blob from `offset`, to its end or `length` bytes (one run of blocks). */
+export interface FetchRequest { cid: string, offset: number, length?: number }
 
 function decodeFetchRequest (value: unknown): FetchRequest {
   const v = value as any
   const cid = parseBlobCid(String(v?.cid)).toString()
   const offset = v?.offset ?? 0
   if (!Number.isSafeInteger(offset) || offset < 0) throw new Error('bad offset')
-  return { cid, offset }
+  const length = v?.length
+  if (length === undefined || length === null) return { cid, offset }
+  if (!Number.isSafeInteger(length) || length < 0) throw new Error('bad length')
+  return { cid, offset, length }
+}
+
+/**
+ * Answers one fetch request: a header `{ size, offset[, length] }`, then the bytes in binary
+ * frames. The bytes are not hashed here: the fetcher checks every block against its digest.
+ */
+export function serveFetch (store: CatalogStore, blobs: BlobStore): (req: FetchRequest, ctx: HandlerContext) => Promise<undefined> {
+  return async (req, ctx) => {
+    const users = await store.entriesUsing(req.cid)
+    if (users.length === 0) throw new EntryNotFoundError('blob', req.cid)
+    if (!users.some(e => e.public)) throw new EntryPrivateError(req.cid)
+    const { size } = await blobs.stat(req.cid)
+    const length = req.length ?? size - req.offset
+    if (req.offset > size || req.offset + length > size) throw new EntryNotFoundError('range', `${req.cid}@${req.offset}+${length}`)
+    await ctx.messages.write({ size, offset: req.offset, ...(req.length === undefined ? {} : { length }) }, { signal: ctx.signal })
+    if (length === 0) return undefined
+    for await (const chunk of blobs.get(req.cid, { offset: req.offset, length, chunkSize: FETCH_CHUNK_BYTES, verify: false, signal: ctx.signal })) {
+      await ctx.messages.writeBytes(chunk, { signal: ctx.signal })
+    }
+    return undefined
+  }
 }
 
 /** Registers the `/paip/catalog/1.0.0` and `/paip/fetch/1.0.0` handlers on a host. */
 export async function handleCatalogProtocols (host: Libp2p, store: CatalogStore, blobs: BlobStore, apiUrl?: string): Promise<void> {
   await handleRequests(host, CATALOG_PROTOCOL, decodeQuery, async query => ({ entries: await localMatches(store, query), ...(apiUrl == null || apiUrl === '' ? {} : { api: apiUrl }) }))
-  await handleRequests(host, FETCH_PROTOCOL, decodeFetchRequest, async (req, ctx) => {
-    const users = await store.entriesUsing(req.cid)
-    if (users.length === 0) throw new EntryNotFoundError('blob', req.cid)
-    if (!users.some(e => e.public)) throw new EntryPrivateError(req.cid)
-    const { size } = await blobs.stat(req.cid)
-    if (req.offset > size) throw new EntryNotFoundError('range', `${req.cid}@${req.offset}`)
-    await ctx.messages.write({ size, offset: req.offset }, { signal: ctx.signal })
-    for await (const chunk of blobs.get(req.cid, { offset: req.offset, chunkSize: FETCH_CHUNK_BYTES, signal: ctx.signal })) {
-      await ctx.messages.writeBytes(chunk, { signal: ctx.signal })
-    }
-    return undefined
-  }, { timeout: FETCH_SERVE_TIMEOUT })
+  await handleRequests(host, FETCH_PROTOCOL, decodeFetchRequest, serveFetch(store, blobs), { timeout: FETCH_SERVE_TIMEOUT })
 }
 
 export async function unhandleCatalogProtocols (host: Libp2p): Promise<void> {
@@ -76,67 +91,122 @@ function equal (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }
 
+export interface ReceiveOptions { signal?: AbortSignal, idleTimeout?: number }
+
+/** A signal that fires when the caller aborts or nothing arrives for the idle timeout. */
+function idleSignal (options: ReceiveOptions): AbortSignal {
+  const t = AbortSignal.timeout(options.idleTimeout ?? FETCH_IDLE_TIMEOUT)
+  return options.signal == null ? t : AbortSignal.any([options.signal, t])
+}
+
 /**
- * Fetches the rest of one blob from one peer into a partial blob, from its current size.
- * Bytes are checked block by block before they are written, so the partial file only ever
- * holds verified bytes and a later attempt (from any peer) resumes where this one stopped.
+ * Opens a fetch stream and reads its header: the blob's size, checked against the target.
+ * `length` asks for one run of bytes (the header must echo it), else the rest of the blob.
  */
-export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTarget, partial: PartialBlob, options: { signal?: AbortSignal, idleTimeout?: number, onBytes?: (n: number) => void } = {}): Promise<void> {
-  const blockSize = target.blockSize
-  const idle = (): AbortSignal => {
-    const t = AbortSignal.timeout(options.idleTimeout ?? FETCH_IDLE_TIMEOUT)
-    return options.signal == null ? t : AbortSignal.any([options.signal, t])
-  }
-  const messages = await dialMessages(host, peer, FETCH_PROTOCOL, { signal: idle() })
+async function openFetch (host: Libp2p, peer: PeerId, target: BlobTarget, offset: number, length: number | undefined, options: ReceiveOptions): Promise<{ messages: MessageStream, size: number }> {
+  const messages = await dialMessages(host, peer, FETCH_PROTOCOL, { signal: idleSignal(options) })
   try {
-    await messages.write({ cid: target.cid, offset: partial.size }, { signal: idle() })
-    const header = await messages.read(v => v as any, { signal: idle() })
+    await messages.write({ cid: target.cid, offset, ...(length === undefined ? {} : { length }) }, { signal: idleSignal(options) })
+    const header = await messages.read(v => v as any, { signal: idleSignal(options) })
     if (header?.error != null) {
       if (header.error.name === 'EntryPrivateError') throw new EntryPrivateError(target.cid)
       throw new RemoteError(String(header.error.name), String(header.error.message), header.error.kind ?? 'unavailable')
     }
     const size: number = header?.size
     const sizeOk = target.size == null ? Number.isSafeInteger(size) && size >= 0 && size <= (target.maxSize ?? 0) : size === target.size
-    if (!sizeOk || header?.offset !== partial.size) {
-      throw new BlobCorruptError(`${peer.toString()} offers ${String(header?.size)} bytes of ${target.cid}, expected ${String(target.size ?? `at most ${target.maxSize ?? 0}`)}`)
+    if (!sizeOk || header?.offset !== offset || header?.length !== length) {
+      throw new BlobCorruptError(`${peer.toString()} offers ${String(header?.size)} bytes of ${target.cid}, expected ${String(target.size ?? `at most ${target.maxSize ?? 0}`)}`, { peer: peer.toString(), cid: target.cid })
     }
-    const checked = size <= blockSize || target.digests != null
-    if (checked && partial.size % blockSize !== 0 && partial.size !== size) throw new Error('partial blob not on a block boundary')
-    const block = new Uint8Array(Math.min(blockSize, size))
-    let filled = 0
-    let position = partial.size
-    const flush = async (): Promise<void> => {
-      const index = Math.floor(position / blockSize)
-      const expected = checked ? digestAt(target, size, index) : undefined
-      const digest = expected == null ? undefined : createHash('sha256').update(block.subarray(0, filled)).digest()
-      if (expected != null && (digest == null || !equal(new Uint8Array(digest), expected))) {
-        throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
-      }
-      await partial.write(block.subarray(0, filled), options)
-      position += filled
-      options.onBytes?.(filled)
-      filled = 0
+    return { messages, size }
+  } catch (err: any) {
+    messages.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}
+
+/**
+ * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked against its
+ * digest before `onBlock` sees it (a block in a fresh buffer when `fresh`, else in one reused).
+ */
+async function receiveBlocks (messages: MessageStream, peer: PeerId, target: BlobTarget, size: number, offset: number, length: number, onBlock: (index: number, bytes: Uint8Array) => Promise<void> | void, options: ReceiveOptions & { fresh?: boolean }): Promise<void> {
+  const blockSize = target.blockSize
+  const checked = size <= blockSize || target.digests != null
+  if (checked && offset % blockSize !== 0 && offset !== size) throw new Error('partial blob not on a block boundary')
+  const end = offset + length
+  const blockAt = (at: number): Uint8Array => new Uint8Array(Math.min(blockSize, end - at))
+  let block = blockAt(offset)
+  let filled = 0
+  let position = offset
+  while (position < end) {
+    const parts = await messages.readByteParts({ signal: idleSignal(options) })
+    const frame = parts.reduce((n, part) => n + part.byteLength, 0)
+    if (frame === 0 || position + filled + frame > end) {
+      throw new BlobCorruptError(`${peer.toString()} sent more bytes of ${target.cid} than it has`, { peer: peer.toString(), cid: target.cid })
     }
-    while (position + filled < size) {
-      const chunk = await messages.readBytes({ signal: idle() })
-      if (chunk.byteLength === 0 || position + filled + chunk.byteLength > size) {
-        throw new BlobCorruptError(`${peer.toString()} sent more bytes of ${target.cid} than it has`)
-      }
+    for (const chunk of parts) {
       let at = 0
       while (at < chunk.byteLength) {
-        const take = Math.min(block.byteLength - filled, chunk.byteLength - at, blockSize - filled)
+        const take = Math.min(block.byteLength - filled, chunk.byteLength - at)
         block.set(chunk.subarray(at, at + take), filled)
         filled += take
         at += take
-        if (filled === blockSize || position + filled === size) await flush()
+        if (filled < block.byteLength) continue
+        const index = Math.floor(position / blockSize)
+        const expected = checked ? digestAt(target, size, index) : undefined
+        if (expected != null && !equal(new Uint8Array(createHash('sha256').update(block).digest()), expected)) {
+          throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
+        }
+        await onBlock(index, block)
+        position += filled
+        filled = 0
+        if (position < end) block = options.fresh === true || end - position < block.byteLength ? blockAt(position) : block
       }
     }
-    await messages.close({ signal: idle() }).catch(() => {})
+  }
+}
+
+/** Rethrows a failed receive as what the caller sorts holders by (corrupt, refused, remote, stopped). */
+function receiveFailure (err: any, target: BlobTarget, peer: PeerId, options: ReceiveOptions): Error {
+  if (options.signal?.aborted === true) return options.signal.reason ?? err
+  if (err?.name === 'BlobCorruptError' || err?.name === 'EntryPrivateError' || err?.name === 'RemoteError') return err
+  return new FetchFailedError(`fetch of ${target.cid} from ${peer.toString()} stopped: ${err?.message ?? err}`)
+}
+
+/**
+ * Fetches the rest of one blob from one peer into a partial blob, from its current size, on
+ * one stream. Bytes are checked block by block before they are written, so the partial file
+ * only ever holds verified bytes and a later attempt (from any peer) resumes where this one stopped.
+ */
+export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTarget, partial: PartialBlob, options: ReceiveOptions & { onBytes?: (n: number) => void } = {}): Promise<void> {
+  let opened: { messages: MessageStream, size: number } | undefined
+  try {
+    opened = await openFetch(host, peer, target, partial.size, undefined, options)
+    await receiveBlocks(opened.messages, peer, target, opened.size, partial.size, opened.size - partial.size, async (_index, block) => {
+      await partial.write(block, options)
+      options.onBytes?.(block.byteLength)
+    }, options)
+    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
   } catch (err: any) {
-    messages.abort(err instanceof Error ? err : new Error(String(err)))
-    if (options.signal?.aborted === true) throw options.signal.reason ?? err
-    if (err?.name === 'BlobCorruptError' || err?.name === 'EntryPrivateError' || err?.name === 'RemoteError') throw err
-    throw new FetchFailedError(`fetch of ${target.cid} from ${peer.toString()} stopped: ${err?.message ?? err}`)
+    opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
+    throw receiveFailure(err, target, peer, options)
+  }
+}
+
+/**
+ * Fetches blocks `first` to `first + count - 1` of a blob from one peer on one stream, handing
+ * each verified block (in its own buffer) to `onBlock`.
+ */
+export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobTarget & { size: number }, first: number, count: number, onBlock: (index: number, bytes: Uint8Array) => void, options: ReceiveOptions = {}): Promise<void> {
+  const offset = first * target.blockSize
+  const length = Math.min(target.size, (first + count) * target.blockSize) - offset
+  let opened: { messages: MessageStream, size: number } | undefined
+  try {
+    opened = await openFetch(host, peer, target, offset, length, options)
+    await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, fresh: true })
+    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
+  } catch (err: any) {
+    opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
+    throw receiveFailure(err, target, peer, options)
   }
 }
 

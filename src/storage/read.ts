@@ -14,6 +14,8 @@ export interface GetOptions extends AbortOptions {
   length?: number
   /** Size of the chunks yielded (default 256 KiB). */
   chunkSize?: number
+  /** Whether a read of the whole blob checks its hash (default true; a peer that checks every block itself can skip it). */
+  verify?: boolean
 }
 
 /** The byte range asked for, checked against the blob's size. */
@@ -37,7 +39,7 @@ export async function * readBlob (layout: BlobLayout, value: CID | string, optio
   const { cid, size } = await layout.stat(value)
   const { offset, length } = rangeOf(size, options)
   if (length === 0 && offset !== 0) return
-  const hash = offset === 0 && length === size ? createHash('sha256') : undefined
+  const hash = offset === 0 && length === size && options.verify !== false ? createHash('sha256') : undefined
   let read = 0
   if (length > 0) {
     const stream = createReadStream(layout.blobPath(cid), {

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { FETCH_PROTOCOL } from '../../src/catalog/index.js'
+import { FETCH_WINDOW_BLOCKS } from '../../src/catalog/constants.js'
+import { handleRequests } from '../../src/net/rpc.js'
+import { bytesOf, collect, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
+import { tempDir } from '../fixtures/temp.js'
+import type { CatalogNode } from './helpers.js'
+import type { FetchRequest } from '../../src/catalog/wire.js'
+import type { HandlerContext } from '../../src/net/rpc.js'
+
+const MiB = 1024 * 1024
+const BLOCK = MiB
+
+/**
+ * Holders 0, 1 and 2 hold the same datasets; node 3 fetches them. A holder's fetch handler is
+ * replaced by one serving from its blob store like the real one, with a hook to watch the
+ * requests, forge bytes or stall.
+ */
+describe('catalog: a fetch from several holders', function () {
+  this.timeout(120_000)
+  let nodes: CatalogNode[] = []
+  let work: string
+  const id = (i: number): string => nodes[i].host.peerId.toString()
+
+  before(async () => {
+    nodes = await startCatalogNodes(4)
+    work = await tempDir('paip-parallel-src-')
+  })
+
+  after(async () => {
+    await stopCatalogNodes(nodes)
+    if (work != null) await fs.rm(work, { recursive: true, force: true })
+  })
+
+  /** A dataset held by holders 0-2: its files' bytes. */
+  const share = async (name: string, files: Record<string, Uint8Array>): Promise<void> => {
+    const dir = await writeTree(path.join(work, name), files)
+    for (const i of [0, 1, 2]) await nodes[i].catalog.add('dataset', { path: dir }, { name, tags: [`#${name}`], public: true })
+  }
+
+  type Hook = (req: FetchRequest, chunk: Uint8Array, ctx: HandlerContext) => Promise<Uint8Array> | Uint8Array
+  /** Replaces holder `i`'s fetch handler by one serving its blobs through `hook` (each request seen by `seen`). */
+  const serveWith = async (i: number, hook: Hook, seen?: (req: FetchRequest) => Promise<void> | void): Promise<void> => {
+    const node = nodes[i]
+    await node.host.unhandle(FETCH_PROTOCOL)
+    await handleRequests(node.host, FETCH_PROTOCOL, v => v as FetchRequest, async (req, ctx) => {
+      await seen?.(req)
+      const { size } = await node.blobs.stat(req.cid)
+      const length = req.length ?? size - req.offset
+      await ctx.messages.write({ size, offset: req.offset, ...(req.length === undefined ? {} : { length }) }, { signal: ctx.signal })
+      for await (const chunk of node.blobs.get(req.cid, { offset: req.offset, length, chunkSize: 256 * 1024 })) {
+        await ctx.messages.writeBytes(await hook(req, chunk, ctx), { signal: ctx.signal })
+      }
+      return undefined
+    })
+  }
+  const restore = async (i: number): Promise<void> => {
+    await nodes[i].host.unhandle(FETCH_PROTOCOL)
+    await nodes[i].catalog.stop()
+    await nodes[i].catalog.start()
+  }
+
+  /** Fetches `name` on node 3: the bytes each holder served (from the progress) and the copy's files. */
+  const fetch = async (name: string): Promise<{ perPeer: Map<string, number>, files: Map<string, Buffer> }> => {
+    const perPeer = new Map<string, number>()
+    let last = 0
+    const entry = await nodes[3].catalog.fetch('dataset', name, {
+      onProgress: p => {
+        if (p.phase !== 'file' || p.peer == null) return
+        perPeer.set(p.peer, (perPeer.get(p.peer) ?? 0) + (p.bytes - last))
+        last = p.bytes
+      }
+    })
+    const copy = await nodes[3].catalog.resolve('dataset', entry.manifest)
+    const files = new Map<string, Buffer>()
+    for (const file of copy.files) files.set(file.path, await collect(nodes[3].blobs.get(file.cid)))
+    return { perPeer, files }
+  }
+
+  it('shares the blocks of one file among three holders, each serving some, every block verified', async () => {
+    const big = bytesOf(12 * MiB + 5, 11)
+    await share('shared', { 'big.bin': big })
+    const { perPeer, files } = await fetch('shared')
+    assert.deepEqual([...perPeer.keys()].sort(), [id(0), id(1), id(2)].sort(), 'every holder served blocks')
+    for (const bytes of perPeer.values()) assert.ok(bytes > 0)
+    assert.equal([...perPeer.values()].reduce((a, b) => a + b, 0), big.byteLength, 'no block counted twice')
+    assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+  })
+
+  it('never asks for blocks more than the window past what is written to disk (memory stays flat)', async () => {
+    const big = bytesOf(40 * MiB, 12)
+    await share('window', { 'big.bin': big })
+    const partialDir = path.join(nodes[3].dir, 'blobs', 'partial')
+    const ahead: number[] = []
+    const watch = async (req: FetchRequest): Promise<void> => {
+      if (req.length === undefined) return
+      const held = await fs.stat(path.join(partialDir, req.cid)).then(s => s.size, () => big.byteLength)
+      ahead.push((req.offset + req.length - held) / BLOCK)
+    }
+    for (const i of [0, 1, 2]) await serveWith(i, (_req, chunk) => chunk, watch)
+    try {
+      const { files } = await fetch('window')
+      assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+      assert.ok(ahead.length >= 40 / 2, `blocks asked for in runs (${ahead.length} requests)`)
+      assert.ok(Math.max(...ahead) <= FETCH_WINDOW_BLOCKS, `asked at most ${FETCH_WINDOW_BLOCKS} blocks ahead of the disk, not ${Math.max(...ahead)}`)
+    } finally {
+      for (const i of [0, 1, 2]) await restore(i)
+    }
+  })
+
+  it('completes with verified bytes when a holder forges blocks, and does not ask that holder again', async () => {
+    const files = { 'a.bin': bytesOf(6 * MiB, 13), 'b.bin': bytesOf(6 * MiB, 14) }
+    await share('forged', files)
+    let asked = 0
+    await serveWith(1, (req, chunk) => {
+      if (req.length === undefined) return chunk
+      const forged = Uint8Array.from(chunk)
+      forged[0] ^= 0xff
+      return forged
+    }, req => { if (req.length !== undefined) asked++ })
+    try {
+      const { perPeer, files: copy } = await fetch('forged')
+      assert.equal(perPeer.has(id(1)), false, 'no byte from the forger was kept')
+      assert.ok(asked >= 1 && asked <= 2, `the forger was asked only by the requests in flight when its first block failed (${asked})`)
+      assert.deepEqual(copy.get('a.bin'), Buffer.from(files['a.bin']))
+      assert.deepEqual(copy.get('b.bin'), Buffer.from(files['b.bin']))
+    } finally {
+      await restore(1)
+    }
+  })
+
+  it('asks the other holders for the blocks of a holder that trickles, without waiting for it', async () => {
+    const big = bytesOf(8 * MiB, 15)
+    await share('slow', { 'big.bin': big })
+    // one correct byte every 200 ms: never idle long enough to be timed out, far too slow to wait for
+    await serveWith(0, async (req, chunk, ctx) => {
+      if (req.length === undefined) return chunk
+      for (let i = 0; i < chunk.byteLength - 1; i++) {
+        await ctx.messages.writeBytes(chunk.subarray(i, i + 1), { signal: ctx.signal })
+        await new Promise(resolve => setTimeout(resolve, 200))
+      }
+      return chunk.subarray(chunk.byteLength - 1)
+    })
+    try {
+      const { perPeer, files } = await fetch('slow')
+      assert.equal(perPeer.has(id(0)), false)
+      assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+    } finally {
+      await restore(0)
+    }
+  })
+
+  it('completes from the others when a holder stops midway', async () => {
+    const big = bytesOf(16 * MiB, 16)
+    await share('dies', { 'big.bin': big })
+    const perPeer = new Map<string, number>()
+    let last = 0
+    let stopped = false
+    const entry = await nodes[3].catalog.fetch('dataset', 'dies', {
+      onProgress: p => {
+        if (p.phase !== 'file' || p.peer == null) return
+        perPeer.set(p.peer, (perPeer.get(p.peer) ?? 0) + (p.bytes - last))
+        last = p.bytes
+        if (!stopped && p.bytes > big.byteLength / 4) {
+          stopped = true
+          void nodes[2].host.stop()
+        }
+      }
+    })
+    assert.ok(stopped)
+    const copy = await nodes[3].catalog.resolve('dataset', entry.manifest)
+    assert.deepEqual(await collect(nodes[3].blobs.get(copy.files[0].cid)), Buffer.from(big))
+    assert.ok((perPeer.get(id(0)) ?? 0) + (perPeer.get(id(1)) ?? 0) > big.byteLength / 2, 'the rest came from the holders left')
+  })
+})
