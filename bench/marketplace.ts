@@ -112,34 +112,46 @@ async function reasonOf (what: string, cpuShare: number, fn: () => Promise<unkno
     `CPU profile of a second round: ${describe(summary)}`
 }
 
+/**
+ * One search as a user of the streaming search (the API's NDJSON, `market.search`) sees it: when
+ * the wanted protocol first arrived, and when the search ended (what the ranked answer waits for).
+ */
+async function searchOnce (node: BenchNode, topic: string): Promise<{ first?: number, end: number }> {
+  const t0 = performance.now()
+  let first: number | undefined
+  for await (const hit of node.market.search([topic])) {
+    if (first == null && hit.name === `bench/${topic}-job`) first = performance.now() - t0
+  }
+  return { first, end: performance.now() - t0 }
+}
+
 async function searchRound (nodes: BenchNode[], label: string, report: (f: Figure) => void, log: (line: string) => void): Promise<void> {
   const alive = nodes.filter(n => n.alive)
-  const once = async (i: number): Promise<[number, boolean]> => {
-    const node = alive[i % alive.length]
-    const topic = TOPICS[i % PROTOCOLS]
-    const [ms, hits] = await timed(async () => await node.market.searchRanked([topic]))
-    return [ms, hits.some(h => h.name === `bench/${topic}-job`)]
-  }
-  const times: number[] = []
-  let found = 0
+  const once = async (i: number): Promise<{ first?: number, end: number }> => await searchOnce(alive[i % alive.length], TOPICS[i % PROTOCOLS])
+  const ends: number[] = []
+  const firsts: number[] = []
   const [, share] = await cpuShareOf(async () => {
     for (let i = 0; i < SEARCHES; i++) {
-      const [ms, ok] = await once(i)
-      times.push(ms)
-      if (ok) found++
+      const { first, end } = await once(i)
+      ends.push(end)
+      if (first != null) firsts.push(first)
     }
   })
-  log(`${label} ${found}/${SEARCHES} searches found their protocol`)
-  const median: Figure = { name: `${label} search median`, value: quantile(times, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET, note: `${SEARCHES} one-keyword searches from every live node in turn` }
-  const p95: Figure = { name: `${label} search p95`, value: quantile(times, 0.95), unit: 'ms', target: SEARCH_P95_TARGET }
-  if (median.value > SEARCH_MEDIAN_TARGET || p95.value > SEARCH_P95_TARGET) {
+  log(`${label} ${firsts.length}/${SEARCHES} searches found their protocol`)
+  const note = `${SEARCHES} one-keyword searches from every live node in turn`
+  const figures: Figure[] = [
+    { name: `${label} search median`, value: quantile(ends, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET, note: `${note}, to the end of the search (what a ranked answer waits for)` },
+    { name: `${label} search p95`, value: quantile(ends, 0.95), unit: 'ms', target: SEARCH_P95_TARGET },
+    { name: `${label} search, first result median`, value: quantile(firsts, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET, note: 'until the wanted protocol arrives in the streamed search (the API\'s NDJSON answer)' },
+    { name: `${label} search, first result p95`, value: quantile(firsts, 0.95), unit: 'ms', target: SEARCH_P95_TARGET }
+  ]
+  const missed = figures.filter(f => !(f.value <= (f.target as number)))
+  if (missed.length > 0) {
     const reason = await reasonOf('searches', share, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })
-    if (median.value > SEARCH_MEDIAN_TARGET) median.reason = reason
-    if (p95.value > SEARCH_P95_TARGET) p95.reason = reason
+    for (const f of missed) f.reason = reason
   }
-  report(median)
-  report(p95)
-  report({ name: `${label} search success`, value: 100 * found / SEARCHES, unit: '%', target: 100, higherIsBetter: true })
+  for (const f of figures) report(f)
+  report({ name: `${label} search success`, value: 100 * firsts.length / SEARCHES, unit: '%', target: 100, higherIsBetter: true })
 }
 
 /** Publishes a version of every bench protocol, one after another: their times. */
