@@ -87,7 +87,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     },
     transports: [tcp(), webSockets(), memory()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: C.STREAM_MAX_WINDOW_BYTES, maxReadBufferLength: C.STREAM_MAX_READ_BUFFER_BYTES } })],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],
     connectionMonitor: { pingInterval: init.pingInterval ?? C.CONNECTION_PING_INTERVAL },
