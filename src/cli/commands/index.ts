@@ -5,10 +5,11 @@ type Group = () => Promise<{ register: (program: Command, action: Action) => voi
 
 /**
  * Every command group, one line each. A group lives in `src/cli/commands/<group>/` with one
- * file per verb and an `index.ts` exporting `register`. Groups load on demand so that
- * `paip daemon`, a long-lived process, does not hold every other command's code in memory.
+ * file per verb and an `index.ts` exporting `register`. Groups load on demand: a
+ * command loads its own group only (`paip daemon`, a long-lived process, holds no other
+ * command's code in memory, and a short `paip` run starts faster).
  */
-const GROUPS: Record<string, Group> = {
+export const GROUPS: Record<string, Group> = {
   node: async () => import('./node/index.js'),
   serve: async () => import('./serve/index.js'),
   config: async () => import('./config/index.js'),
@@ -25,11 +26,34 @@ const GROUPS: Record<string, Group> = {
   workflow: async () => import('./workflow/index.js')
 }
 
-/** Registers every group, or only the node group when the command is `paip daemon`. */
+/**
+ * The command words each group registers at the top level. A command line whose word is here
+ * loads that group alone (a `paip` run then loads none of the other groups' libraries); any
+ * other line (no word, `help`, a typo that wants suggestions) loads every group.
+ */
+export const GROUP_WORDS: Record<string, readonly string[]> = {
+  node: ['daemon', 'gc', 'id', 'peers', 'ping', 'status'],
+  serve: ['serve'],
+  config: ['config'],
+  validate: ['validate'],
+  repo: ['init', 'add', 'commit', 'log', 'show', 'diff', 'checkout', 'tag'],
+  datasets: ['datasets'],
+  models: ['models'],
+  jobs: ['run', 'jobs', 'eval'],
+  fed: ['fed'],
+  marketplace: ['marketplace', 'login', 'logout', 'whoami', 'push', 'pull', 'search', 'submodule', 'import', 'export'],
+  users: ['users'],
+  data: ['data'],
+  algo: ['algo'],
+  workflow: ['workflow']
+}
+
+/** Loads and registers the group of the command word, or every group when the word names none. */
 export async function registerCommands (program: Command, action: Action, argv: readonly string[] = []): Promise<void> {
-  const daemonOnly = firstWord(argv) === 'daemon'
+  const word = firstWord(argv)
+  const only = Object.keys(GROUPS).find(name => word != null && GROUP_WORDS[name]?.includes(word))
   for (const [name, load] of Object.entries(GROUPS)) {
-    if (daemonOnly && name !== 'node') continue
+    if (only != null && name !== only) continue
     const group = await load()
     group.register(program, action)
   }
