@@ -18,7 +18,7 @@ const SLOW_FIRST = [
 
 const SERIAL = [
   'node/daemon-process', 'net/routing-fill', 'net/routing', 'users/brute-force', 'users/users',
-  'protocol/safety', 'repo/bad-input', 'catalog/announce', 'marketplace/network'
+  'protocol/safety', 'repo/bad-input', 'catalog/announce', 'marketplace/network', 'marketplace/attacks'
 ].map(spec)
 
 const all = readdirSync('dist/test', { recursive: true })
