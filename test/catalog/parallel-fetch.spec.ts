@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { FETCH_PROTOCOL } from '../../src/catalog/index.js'
-import { FETCH_WINDOW_BLOCKS } from '../../src/catalog/constants.js'
+import { FETCH_RUN_BLOCKS, FETCH_WINDOW_BLOCKS } from '../../src/catalog/constants.js'
 import { handleRequests } from '../../src/net/rpc.js'
 import { bytesOf, collect, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
 import { tempDir } from '../fixtures/temp.js'
@@ -80,7 +80,7 @@ describe('catalog: a fetch from several holders', function () {
   }
 
   it('shares the blocks of one file among three holders, each serving some, every block verified', async () => {
-    const big = bytesOf(12 * MiB + 5, 11)
+    const big = bytesOf(32 * MiB + 5, 11)
     await share('shared', { 'big.bin': big })
     const { perPeer, files } = await fetch('shared')
     assert.deepEqual([...perPeer.keys()].sort(), [id(0), id(1), id(2)].sort(), 'every holder served blocks')
@@ -103,7 +103,7 @@ describe('catalog: a fetch from several holders', function () {
     try {
       const { files } = await fetch('window')
       assert.deepEqual(files.get('big.bin'), Buffer.from(big))
-      assert.ok(ahead.length >= 40 / 2, `blocks asked for in runs (${ahead.length} requests)`)
+      assert.ok(ahead.length >= 40 / FETCH_RUN_BLOCKS, `blocks asked for in runs (${ahead.length} requests)`)
       assert.ok(Math.max(...ahead) <= FETCH_WINDOW_BLOCKS, `asked at most ${FETCH_WINDOW_BLOCKS} blocks ahead of the disk, not ${Math.max(...ahead)}`)
     } finally {
       for (const i of [0, 1, 2]) await restore(i)
