@@ -7,7 +7,7 @@ import type { AreaResult } from './report.js'
 import type { BenchOptions, Figure } from './types.js'
 
 /** A bench module: `run` reports figures (or returns them, or prints its own). */
-type BenchModule = { run: (options: BenchOptions) => Promise<Figure[] | undefined | void> }
+type BenchModule = { run: (options: BenchOptions) => Promise<unknown> }
 
 /**
  * Every benchmark, by name: `npm run bench` runs them all, `npm run bench -- node` only some,
@@ -76,7 +76,7 @@ async function main (): Promise<number> {
       }
       const returned = await run({ signal: controller.signal, log: line => { process.stdout.write(`   ${line}\n`) }, report })
       // figures both reported and returned are printed and kept once
-      for (const figure of returned ?? []) if (!figures.includes(figure)) report(figure)
+      for (const figure of (Array.isArray(returned) ? returned as Figure[] : [])) if (!figures.includes(figure)) report(figure)
     } catch (err: any) {
       failed = true
       error = String(err?.stack ?? err)

@@ -6,3 +6,22 @@ export const second = 1000
 export const minute = 60 * second
 export const hour = 60 * minute
 export const day = 24 * hour
+
+/** Resolves after `ms`; rejects with the signal's reason when it aborts first (or was aborted). */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  if (ms <= 0) return
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Resolves after `ms`, or at once when the signal aborts (never rejects): for loops that look
+ * at the signal themselves after each pause.
+ */
+export async function pause (ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, signal).catch(() => {})
+}

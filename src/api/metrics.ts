@@ -1,12 +1,9 @@
+import { isLoopback } from '../net/addresses.js'
 import type { Access } from './auth.js'
 import type { Metrics, MetricsAccess } from '../metrics/index.js'
 import type { FastifyInstance } from 'fastify'
 
-/** A socket address on this machine's loopback (127.0.0.0/8, ::1, or IPv4-mapped 127.x). */
-export function isLoopback (address: string | undefined): boolean {
-  if (address == null) return false
-  return address === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(address)
-}
+export { isLoopback }
 
 export interface MetricsRouteInit {
   metrics: Metrics

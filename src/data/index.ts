@@ -99,6 +99,30 @@ export async function freeBytes (dir: string): Promise<number> {
   return Number(s.bavail) * Number(s.bsize)
 }
 
+/** The entries whose keys start with `prefix`, at most `limit`. */
+async function entriesUnder (db: DataDb, prefix: string, limit: number): Promise<DataEntry[]> {
+  const out: DataEntry[] = []
+  for await (const [, value] of db.iterator({ gte: prefix, lt: prefix + '\xff' })) {
+    out.push(value as DataEntry)
+    if (out.length >= limit) break
+  }
+  return out
+}
+
+/** The entry of a file whose bytes were just stored. */
+function entryOf (path: DataPath, info: { cid: { toString: () => string }, size: number }, created: number, modified: number): DataEntry {
+  return {
+    path: formatDataPath(path),
+    user: path.user,
+    collection: path.collection,
+    file: path.file,
+    cid: info.cid.toString(),
+    size: info.size,
+    created,
+    modified
+  }
+}
+
 /**
  * Every user's data space on this node (blobs are shared by content with the catalog and jobs,
  * so a deleted file's bytes stay until nothing uses them and the blob store is swept): files under `data://<user>/<collection>/<path>`,
@@ -109,14 +133,7 @@ export function createDataSpace (components: DataSpaceComponents, init: DataSpac
   const log = (components.logger ?? paipLogger()).forComponent('paip:data')
   const keepFree = init.keepFreeBytes ?? KEEP_FREE_BYTES
 
-  async function entries (prefix: string, limit = LIST_LIMIT + 1): Promise<DataEntry[]> {
-    const out: DataEntry[] = []
-    for await (const [, value] of db.iterator({ gte: prefix, lt: prefix + '\xff' })) {
-      out.push(value as DataEntry)
-      if (out.length >= limit) break
-    }
-    return out
-  }
+  const entries = async (prefix: string, limit = LIST_LIMIT + 1): Promise<DataEntry[]> => await entriesUnder(db, prefix, limit)
 
   async function checkRoom (size: number | undefined): Promise<void> {
     if (size == null) return
@@ -153,16 +170,7 @@ export function createDataSpace (components: DataSpaceComponents, init: DataSpac
       const key = dataKey(path)
       const old = await getOrUndefined(db, key) as DataEntry | undefined
       const now = Date.now()
-      const entry: DataEntry = {
-        path: formatDataPath(path),
-        user: path.user,
-        collection: path.collection,
-        file: path.file,
-        cid: info.cid.toString(),
-        size: info.size,
-        created: old?.created ?? now,
-        modified: now
-      }
+      const entry = entryOf(path, info, old?.created ?? now, now)
       await db.put(key, entry)
       if (old != null && old.cid !== entry.cid) log('%s now %s (was %s)', entry.path, entry.cid, old.cid)
       return entry

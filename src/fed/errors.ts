@@ -48,3 +48,8 @@ export class FedRunEndedError extends PaipError {
   name = 'FedRunEndedError'
   constructor (id: string, state: string) { super(`federated run ${id} has already ended (${state})`, 'conflict', { id, state }) }
 }
+
+/** One attempt of a round got fewer updates than it needs (the coordinator tries the round again). */
+export class RoundFailedError extends Error {
+  name = 'RoundFailedError'
+}

@@ -5,7 +5,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { putRecord } from '../net/records.js'
-import { sleep } from '../net/channel.js'
+import { pause } from '../time.js'
 import * as C from './constants.js'
 import { recordKeys } from './keys.js'
 import { decodeVersionBlock } from './objects.js'
@@ -67,7 +67,7 @@ export async function putOrRetryLater (ctx: MarketContext, record: ProtocolRecor
   }
   ctx.background(`retried put of ${record.name}`, async () => {
     const stop = ctx.stopping()
-    await sleep(C.PUT_RETRY_DELAY, stop)
+    await pause(C.PUT_RETRY_DELAY, stop)
     if (!stop.aborted) await putRecord(ctx.host, ctx.records, record, { signal: stop })
   })
   return { stored: 0 }

@@ -54,6 +54,8 @@ function hostOf (address: Multiaddr): string | undefined {
   return address.getComponents().find(c => ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(c.name))?.value
 }
 
-function isLoopback (host: string): boolean {
-  return host.startsWith('127.') || host === '::1' || host === 'localhost'
+/** A host or socket address on this machine's loopback: 127.0.0.0/8, ::1, IPv4-mapped 127.x, or `localhost`. */
+export function isLoopback (host: string | undefined): boolean {
+  if (host == null) return false
+  return host === '::1' || host === 'localhost' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(host)
 }

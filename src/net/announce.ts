@@ -10,7 +10,8 @@
  * and announced again as soon as the DHT has peers, with a growing pause between tries.
  */
 import { CID } from 'multiformats/cid'
-import { limiter, sleep } from './channel.js'
+import { limiter } from './channel.js'
+import { pause } from '../time.js'
 import * as C from './constants.js'
 import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -133,12 +134,12 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
 
   /** Announces waiting keys whenever the DHT has peers, pausing longer after each fruitless try. */
   async function retryLoop (signal: AbortSignal): Promise<void> {
-    let pause = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
+    let wait = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
     while (!signal.aborted) {
       if (waiting.size === 0) {
         await new Promise<void>(resolve => { wake = resolve; signal.addEventListener('abort', () => { resolve() }, { once: true }) })
         wake = undefined
-        pause = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
+        wait = init.retryInterval ?? C.ANNOUNCE_RETRY_INTERVAL
         continue
       }
       if (!await waitForPeers({ signal })) continue
@@ -146,8 +147,8 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
       log('announcing %d keys that reached no peer before', keys.length)
       const { pending } = await announce(keys)
       if (pending > 0) {
-        await sleep(pause, signal)
-        pause = Math.min(pause * 2, init.retryMaxInterval ?? C.ANNOUNCE_RETRY_MAX_INTERVAL)
+        await pause(wait, signal)
+        wait = Math.min(wait * 2, init.retryMaxInterval ?? C.ANNOUNCE_RETRY_MAX_INTERVAL)
       }
     }
   }

@@ -38,12 +38,3 @@ export function limiter (limit: number): Limiter {
   }
 }
 
-/** Resolves after `ms`, or at once when the signal aborts (never rejects). */
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted === true) return
-  await new Promise<void>(resolve => {
-    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}

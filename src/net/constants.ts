@@ -7,10 +7,31 @@ export const PROTOCOL_PREFIX = '/paip'
 
 /** Default cap on one framed message on a paip stream protocol. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+/**
+ * Flow control of a message stream: libp2p streams hand over bytes as they arrive (and Yamux
+ * grants the sender more window on arrival), so a reader slower than its sender (a fetch
+ * writing to disk on a loaded machine) would buffer without bound and fail with "Read buffer
+ * overflow" at 4 MiB. A stream is paused (Yamux grants no more window) while more than this many
+ * bytes wait unread and no read is waiting.
+ */
+export const STREAM_READ_AHEAD_BYTES = 1024 * 1024
+/**
+ * Yamux's largest receive window per stream (its default 16 MiB) and the most a paused stream
+ * may buffer: the window still in flight when a stream pauses must fit.
+ */
+export const STREAM_MAX_WINDOW_BYTES = 4 * 1024 * 1024
+export const STREAM_MAX_READ_BUFFER_BYTES = 8 * 1024 * 1024
 /** Default deadline of one request/response exchange on a paip stream protocol. */
 export const RPC_TIMEOUT = 10 * second
 /** Deadline of a ping or a join dial when the caller gives none. */
 export const DIAL_TIMEOUT = 10 * second
+/**
+ * A node without any connection dials its bootstrap peers again after this pause (libp2p's
+ * bootstrap dials them once, at start), doubling while it stays alone...
+ */
+export const REBOOTSTRAP_INTERVAL = 2 * second
+/** ...up to this. */
+export const REBOOTSTRAP_MAX_INTERVAL = minute
 
 /**
  * Concurrent ping streams per connection. libp2p's connection monitor pings every connection

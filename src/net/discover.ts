@@ -77,10 +77,14 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
       query.peers.forEach(ask)
       return
     }
-    const findSignal = AbortSignal.any([signal, AbortSignal.timeout(options.findTimeout ?? C.FIND_PROVIDERS_TIMEOUT)])
-    await Promise.all(query.keys.map(async key => { await providersOf(host, log, key, findSignal, ask) }))
+    const findTimeout = options.findTimeout ?? C.FIND_PROVIDERS_TIMEOUT
+    const findSignal = AbortSignal.any([signal, AbortSignal.timeout(findTimeout)])
+    const lookup = async (key: CID): Promise<void> => {
+      for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout })) ask(peer)
+    }
+    await Promise.all(query.keys.map(lookup))
     if (findSignal.aborted || (query.thenKeys ?? []).length === 0) return
-    await Promise.all((query.thenKeys ?? []).map(async key => { await providersOf(host, log, key, findSignal, ask) }))
+    await Promise.all((query.thenKeys ?? []).map(lookup))
   })()
 
   void (async () => {
@@ -101,21 +105,6 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
   } finally {
     signal.removeEventListener('abort', onAbort)
     done.abort()
-  }
-}
-
-/** Names each provider of a key (with its addresses kept for dialling) until the lookup ends. */
-export async function providersOf (host: RoutingHost, log: Logger, key: CID, signal: AbortSignal, onProvider: (peer: PeerId) => void): Promise<void> {
-  try {
-    for await (const event of host.services.dht.findProviders(key, { signal })) {
-      if (event.name !== 'PROVIDER') continue
-      for (const provider of event.providers) {
-        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-        onProvider(provider.id)
-      }
-    }
-  } catch (err: any) {
-    if (!signal.aborted) log('discover: provider lookup of %s ended: %s', key, err?.message ?? err)
   }
 }
 

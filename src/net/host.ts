@@ -10,10 +10,11 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
+import { rebootstrap } from './rebootstrap.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHTComponents, SingleKadDHT, Selectors, Validators } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
-import type { ComponentLogger, Libp2p, Metrics, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Metrics, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export type HostServices = {
@@ -21,6 +22,8 @@ export type HostServices = {
   ping: Ping
   /** The single-protocol DHT, whose `routingTable.size` the health check reports. */
   dht: SingleKadDHT
+  /** Dials the bootstrap peers again while the node has no connection (see rebootstrap.ts). */
+  rebootstrap: Startable
 }
 
 export type Host = Libp2p<HostServices>
@@ -70,7 +73,7 @@ const mappers = {
 
 /**
  * Builds (does not start) the node's libp2p host: TCP, WebSockets and in-memory transports,
- * Noise, Yamux, identify, ping, bootstrap and kad-dht in server mode on the paip protocol.
+ * Noise, Yamux, identify, ping, bootstrap (dialled again while the node has no connection) and kad-dht in server mode on the paip protocol.
  */
 export async function createHost (init: HostInit): Promise<Host> {
   const bootstrapList = init.bootstrap ?? []
@@ -84,7 +87,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     },
     transports: [tcp(), webSockets(), memory()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: C.STREAM_MAX_WINDOW_BYTES, maxReadBufferLength: C.STREAM_MAX_READ_BUFFER_BYTES } })],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],
     connectionMonitor: { pingInterval: init.pingInterval ?? C.CONNECTION_PING_INTERVAL },
@@ -101,6 +104,7 @@ export async function createHost (init: HostInit): Promise<Host> {
       // it) ping over the same connection at once; with the ping protocol's default of one
       // outbound stream the monitor's ping fails and it aborts the connection, killing every
       // DHT query in flight on it
+      rebootstrap: rebootstrap({ list: bootstrapList, interval: C.REBOOTSTRAP_INTERVAL, maxInterval: C.REBOOTSTRAP_MAX_INTERVAL, dialTimeout: C.DIAL_TIMEOUT }),
       ping: ping({ maxOutboundStreams: C.PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: C.PING_MAX_INBOUND_STREAMS }),
       dht: kadDHT({
         protocol: C.DHT_PROTOCOL,

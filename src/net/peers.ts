@@ -5,6 +5,7 @@ import { listenAddressesOf } from './addresses.js'
 import { PeerUnavailableError } from './errors.js'
 import { DIAL_TIMEOUT } from './constants.js'
 import { measureRtt } from './rtt.js'
+import { pause } from '../time.js'
 import type { Host } from './host.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -87,7 +88,7 @@ export async function pingPeer (host: Host, target: PeerId | Multiaddr, options:
       // and the DHT's contact checks use too: wait for theirs to end and try again
       if (err?.name === 'TooManyOutboundProtocolStreamsError' && !signal.aborted) {
         if (attempt < PING_ATTEMPTS) {
-          await new Promise(resolve => setTimeout(resolve, 50 * attempt))
+          await pause(50 * attempt, signal)
           continue
         }
         // still busy: the connection monitor's own measurement (same protocol) will do

@@ -6,7 +6,7 @@
  * Keys are built with `dhtKey` (src/net/keys.ts), the one key scheme.
  */
 import { createAnnouncer } from './announce.js'
-import { sleep } from './channel.js'
+import { pause } from '../time.js'
 import * as C from './constants.js'
 import { discover, providers } from './discover.js'
 import type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
@@ -80,7 +80,7 @@ export function createRouting (components: RoutingComponents, init: RoutingInit 
     const deadline = Date.now() + (options.timeout ?? C.PEER_WAIT)
     while (!hasPeers()) {
       if (options.signal?.aborted === true || Date.now() >= deadline) return false
-      await sleep(C.PEER_POLL_INTERVAL, options.signal)
+      await pause(C.PEER_POLL_INTERVAL, options.signal)
     }
     return true
   }

@@ -1,9 +1,10 @@
 import { lpStream } from '@libp2p/utils'
 import { isPaipError } from '../errors.js'
-import { MAX_MESSAGE_BYTES, RPC_TIMEOUT } from './constants.js'
+import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
 import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
 import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -18,6 +19,8 @@ export interface MessageStream {
   read<T>(decode: Decoder<T>, options?: AbortOptions): Promise<T>
   /** Reads raw bytes (a binary frame), for data transfer. */
   readBytes(options?: AbortOptions): Promise<Uint8Array>
+  /** Reads a binary frame as the pieces it arrived in (no copy into one buffer), for bulk transfer. */
+  readByteParts(options?: AbortOptions): Promise<Uint8Array[]>
   write(value: unknown, options?: AbortOptions): Promise<void>
   writeBytes(bytes: Uint8Array, options?: AbortOptions): Promise<void>
   close(options?: AbortOptions): Promise<void>
@@ -29,17 +32,47 @@ export interface MessageStreamInit {
   maxMessageBytes?: number
 }
 
+/** Bytes of the varint length prefix of a frame of `n` bytes. */
+function prefixLength (n: number): number {
+  let bytes = 1
+  while (n >= 128) { n = Math.floor(n / 128); bytes++ }
+  return bytes
+}
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function messageStream (stream: Stream, init: MessageStreamInit = {}): MessageStream {
   const max = init.maxMessageBytes ?? MAX_MESSAGE_BYTES
-  const lp: LengthPrefixedStream<Stream> = lpStream(stream, { maxDataLength: max })
-
-  async function readFrame (options?: AbortOptions): Promise<Uint8Array> {
+  // room for the biggest frame, the read-ahead and what a paused stream buffered, handed over at once on resume
+  const lp: LengthPrefixedStream<Stream> = lpStream(stream, { maxDataLength: max, maxBufferSize: max + STREAM_READ_AHEAD_BYTES + STREAM_MAX_READ_BUFFER_BYTES })
+  // flow control (see STREAM_READ_AHEAD_BYTES): bytes arrived and not yet read, and whether a read waits
+  let unread = 0
+  let reading = false
+  const setPaused = (paused: boolean): void => {
     try {
-      const list = await lp.read(options)
-      return list.subarray()
+      if (paused && stream.readStatus === 'readable') stream.pause()
+      else if (!paused && stream.readStatus === 'paused') stream.resume()
+    } catch {} // closing: nothing more to read either way
+  }
+  stream.addEventListener('message', evt => {
+    unread += evt.data.byteLength
+    if (!reading && unread > STREAM_READ_AHEAD_BYTES) setPaused(true)
+  })
+
+  /** A frame: read from what is buffered while paused; the stream resumes when that holds no whole frame. */
+  async function readFrame (options?: AbortOptions): Promise<Uint8ArrayList> {
+    reading = true
+    try {
+      const read = lp.read(options)
+      if (stream.readStatus === 'paused') {
+        if (unread <= STREAM_READ_AHEAD_BYTES) setPaused(false)
+        else if (!await Promise.race([read.then(() => true, () => true), new Promise<boolean>(resolve => setImmediate(() => { resolve(false) }))])) setPaused(false)
+      }
+      const list = await read
+      unread = Math.max(0, unread - list.byteLength - prefixLength(list.byteLength))
+      if (unread > STREAM_READ_AHEAD_BYTES) setPaused(true)
+      return list
     } catch (err: any) {
       if (err?.name === 'InvalidDataLengthError') {
         throw new PeerMessageTooLargeError(`peer message over ${max} bytes on ${stream.protocol}`)
@@ -48,13 +81,15 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
         throw new BadPeerMessageError(`peer closed the stream early on ${stream.protocol}`)
       }
       throw err
+    } finally {
+      reading = false
     }
   }
 
   return {
     stream,
     async read (decode, options) {
-      const bytes = await readFrame(options)
+      const bytes = (await readFrame(options)).subarray()
       let value: unknown
       try {
         value = JSON.parse(decoder.decode(bytes))
@@ -67,7 +102,8 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
         throw new BadPeerMessageError(`peer sent a malformed message on ${stream.protocol}: ${err?.message ?? err}`)
       }
     },
-    readBytes: readFrame,
+    readBytes: async options => (await readFrame(options)).subarray(),
+    readByteParts: async options => [...await readFrame(options)],
     async write (value, options) {
       const bytes = encoder.encode(JSON.stringify(value))
       if (bytes.byteLength > max) {

@@ -40,37 +40,51 @@ export async function handleRtt (host: Host): Promise<void> {
   }, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
 }
 
-/** Round-trip time (ms) of one echo over RTT_PROTOCOL. */
-export async function measureRtt (host: Host, target: PeerId | Multiaddr, options: AbortOptions = {}): Promise<number> {
-  const stream = await host.dialProtocol(target, RTT_PROTOCOL, { signal: options.signal })
+export interface RttOptions extends AbortOptions {
+  /** Deadline of the whole probe, dial included (ms); default DIAL_TIMEOUT. */
+  timeout?: number
+}
+
+/**
+ * Round-trip time (ms) of one echo over RTT_PROTOCOL. Fails when the peer closes the stream
+ * before echoing the probe whole, answers other bytes, or misses the deadline.
+ */
+export async function measureRtt (host: Host, target: PeerId | Multiaddr, options: RttOptions = {}): Promise<number> {
+  const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? DIAL_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+  const stream = await host.dialProtocol(target, RTT_PROTOCOL, { signal })
+  const data = randomBytes(RTT_BYTES)
+  const received = new Uint8ArrayList()
+  let resolve!: (rtt: number) => void
+  let reject!: (err: unknown) => void
+  const answered = new Promise<number>((res, rej) => { resolve = res; reject = rej })
+  answered.catch(() => {}) // read below, or never when sending fails first
+  let start = 0
+  const onMessage = (event: any): void => {
+    received.append(event.data)
+    if (received.byteLength < RTT_BYTES) return
+    const rtt = performance.now() - start
+    if (!Buffer.from(received.subarray()).equals(data)) reject(new BadPeerMessageError('the peer answered the RTT probe with other bytes'))
+    else resolve(Math.round(rtt * 10) / 10)
+  }
+  // settles nothing once the echo is in: a promise settles once
+  const onEnd = (): void => { reject(new BadPeerMessageError(`the peer closed the RTT probe after echoing ${received.byteLength} of ${RTT_BYTES} bytes`)) }
+  const onAbort = (): void => { reject(signal.reason) }
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('end', onEnd)
+  stream.addEventListener('close', onEnd)
+  signal.addEventListener('abort', onAbort, { once: true })
   try {
-    const data = randomBytes(RTT_BYTES)
-    const received = new Uint8ArrayList()
-    let resolve!: (rtt: number) => void
-    let reject!: (err: unknown) => void
-    const answered = { promise: new Promise<number>((res, rej) => { resolve = res; reject = rej }), resolve: (rtt: number) => { resolve(rtt) }, reject: (err: unknown) => { reject(err) } }
-    let start = 0
-    const onMessage = (event: any): void => {
-      received.append(event.data)
-      if (received.byteLength < RTT_BYTES) return
-      stream.removeEventListener('message', onMessage)
-      const rtt = performance.now() - start
-      if (!Buffer.from(received.subarray()).equals(data)) answered.reject(new BadPeerMessageError('the peer answered the RTT probe with other bytes'))
-      else answered.resolve(Math.round(rtt * 10) / 10)
-    }
-    stream.addEventListener('message', onMessage)
-    const onAbort = (): void => { answered.reject(options.signal?.reason ?? new Error('aborted')) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
     start = performance.now()
     stream.send(data)
-    await stream.close({ signal: options.signal })
-    try {
-      return await answered.promise
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort)
-    }
+    await stream.close({ signal })
+    return await answered
   } catch (err: any) {
     stream.abort(err)
     throw err
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('end', onEnd)
+    stream.removeEventListener('close', onEnd)
+    signal.removeEventListener('abort', onAbort)
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { pause } from '../time.js'
 import type { Host } from '../net/host.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -31,12 +32,12 @@ export interface JoinerInit {
  */
 export async function runJoiner (host: Host, init: JoinerInit): Promise<void> {
   const { signal, log } = init
-  let pause = init.interval
+  let wait = init.interval
   let last = 0
   while (!signal.aborted) {
     const before = host.services.dht.routingTable.size
     // peers left: look for others soon
-    if (before < last) pause = init.interval
+    if (before < last) wait = init.interval
     if (before < init.enough && before > 0) {
       try {
         const lookup = AbortSignal.any([signal, AbortSignal.timeout(init.timeout)])
@@ -51,23 +52,12 @@ export async function runJoiner (host: Host, init: JoinerInit): Promise<void> {
       }
       const after = host.services.dht.routingTable.size
       log('join lookup: routing table %d -> %d peers', before, after)
-      pause = after > before ? init.interval : Math.min(pause * 2, init.idleInterval ?? init.maxInterval)
+      wait = after > before ? init.interval : Math.min(wait * 2, init.idleInterval ?? init.maxInterval)
     } else {
-      pause = before === 0 ? init.interval : init.maxInterval
+      wait = before === 0 ? init.interval : init.maxInterval
     }
     last = host.services.dht.routingTable.size
-    await sleep(pause, signal)
+    await pause(wait, signal)
   }
 }
 
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}

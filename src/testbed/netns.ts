@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { PaipError } from '../errors.js'
 import { isProcessAlive } from '../process-alive.js'
+import { sleep } from '../time.js'
 import * as C from './constants.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -154,7 +155,7 @@ async function killNamespace (name: string): Promise<void> {
     for (const pid of pids) {
       try { process.kill(pid, 'SIGKILL') } catch {}
     }
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await sleep(20)
   }
 }
 

@@ -134,15 +134,41 @@ async function getOrUndefined (db: UserDb, key: string): Promise<any> {
   }
 }
 
+/** A new user's name, password, roles and groups checked: the roles and groups to store. */
+function checkNewUser (name: string, password: string, options: CreateOptions): { roles: Role[], groups: string[] } {
+  checkUserName(name)
+  const roles = checkRoles(options.roles ?? DEFAULT_ROLES)
+  const groups = checkGroups(options.groups ?? [])
+  if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
+    throw new WeakPasswordError(`a password is ${C.MIN_PASSWORD_LENGTH} to ${C.MAX_PASSWORD_LENGTH} characters`)
+  }
+  return { roles, groups }
+}
+
+async function listUsers (db: UserDb): Promise<UserInfo[]> {
+  const out: UserInfo[] = []
+  for await (const [key, value] of (db as any).iterator({ gte: 'user:', lt: 'user;' })) {
+    if (typeof key === 'string' && key.startsWith('user:') && value != null) out.push(info(value))
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/**
+ * Whether the password is the user's: checked against a dummy hash when there is no such user,
+ * so an unknown name takes as long as a wrong password.
+ */
+async function credentialsMatch (db: UserDb, name: string, password: string): Promise<boolean> {
+  const found: StoredUser | undefined = typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
+  return typeof password === 'string' && password.length <= C.MAX_PASSWORD_LENGTH &&
+    await checkPassword(password, found?.password ?? DUMMY_HASH) && found != null
+}
+
 export function createUsers (components: UsersComponents, init: UsersInit = {}): Users {
   const { db } = components
   const log = components.logger?.forComponent('paip:users')
   const now = init.now ?? Date.now
   const ttl = init.tokenTtl ?? C.TOKEN_TTL
-  const free = init.freeFailures ?? C.FREE_FAILURES
-  const step = init.failureDelay ?? C.FAILURE_DELAY
-  const cap = init.maxFailureDelay ?? C.MAX_FAILURE_DELAY
-  const throttle = createLoginThrottle({ freeFailures: free, failureDelay: step, maxFailureDelay: cap, now })
+  const throttle = createLoginThrottle({ freeFailures: init.freeFailures ?? C.FREE_FAILURES, failureDelay: init.failureDelay ?? C.FAILURE_DELAY, maxFailureDelay: init.maxFailureDelay ?? C.MAX_FAILURE_DELAY, now })
 
   async function stored (name: string): Promise<StoredUser | undefined> {
     return typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
@@ -157,12 +183,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
 
   const users: Users = {
     async create (name, password, options = {}) {
-      checkUserName(name)
-      const roles = checkRoles(options.roles ?? DEFAULT_ROLES)
-      const groups = checkGroups(options.groups ?? [])
-      if (typeof password !== 'string' || password.length < C.MIN_PASSWORD_LENGTH || password.length > C.MAX_PASSWORD_LENGTH) {
-        throw new WeakPasswordError(`a password is ${C.MIN_PASSWORD_LENGTH} to ${C.MAX_PASSWORD_LENGTH} characters`)
-      }
+      const { roles, groups } = checkNewUser(name, password, options)
       if (await getOrUndefined(db, 'user:' + name) != null) throw new UserExistsError(name)
       const user: StoredUser = { name, created: now(), password: await hashPassword(password), roles, ...(groups.length > 0 ? { groups } : {}) }
       await db.put('user:' + name, user)
@@ -175,13 +196,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
       return user == null ? undefined : info(user)
     },
 
-    async list () {
-      const out: UserInfo[] = []
-      for await (const [key, value] of (db as any).iterator({ gte: 'user:', lt: 'user;' })) {
-        if (typeof key === 'string' && key.startsWith('user:') && value != null) out.push(info(value))
-      }
-      return out.sort((a, b) => a.name.localeCompare(b.name))
-    },
+    async list () { return await listUsers(db) },
 
     async grantRoles (name, roles) {
       const user = await mustGet(name)
@@ -225,11 +240,7 @@ export function createUsers (components: UsersComponents, init: UsersInit = {}):
 
     async login (name, password, options = {}) {
       const user = String(name)
-      const ok = await throttle.attempt(user, options.address, async () => {
-        const found: StoredUser | undefined = typeof name === 'string' && USER_NAME.test(name) ? await getOrUndefined(db, 'user:' + name) : undefined
-        return typeof password === 'string' && password.length <= C.MAX_PASSWORD_LENGTH &&
-          await checkPassword(password, found?.password ?? DUMMY_HASH) && found != null
-      }, options.signal)
+      const ok = await throttle.attempt(user, options.address, async () => await credentialsMatch(db, name, password), options.signal)
       if (!ok) {
         log?.('failed login for %s from %s', user, options.address ?? 'an unknown address')
         throw new BadCredentialsError()

@@ -15,6 +15,7 @@
 import * as C from './constants.js'
 import { AbortedError } from '../errors.js'
 import { LoginThrottledError } from './errors.js'
+import { sleep } from '../time.js'
 
 export interface LoginThrottleInit {
   freeFailures?: number
@@ -35,16 +36,6 @@ export interface LoginThrottle {
 }
 
 interface Count { failures: number, last: number }
-
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted()
-  if (ms <= 0) return
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason ?? new AbortedError()) }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
 
 /** The address failures are counted under: an IPv4 address, or an IPv6 address's /64. */
 export function addressKey (address: string | undefined): string {

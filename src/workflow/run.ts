@@ -100,6 +100,49 @@ async function whoami (client: ApiClient, what: string, signal?: AbortSignal): P
 }
 
 /**
+ * Copies one file from the source node to the destination (streamed, verified by CID at the
+ * destination, skipped when it holds the same bytes): its destination path. `s` gets its CID
+ * and size, and `skipped` when nothing moved.
+ */
+async function copyFile (from: string, s: StepReport, ctx: { source: ApiClient, destination: ApiClient, signal?: AbortSignal, say: (line: string) => void }): Promise<string> {
+  const { source, destination, signal, say } = ctx
+  const to = destinationPath(from)
+  const response = await source.request(apiPath(from), { headers: { accept: 'application/octet-stream' }, signal })
+  const cid = response.headers.get('x-paip-cid') ?? undefined
+  const size = Number(response.headers.get('content-length') ?? NaN)
+  s.cid = cid
+  s.bytes = Number.isFinite(size) ? size : undefined
+  if (cid != null) {
+    const held = await destination.get<DataEntry>(apiPath(to), { query: { stat: 1 }, signal }).catch(() => undefined)
+    if (held?.cid === cid) {
+      await response.body?.cancel()
+      s.skipped = true
+      return held.path
+    }
+  }
+  try {
+    // refused before a byte moves when the destination cannot take it (space, owner, path)
+    await destination.request(apiPath(to), { method: 'PUT', query: { check: 1, ...(s.bytes == null ? {} : { size: s.bytes }) }, signal })
+  } catch (err) {
+    await response.body?.cancel().catch(() => {})
+    throw err
+  }
+  say(`copying ${from} → ${to}${s.bytes == null ? '' : ` (${s.bytes} bytes)`}`)
+  const put = await destination.request(apiPath(to), {
+    method: 'PUT',
+    raw: true,
+    body: response.body,
+    headers: { 'content-type': 'application/octet-stream' },
+    query: { ...(cid == null ? {} : { cid }), ...(s.bytes == null ? {} : { size: s.bytes }) },
+    signal
+  })
+  const entry = await put.json() as DataEntry
+  if (cid != null && entry.cid !== cid) throw new Error(`the destination stored ${entry.cid}, not the source's ${cid}`)
+  s.bytes = entry.size
+  return entry.path
+}
+
+/**
  * Seed 004's export-and-test: for each algorithm in order, copy its code and data files from
  * the source node to the destination (streamed, verified by CID at the destination, skipped
  * when the destination holds the same bytes), publish it there under the destination key's
@@ -144,41 +187,9 @@ export async function runWorkflow (init: RunInit): Promise<WorkflowReport> {
   }
 
   async function copy (from: string, s: StepReport): Promise<string> {
-    const to = destinationPath(from)
-    const response = await source.request(apiPath(from), { headers: { accept: 'application/octet-stream' }, signal })
-    const cid = response.headers.get('x-paip-cid') ?? undefined
-    const size = Number(response.headers.get('content-length') ?? NaN)
-    s.cid = cid
-    s.bytes = Number.isFinite(size) ? size : undefined
-    if (cid != null) {
-      const held = await destination.get<DataEntry>(apiPath(to), { query: { stat: 1 }, signal }).catch(() => undefined)
-      if (held?.cid === cid) {
-        await response.body?.cancel()
-        s.skipped = true
-        return held.path
-      }
-    }
-    try {
-      // refused before a byte moves when the destination cannot take it (space, owner, path)
-      await destination.request(apiPath(to), { method: 'PUT', query: { check: 1, ...(s.bytes == null ? {} : { size: s.bytes }) }, signal })
-    } catch (err) {
-      await response.body?.cancel().catch(() => {})
-      throw err
-    }
-    say(`copying ${from} → ${to}${s.bytes == null ? '' : ` (${s.bytes} bytes)`}`)
-    const put = await destination.request(apiPath(to), {
-      method: 'PUT',
-      raw: true,
-      body: response.body,
-      headers: { 'content-type': 'application/octet-stream' },
-      query: { ...(cid == null ? {} : { cid }), ...(s.bytes == null ? {} : { size: s.bytes }) },
-      signal
-    })
-    const entry = await put.json() as DataEntry
-    if (cid != null && entry.cid !== cid) throw new Error(`the destination stored ${entry.cid}, not the source's ${cid}`)
-    report.bytes += entry.size
-    s.bytes = entry.size
-    return entry.path
+    const path = await copyFile(from, s, { source, destination, signal, say })
+    if (s.skipped !== true) report.bytes += s.bytes ?? 0
+    return path
   }
 
   async function call (name: string, payload: unknown, timeout: number): Promise<CallResult> {

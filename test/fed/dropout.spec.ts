@@ -5,7 +5,7 @@ import type { FedGrid } from './fixtures.js'
 
 /** The example's training, slowed down on one node (by peer ID) to hold a round open. */
 function slowTrain (train: string): string {
-  return train.replace(/    commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.slow %>" ]; then sleep <% $parameters.sleep %>; fi\n')
+  return train.replace(/ {4}commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.slow %>" ]; then sleep <% $parameters.sleep %>; fi\n')
     .replace(/parameters:\n/, 'parameters:\n  slow: none\n  sleep: \'0\'\n')
 }
 
@@ -84,7 +84,7 @@ describe('fed: robust rounds', function () {
       it(`leaves out a worker whose update has another shape than the others'${secure ? ' (secure: checked on the masked vector)' : ''}`, async () => {
         const [coordinator, , odd] = grid.nodes
         const oddId = odd.node.components.peerId.toString()
-        const train = grid.train.replace(/    commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.odd %>" ]; then echo \'{"samples":5,"weights":[1,2]}\' > "$PAIP_OUTPUT_DIR/update.json"; exit 0; fi\n')
+        const train = grid.train.replace(/ {4}commands:\n/, '    commands:\n      - if [ "$PAIP_NODE_ID" = "<% $parameters.odd %>" ]; then echo \'{"samples":5,"weights":[1,2]}\' > "$PAIP_OUTPUT_DIR/update.json"; exit 0; fi\n')
           .replace(/parameters:\n/, 'parameters:\n  odd: none\n')
         const fed = coordinator.node.components.fed
         const started = await fed.run({ train, aggregate: grid.aggregate, dataset: '#fedlr-demo', rounds: 1, minNodes: 3, init: 'fedlr-init', parameters: { epochs: '1', odd: oddId }, secure })

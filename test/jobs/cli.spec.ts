@@ -34,7 +34,7 @@ describe('jobs: CLI and REST API', function () {
     await jobs.start()
     const users: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bob' }
     const authenticator = createAuthenticator({ adminToken: TOKEN, verifiers: [token => users[token] == null ? undefined : { kind: 'user', name: users[token], roles: ['run'] }] })
-    const components = { logger: paipLogger(), authenticator, jobs }
+    const components = { logger: paipLogger(), authenticator, jobs, shutdownSignal: new AbortController().signal }
     server = await createApiServer(components, { routes: [jobsRoutes] })
     await server.listen({ host: '127.0.0.1', port: 0 })
     const address = server.server.address() as { port: number }

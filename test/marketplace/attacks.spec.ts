@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { paipLogger } from '../../src/logger.js'
 import { createHost } from '../../src/net/host.js'
-import { dhtRecordOptions, encodeRecord, keywordCid, signRecord } from '../../src/net/records.js'
+import { dhtRecordOptions, encodeRecord, signRecord } from '../../src/net/records.js'
 import { messageStream } from '../../src/net/rpc.js'
 import { createRouting } from '../../src/net/routing.js'
-import { MARKET, decodeProtocolRecordValue, protocolRecords } from '../../src/marketplace/index.js'
+import { MARKET, decodeProtocolRecordValue, keywordKey, protocolRecords } from '../../src/marketplace/index.js'
 import { fetchFrom, fetchObject } from '../../src/marketplace/fetch.js'
 import { decodeVersionBlock } from '../../src/marketplace/objects.js'
 import { encodeVersion } from '../../src/repo/index.js'
@@ -56,7 +56,7 @@ describe('marketplace: bad peers and bad input', function () {
     net = await startMarkets(4, { searchTimeout: 4000, searchPeerTimeout: 1500 })
     const [A, , , F] = net.nodes
     await A.market.publish({ user: 'alice', file: 'mnist.yaml', content: protocolYaml('mnist', 'digits') })
-    const word = keywordCid(MARKET.PROTOCOL_NAMESPACE, 'mnist')
+    const word = keywordKey('mnist')
 
     const huge = await badHost(A.host)
     await huge.handle(MARKET.SEARCH_PROTOCOL, async stream => {

@@ -67,7 +67,8 @@ const PROBES: Array<[dir: string, name: string, text: string]> = [
   ['catalog', 'jobs', "import type { Jobs } from '../jobs/index.js'\nexport type J = Jobs\n"],
   ['catalog', 'floating', 'async function save (): Promise<void> {}\nexport function go (): void {\n  save()\n}\n'],
   ['catalog', 'equals', 'export function same (a: string, b: string): boolean {\n  return a == b\n}\n'],
-  ['catalog', 'types', "import { Catalog } from './index.js'\nexport function name (c: Catalog): string {\n  return String(c)\n}\n"]
+  ['catalog', 'types', "import { Catalog } from './index.js'\nexport function name (c: Catalog): string {\n  return String(c)\n}\n"],
+  ['catalog', 'long', `export function long (): number {\n  let n = 0\n${'  n++\n'.repeat(80)}  return n\n}\n`]
 ]
 
 describe('structure rules (npm run lint)', function () {
@@ -126,5 +127,10 @@ describe('structure rules (npm run lint)', function () {
 
   it('fails on a value import used only as a type', () => {
     assert.match(linter.output, /zz-lint-probe-types\.ts:1:\d+ lint\/style\/useImportType/)
+  })
+
+  it('fails on a function over 80 lines', () => {
+    assert.match(linter.output, /zz-lint-probe-long\.ts:1:\d+ lint\/complexity\/noExcessiveLinesPerFunction/)
+    assert.match(linter.output, /× This function has too many lines \(\d+\)/)
   })
 })

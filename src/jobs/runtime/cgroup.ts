@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { sleep } from '../../time.js'
 
 /**
  * Per-job control groups: memory (the job is OOM-killed above its limit, and we can tell it
@@ -61,7 +62,7 @@ async function killAll (dir: string): Promise<void> {
     const pids = (await fs.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number)
     if (pids.length === 0) return
     for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch {} }
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await sleep(20)
   }
 }
 
@@ -70,7 +71,7 @@ async function removeDir (dir: string): Promise<void> {
     try { await fs.rmdir(dir); return } catch (err: any) {
       if (err?.code === 'ENOENT') return
       await killAll(dir)
-      await new Promise(resolve => setTimeout(resolve, 20))
+      await sleep(20)
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InvalidArgumentError } from '../../../errors.js'
+import { pause } from '../../../time.js'
 import { apiFromContext } from '../../api.js'
 import { keyValue, short } from '../jobs/shared.js'
 import type { FedRun } from '../../../fed/index.js'
@@ -109,7 +110,7 @@ export function registerFedVerbs (fed: Command, action: Action): void {
         offset += lines.length
         run = (await api.get<{ run: FedRun }>(`/api/v1/fed/${encodeURIComponent(run.id)}`, { signal: ctx.signal })).run
         if (run.state !== 'running' && lines.length === 0) break
-        await new Promise(resolve => setTimeout(resolve, 500))
+        await pause(500, ctx.signal)
       }
       return { data: run, text: runText(run) }
     }))
