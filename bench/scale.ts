@@ -1,10 +1,12 @@
 /**
- * Scale simulation: 100, 300, 1,000 (and, with `PAIP_BENCH_SCALE=...,10000`, more) paip DHT
+ * Scale simulation: 100, 300, 1,000 and 10,000 (or `PAIP_BENCH_SCALE=...`) paip DHT
  * nodes in this one process on libp2p's memory transport. The network grows in place from one
  * size to the next and is measured at each: lookup success, hops, peers contacted per lookup,
  * per-key store (provide) and get (first provider) time, provider records per node, memory per
- * node; then the reprovide cost of one node's catalogue of 10 and 1,000 keys (100,000 computed
- * from the measured per-key rate). Figures stream out as they are measured.
+ * node; then the reprovide cost of one node's catalogue of 10 and 100 keys (1,000 and 100,000
+ * computed from the measured per-key rate; PAIP_BENCH_SCALE_CATALOGUES=10,1000 measures 1,000, about
+ * 1 s of CPU per key). 10,000 nodes is tried after 1,000 and, when it would not fit the memory
+ * limit or time budget, reported as a projection. Figures stream out as they are measured.
  *
  * What is paip's own and unchanged: kad-dht 16 on paip's protocol (`/paip/kad/1.0.0`) in server
  * mode with the same k (20), alpha and provider lifetimes as `src/net/host.ts`; the store goes
@@ -98,14 +100,14 @@ export interface ScaleOptions {
 }
 
 export const DEFAULTS: ScaleOptions = {
-  sizes: [100, 300, 1000],
+  sizes: [100, 300, 1000, 10_000],
   lookups: 100,
   concurrency: 10,
   joinBatch: 20,
   join: 'prefill',
   bootstrapPeers: 3,
-  catalogues: [10, 1000],
-  projectedCatalogues: [100_000],
+  catalogues: [10, 100],
+  projectedCatalogues: [1000, 100_000],
   lookupTimeout: 60_000,
   rssLimit: 12 * 2 ** 30,
   budget: 30 * 60_000
@@ -482,13 +484,15 @@ function reprovideFigures (measured: ReprovideStats[], projected: number[], size
 }
 
 /** Whether the next size fits the memory and time left; a figure saying why not otherwise. */
-function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: number, joinMsPerNode: number): Figure | undefined {
+function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: number, join: { perJoin: number, perPeer: number }): Figure | undefined {
   if (network.length === 0) return undefined
   const rss = process.memoryUsage().rss
   const perNode = rss / network.length
   const projectedRss = perNode * size
-  const joinMs = joinMsPerNode * (size - network.length)
-  const basis = `measured at ${network.length} nodes: ${(perNode / 2 ** 20).toFixed(2)} MiB per node and ${(joinMsPerNode / 1000).toFixed(2)} s per join (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`
+  // a prefill join's cost grows with the nodes already in (it meets each): per join, c * n
+  const n = network.length
+  const joinMs = o.join === 'prefill' ? join.perPeer * (size * size - n * n) / 2 : join.perJoin * (size - n)
+  const basis = `measured at ${n} nodes: ${(perNode / 2 ** 20).toFixed(2)} MiB per node and ${(join.perJoin / 1000).toFixed(3)} s per join${o.join === 'prefill' ? ` (${join.perPeer.toFixed(2)} ms per node already in)` : ''} (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`
   if (projectedRss > o.rssLimit) {
     return { name: `${size} nodes: not run (memory)`, value: projectedRss / 2 ** 30, unit: 'GiB projected', note: `${basis}; over the ${(o.rssLimit / 2 ** 30).toFixed(0)} GiB limit (PAIP_BENCH_SCALE_GIB) on this shared machine; joining would take ${(joinMs / 60_000).toFixed(0)} min more` }
   }
@@ -520,14 +524,14 @@ export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'si
   const { signal, log, report } = options
   const network: SimNode[] = []
   const started = performance.now()
-  let joinSpent = 0
+  let lastJoin = { perJoin: 0, perPeer: 0 }
   // memory connections hold no handle open: a lookup waiting only on (unref'd) timers must not
   // let the process exit under it
   const keepAlive = setInterval(() => {}, 1000)
   try {
     for (const size of o.sizes) {
       signal.throwIfAborted()
-      const stop = cannotGrow(network, size, o, performance.now() - started, joinSpent / Math.max(1, network.length))
+      const stop = cannotGrow(network, size, o, performance.now() - started, lastJoin)
       if (stop != null) {
         report(stop)
         break
@@ -536,7 +540,9 @@ export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'si
       const t0 = performance.now()
       await grow(network, size, o, signal, log)
       const joinMs = performance.now() - t0
-      joinSpent += joinMs
+      const joined = Math.max(1, network.length - before)
+      // the nodes already in, summed over these joins (a prefill join meets each)
+      lastJoin = { perJoin: joinMs / joined, perPeer: joinMs / Math.max(1, (network.length - 1 + before) * joined / 2) }
       const tables = network.map(n => n.host.services.dht.routingTable.size)
       const connections = network.map(n => n.host.getConnections().length)
       log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)} (min ${Math.min(...tables)}), connections per node median ${quantile(connections, 0.5)}; measuring ${o.lookups} stores and gets...`)
