@@ -1,7 +1,8 @@
 /**
  * Marketplace benchmark on 10 and 25 loopback nodes: publish latency, search latency (median,
- * p95; with 0% and 20% of the nodes dead) and pull latency. Targets from issue 4: search median
- * under 300 ms and p95 under 1 s, publish under 1 s.
+ * p95; with 0% and 20% of the nodes dead) and pull latency. Targets from issue 16: publish
+ * median under 300 ms and p95 under 1 s (point 1), search median under 150 ms and p95 under
+ * 400 ms (point 2). A missed target gets its reason from a CPU profile of a second, profiled round.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -12,17 +13,25 @@ import { paipLogger } from '../src/logger.js'
 import { createHost } from '../src/net/host.js'
 import { dhtRecordOptions } from '../src/net/records.js'
 import { createMarketplace, protocolRecords } from '../src/marketplace/index.js'
-import type { Figure } from './types.js'
+import { ANNOUNCE_ENOUGH } from '../src/marketplace/constants.js'
+import { describe, profiled } from './profile.js'
+import { quantile } from './types.js'
+import type { BenchOptions, Figure } from './types.js'
 import type { Host } from '../src/net/host.js'
 import type { Marketplace } from '../src/marketplace/index.js'
 
-const SIZES = [10, 25]
 const PROTOCOLS = 8
+/** Node counts; PAIP_BENCH_MARKET_SIZES=10 for a quick run. */
+const SIZES = (process.env.PAIP_BENCH_MARKET_SIZES ?? '10,25').split(',').map(Number).filter(n => n > PROTOCOLS)
 const SEARCHES = 30
 const PULLS = 10
-const PUBLISH_TARGET = 1000
-const SEARCH_MEDIAN_TARGET = 300
-const SEARCH_P95_TARGET = 1000
+const PUBLISH_MEDIAN_TARGET = 300
+const PUBLISH_P95_TARGET = 1000
+const SEARCH_MEDIAN_TARGET = 150
+const SEARCH_P95_TARGET = 400
+/** Routing tables count as filled with this many peers each (or every other node). */
+const MIN_PEERS = 3
+const FILL_DEADLINE = 120_000
 const TOPICS = ['mnist', 'cifar', 'imagenet', 'bert', 'resnet', 'yolo', 'gpt', 'unet']
 
 interface BenchNode { host: Host, market: Marketplace, alive: boolean }
@@ -46,18 +55,13 @@ taskRoles:
 `)
 }
 
-function quantile (values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
-}
-
 async function timed<T> (fn: () => Promise<T>): Promise<[number, T]> {
   const start = performance.now()
   const value = await fn()
   return [performance.now() - start, value]
 }
 
-async function startNodes (count: number, db: Level<string, any>): Promise<BenchNode[]> {
+async function startNodes (count: number, db: Level<string, any>, signal?: AbortSignal): Promise<{ nodes: BenchNode[], fillMs: number, filled: number }> {
   const nodes: BenchNode[] = []
   for (let i = 0; i < count; i++) {
     const records = protocolRecords()
@@ -75,92 +79,164 @@ async function startNodes (count: number, db: Level<string, any>): Promise<Bench
     await market.start()
     nodes.push({ host, market, alive: true })
   }
-  const end = Date.now() + 30_000
-  while (!nodes.every(n => n.host.services.dht.routingTable.size >= Math.min(count - 1, 3)) && Date.now() < end) {
+  const t0 = performance.now()
+  const want = Math.min(count - 1, MIN_PEERS)
+  const full = (): number => nodes.filter(n => n.host.services.dht.routingTable.size >= want).length
+  const end = Date.now() + FILL_DEADLINE
+  while (full() < count && Date.now() < end && signal?.aborted !== true) {
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-  return nodes
+  return { nodes, fillMs: performance.now() - t0, filled: full() }
 }
 
 async function stopNodes (nodes: BenchNode[]): Promise<void> {
   await Promise.allSettled(nodes.filter(n => n.alive).map(async n => { n.alive = false; await n.market.stop(); await n.host.stop() }))
 }
 
-async function searchRound (nodes: BenchNode[], label: string, figures: Figure[], log: (line: string) => void): Promise<void> {
-  const alive = nodes.filter(n => n.alive)
-  const times: number[] = []
-  let found = 0
-  for (let i = 0; i < SEARCHES; i++) {
-    const node = alive[i % alive.length]
-    const topic = TOPICS[i % PROTOCOLS]
-    const [ms, hits] = await timed(async () => await node.market.searchRanked([topic]))
-    times.push(ms)
-    if (hits.some(h => h.name === `bench/${topic}-job`)) found++
-  }
-  log(`${label}: ${found}/${SEARCHES} searches found their protocol`)
-  figures.push({ name: `${label} search median`, value: quantile(times, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET })
-  figures.push({ name: `${label} search p95`, value: quantile(times, 0.95), unit: 'ms', target: SEARCH_P95_TARGET })
-  figures.push({ name: `${label} search success`, value: 100 * found / SEARCHES, unit: '%', target: 100, higherIsBetter: true })
+/** Share of the wall time this process was on a CPU while `fn` ran, and `fn`'s value. */
+async function cpuShareOf<T> (fn: () => Promise<T>): Promise<[T, number]> {
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const value = await fn()
+  const used = process.cpuUsage(cpu0)
+  return [value, (used.user + used.system) / 1000 / Math.max(1, performance.now() - t0)]
 }
 
-export async function run (options: { signal?: AbortSignal, log?: (line: string) => void } = {}): Promise<Figure[]> {
-  const log = options.log ?? (() => {})
+/**
+ * Why a latency target was missed, measured: how much of the wall time this process (every node
+ * of the bench) was on a CPU, and where that CPU time went, from a profiled round of `fn`.
+ */
+async function reasonOf (what: string, cpuShare: number, fn: () => Promise<unknown>): Promise<string> {
+  const [, summary] = await profiled(fn)
+  return `every node runs in this one process, which was on a CPU for ${(100 * cpuShare).toFixed(0)}% of the ${what}' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores); ` +
+    `CPU profile of a second round: ${describe(summary)}`
+}
+
+/**
+ * One search as a user of the streaming search (the API's NDJSON, `market.search`) sees it: when
+ * the wanted protocol first arrived, and when the search ended (what the ranked answer waits for).
+ */
+async function searchOnce (node: BenchNode, topic: string): Promise<{ first?: number, end: number }> {
+  const t0 = performance.now()
+  let first: number | undefined
+  for await (const hit of node.market.search([topic])) {
+    if (first == null && hit.name === `bench/${topic}-job`) first = performance.now() - t0
+  }
+  return { first, end: performance.now() - t0 }
+}
+
+async function searchRound (nodes: BenchNode[], label: string, report: (f: Figure) => void, log: (line: string) => void): Promise<void> {
+  const alive = nodes.filter(n => n.alive)
+  const once = async (i: number): Promise<{ first?: number, end: number }> => await searchOnce(alive[i % alive.length], TOPICS[i % PROTOCOLS])
+  const ends: number[] = []
+  const firsts: number[] = []
+  const [, share] = await cpuShareOf(async () => {
+    for (let i = 0; i < SEARCHES; i++) {
+      const { first, end } = await once(i)
+      ends.push(end)
+      if (first != null) firsts.push(first)
+    }
+  })
+  log(`${label} ${firsts.length}/${SEARCHES} searches found their protocol`)
+  const note = `${SEARCHES} one-keyword searches from every live node in turn`
+  const figures: Figure[] = [
+    { name: `${label} search median`, value: quantile(ends, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET, note: `${note}, to the end of the search (what a ranked answer waits for)` },
+    { name: `${label} search p95`, value: quantile(ends, 0.95), unit: 'ms', target: SEARCH_P95_TARGET },
+    { name: `${label} search, first result median`, value: quantile(firsts, 0.5), unit: 'ms', target: SEARCH_MEDIAN_TARGET, note: 'until the wanted protocol arrives in the streamed search (the API\'s NDJSON answer)' },
+    { name: `${label} search, first result p95`, value: quantile(firsts, 0.95), unit: 'ms', target: SEARCH_P95_TARGET }
+  ]
+  const missed = figures.filter(f => !(f.value <= (f.target as number)))
+  if (missed.length > 0) {
+    const reason = await reasonOf('searches', share, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })
+    for (const f of missed) f.reason = reason
+  }
+  for (const f of figures) report(f)
+  report({ name: `${label} search success`, value: 100 * firsts.length / SEARCHES, unit: '%', target: 100, higherIsBetter: true })
+}
+
+/** Publishes a version of every bench protocol, one after another: their times. */
+async function publishRound (publishers: BenchNode[], version: string, published?: string[]): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < PROTOCOLS; i++) {
+    const [ms, result] = await timed(async () => await publishers[i % publishers.length].market.publish({ user: 'bench', file: `${TOPICS[i]}.yaml`, content: yaml(`${TOPICS[i]}-job`, `${TOPICS[i]}${version}`) }))
+    times.push(ms)
+    published?.push(`${result.publisher}/${result.name}`)
+  }
+  return times
+}
+
+async function reportPublish (label: string, times: number[], share: number, again: () => Promise<unknown>, report: (f: Figure) => void, note: string): Promise<void> {
+  const median: Figure = { name: `${label} median`, value: quantile(times, 0.5), unit: 'ms', target: PUBLISH_MEDIAN_TARGET, note }
+  const p95: Figure = { name: `${label} p95`, value: quantile(times, 0.95), unit: 'ms', target: PUBLISH_P95_TARGET }
+  if (median.value > PUBLISH_MEDIAN_TARGET || p95.value > PUBLISH_P95_TARGET) {
+    const reason = `${await reasonOf('publications', share, again)}; a publish returns once ${ANNOUNCE_ENOUGH} peers stored the record and ${ANNOUNCE_ENOUGH} the name keyword's provider record, but each of the two first runs a whole DHT lookup of the closest peers (kad-dht's put and provide), so it costs a lookup plus a round trip`
+    if (median.value > PUBLISH_MEDIAN_TARGET) median.reason = reason
+    if (p95.value > PUBLISH_P95_TARGET) p95.reason = reason
+  }
+  report(median)
+  report(p95)
+}
+
+async function pullRound (nodes: BenchNode[], published: string[], label: string, report: (f: Figure) => void, log: (line: string) => void): Promise<void> {
+  const pullTimes: number[] = []
+  let pulled = 0
+  for (let i = 0; i < PULLS; i++) {
+    const node = nodes[nodes.length - 1 - (i % (nodes.length - PROTOCOLS))]
+    try {
+      const [ms] = await timed(async () => await node.market.pull(published[i % published.length]))
+      pullTimes.push(ms)
+      pulled++
+    } catch (err: any) {
+      log(`pull of ${published[i % published.length]} failed: ${err?.name as string}`)
+    }
+  }
+  report({ name: `${label} pull success`, value: 100 * pulled / PULLS, unit: '%', target: 100, higherIsBetter: true })
+  report({ name: `${label} pull median`, value: quantile(pullTimes, 0.5), unit: 'ms' })
+  report({ name: `${label} pull p95`, value: quantile(pullTimes, 0.95), unit: 'ms' })
+}
+
+async function runSize (size: number, db: Level<string, any>, { signal, log, report }: BenchOptions): Promise<void> {
+  log(`starting ${size} nodes`)
+  const { nodes, fillMs, filled } = await startNodes(size, db, signal)
+  try {
+    const want = Math.min(size - 1, MIN_PEERS)
+    report({ name: `${size} nodes: routing tables with >= ${want} peers`, value: filled, unit: `of ${size}`, target: size, higherIsBetter: true, note: `after ${(fillMs / 1000).toFixed(1)} s (deadline ${FILL_DEADLINE / 1000} s)` })
+    const publishers = nodes.slice(0, PROTOCOLS)
+    const published: string[] = []
+    // first publications: every publisher dials the DHT's closest peers for the first time
+    const [first, firstShare] = await cpuShareOf(async () => await publishRound(publishers, '', published))
+    await reportPublish(`${size} nodes: publish`, first, firstShare, async () => await publishRound(publishers, ' p'), report, `${PROTOCOLS} first publications, one after another`)
+
+    await searchRound(nodes, `${size} nodes, 0% dead:`, report, log)
+    await pullRound(nodes, published, `${size} nodes:`, report, log)
+
+    // a later version from the same publishers, once their connections are up: steady state
+    const [updates, updateShare] = await cpuShareOf(async () => await publishRound(publishers, ' v2'))
+    await reportPublish(`${size} nodes: publish (new version)`, updates, updateShare, async () => await publishRound(publishers, ' v3'), report, 'a new version of each, connections up')
+
+    // 20% of the nodes die (never the publishers), then search again
+    const victims = nodes.slice(PROTOCOLS).sort(() => Math.random() - 0.5).slice(0, Math.round(size * 0.2))
+    await stopNodes(victims)
+    await searchRound(nodes, `${size} nodes, 20% dead:`, report, log)
+  } finally {
+    await stopNodes(nodes)
+  }
+}
+
+export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[]> {
   const figures: Figure[] = []
+  const bench: BenchOptions = {
+    signal: options.signal ?? new AbortController().signal,
+    log: options.log ?? (() => {}),
+    report: (f: Figure) => { figures.push(f); options.report?.(f) }
+  }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-market-'))
   const db = new Level<string, any>(path.join(dir, 'db'), { valueEncoding: 'json' })
   await db.open()
   try {
     for (const size of SIZES) {
-      if (options.signal?.aborted === true) break
-      log(`starting ${size} nodes`)
-      const nodes = await startNodes(size, db)
-      try {
-        const publishers = nodes.slice(0, PROTOCOLS)
-        const publishTimes: number[] = []
-        const published: string[] = []
-        for (let i = 0; i < PROTOCOLS; i++) {
-          const [ms, result] = await timed(async () => await publishers[i % publishers.length].market.publish({ user: 'bench', file: `${TOPICS[i]}.yaml`, content: yaml(`${TOPICS[i]}-job`, TOPICS[i]) }))
-          publishTimes.push(ms)
-          published.push(`${result.publisher}/${result.name}`)
-        }
-        // first publications: every publisher dials the DHT's closest peers for the first time
-        figures.push({ name: `${size} nodes: publish median`, value: quantile(publishTimes, 0.5), unit: 'ms', target: PUBLISH_TARGET })
-        figures.push({ name: `${size} nodes: publish max`, value: Math.max(...publishTimes), unit: 'ms', target: PUBLISH_TARGET })
-
-        await searchRound(nodes, `${size} nodes, 0% dead:`, figures, log)
-
-        const pullTimes: number[] = []
-        let pulled = 0
-        for (let i = 0; i < PULLS; i++) {
-          const node = nodes[nodes.length - 1 - (i % (nodes.length - PROTOCOLS))]
-          try {
-            const [ms] = await timed(async () => await node.market.pull(published[i % published.length]))
-            pullTimes.push(ms)
-            pulled++
-          } catch (err: any) {
-            log(`pull of ${published[i % published.length]} failed: ${err?.name as string}`)
-          }
-        }
-        figures.push({ name: `${size} nodes: pull success`, value: 100 * pulled / PULLS, unit: '%', target: 100, higherIsBetter: true })
-        figures.push({ name: `${size} nodes: pull median`, value: quantile(pullTimes, 0.5), unit: 'ms' })
-        figures.push({ name: `${size} nodes: pull p95`, value: quantile(pullTimes, 0.95), unit: 'ms' })
-
-        // a later version from the same publishers, once their connections are up: steady state
-        const updateTimes: number[] = []
-        for (let i = 0; i < PROTOCOLS; i++) {
-          const [ms] = await timed(async () => await publishers[i % publishers.length].market.publish({ user: 'bench', file: `${TOPICS[i]}.yaml`, content: yaml(`${TOPICS[i]}-job`, `${TOPICS[i]} v2`) }))
-          updateTimes.push(ms)
-        }
-        figures.push({ name: `${size} nodes: publish (new version) median`, value: quantile(updateTimes, 0.5), unit: 'ms', target: PUBLISH_TARGET })
-        figures.push({ name: `${size} nodes: publish (new version) max`, value: Math.max(...updateTimes), unit: 'ms', target: PUBLISH_TARGET })
-
-        // 20% of the nodes die (never the publishers), then search again
-        const victims = nodes.slice(PROTOCOLS).sort(() => Math.random() - 0.5).slice(0, Math.round(size * 0.2))
-        await stopNodes(victims)
-        await searchRound(nodes, `${size} nodes, 20% dead:`, figures, log)
-      } finally {
-        await stopNodes(nodes)
-      }
+      if (bench.signal.aborted) break
+      await runSize(size, db, bench)
     }
   } finally {
     await db.close()
@@ -171,5 +247,5 @@ export async function run (options: { signal?: AbortSignal, log?: (line: string)
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const figures = await run({ log: line => { process.stdout.write(`   ${line}\n`) } })
-  for (const f of figures) process.stdout.write(`${f.name} ${Math.round(f.value)} ${f.unit}${f.target == null ? '' : ` (target ${f.target})`}\n`)
+  for (const f of figures) process.stdout.write(`${f.name} ${Math.round(f.value)} ${f.unit}${f.target == null ? '' : ` (target ${f.target})`}${f.reason == null ? '' : ` why: ${f.reason}`}\n`)
 }

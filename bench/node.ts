@@ -106,7 +106,8 @@ async function loneDaemon ({ signal, log, report }: BenchOptions): Promise<void>
         if (v8Defaults) {
           report({ name: 'idle RSS of one daemon, V8 defaults (before)', value: rss, unit: 'MiB', note: 'PAIP_V8_DEFAULTS=1: no --semi-space-growth-factor=1, no --optimize-for-size' })
         } else {
-          report({ name: 'idle RSS of one daemon', value: rss, unit: 'MiB', target: IDLE_RSS_TARGET, reason: 'measured (smaps, heap statistics): ~49 MiB are pages of the node binary itself (a bare `node` has 32), ~35 MiB V8 heap, of which ~26 MiB is the code of the ~1,400 modules loaded at start (libp2p, kad-dht, noise, level: 17.5; components: 5; fastify and routes: 2.5), ~20 MiB malloc, thread stacks and leveldb' })
+          const why = rss > IDLE_RSS_TARGET ? await rssBreakdown(daemon.started.pid, daemon.started.url, signal) : undefined
+          report({ name: 'idle RSS of one daemon', value: rss, unit: 'MiB', target: IDLE_RSS_TARGET, ...(why == null ? {} : { reason: why }) })
           report({ name: 'idle CPU of one daemon alone', value: cpu, unit: '% of a core', target: IDLE_CPU_TARGET })
         }
       } finally {
@@ -170,6 +171,23 @@ async function sleep (ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, ms)
     signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
   })
+}
+
+/**
+ * What an idle daemon's resident memory is made of, measured: file-backed pages (the node binary:
+ * V8's builtins, node's own JavaScript, ICU data once a collator or date format runs) against
+ * anonymous ones, and of those the V8 heap by space (from the daemon's GET /metrics).
+ */
+async function rssBreakdown (pid: number, url: string, signal: AbortSignal): Promise<string> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024
+  const text = await (await fetch(`${url}/metrics`, { signal })).text()
+  const metric = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024
+  const space = (name: string): number => metric(`nodejs_heap_space_size_used_bytes\\{space="${name}"\\}`)
+  const mb = (n: number): string => `${n.toFixed(1)} MiB`
+  return `measured (/proc status, the daemon's heap statistics): ${mb(kib('RssFile'))} file-backed (pages of the node binary itself, a bare \`node\` has ~34 MiB; +2.6 MiB of ICU collation data that @libp2p/peer-store's localeCompare pages in), ` +
+    `${mb(kib('RssAnon'))} anonymous: V8 heap ${mb(metric('nodejs_heap_size_total_bytes'))} (old space ${mb(space('old'))}: module sources, function data and the node's state; bytecode ${mb(space('trusted'))}; machine code ${mb(space('code'))}), ` +
+    `${mb(metric('nodejs_external_memory_bytes'))} external (buffers, leveldb), the rest malloc and ${status.match(/Threads:\s+(\d+)/)?.[1] ?? '?'} threads' stacks`
 }
 
 async function rssMiB (pid: number): Promise<number> {

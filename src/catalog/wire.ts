@@ -138,26 +138,29 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
   let filled = 0
   let position = offset
   while (position < end) {
-    const chunk = await messages.readBytes({ signal: idleSignal(options) })
-    if (chunk.byteLength === 0 || position + filled + chunk.byteLength > end) {
+    const parts = await messages.readByteParts({ signal: idleSignal(options) })
+    const frame = parts.reduce((n, part) => n + part.byteLength, 0)
+    if (frame === 0 || position + filled + frame > end) {
       throw new BlobCorruptError(`${peer.toString()} sent more bytes of ${target.cid} than it has`, { peer: peer.toString(), cid: target.cid })
     }
-    let at = 0
-    while (at < chunk.byteLength) {
-      const take = Math.min(block.byteLength - filled, chunk.byteLength - at)
-      block.set(chunk.subarray(at, at + take), filled)
-      filled += take
-      at += take
-      if (filled < block.byteLength) continue
-      const index = Math.floor(position / blockSize)
-      const expected = checked ? digestAt(target, size, index) : undefined
-      if (expected != null && !equal(new Uint8Array(createHash('sha256').update(block).digest()), expected)) {
-        throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
+    for (const chunk of parts) {
+      let at = 0
+      while (at < chunk.byteLength) {
+        const take = Math.min(block.byteLength - filled, chunk.byteLength - at)
+        block.set(chunk.subarray(at, at + take), filled)
+        filled += take
+        at += take
+        if (filled < block.byteLength) continue
+        const index = Math.floor(position / blockSize)
+        const expected = checked ? digestAt(target, size, index) : undefined
+        if (expected != null && !equal(new Uint8Array(createHash('sha256').update(block).digest()), expected)) {
+          throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
+        }
+        await onBlock(index, block)
+        position += filled
+        filled = 0
+        if (position < end) block = options.fresh === true || end - position < block.byteLength ? blockAt(position) : block
       }
-      await onBlock(index, block)
-      position += filled
-      filled = 0
-      if (position < end) block = options.fresh === true || end - position < block.byteLength ? blockAt(position) : block
     }
   }
 }

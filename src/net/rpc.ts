@@ -4,6 +4,7 @@ import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_RE
 import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
 import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -18,6 +19,8 @@ export interface MessageStream {
   read<T>(decode: Decoder<T>, options?: AbortOptions): Promise<T>
   /** Reads raw bytes (a binary frame), for data transfer. */
   readBytes(options?: AbortOptions): Promise<Uint8Array>
+  /** Reads a binary frame as the pieces it arrived in (no copy into one buffer), for bulk transfer. */
+  readByteParts(options?: AbortOptions): Promise<Uint8Array[]>
   write(value: unknown, options?: AbortOptions): Promise<void>
   writeBytes(bytes: Uint8Array, options?: AbortOptions): Promise<void>
   close(options?: AbortOptions): Promise<void>
@@ -58,7 +61,7 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
   })
 
   /** A frame: read from what is buffered while paused; the stream resumes when that holds no whole frame. */
-  async function readFrame (options?: AbortOptions): Promise<Uint8Array> {
+  async function readFrame (options?: AbortOptions): Promise<Uint8ArrayList> {
     reading = true
     try {
       const read = lp.read(options)
@@ -69,7 +72,7 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
       const list = await read
       unread = Math.max(0, unread - list.byteLength - prefixLength(list.byteLength))
       if (unread > STREAM_READ_AHEAD_BYTES) setPaused(true)
-      return list.subarray()
+      return list
     } catch (err: any) {
       if (err?.name === 'InvalidDataLengthError') {
         throw new PeerMessageTooLargeError(`peer message over ${max} bytes on ${stream.protocol}`)
@@ -86,7 +89,7 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
   return {
     stream,
     async read (decode, options) {
-      const bytes = await readFrame(options)
+      const bytes = (await readFrame(options)).subarray()
       let value: unknown
       try {
         value = JSON.parse(decoder.decode(bytes))
@@ -99,7 +102,8 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
         throw new BadPeerMessageError(`peer sent a malformed message on ${stream.protocol}: ${err?.message ?? err}`)
       }
     },
-    readBytes: readFrame,
+    readBytes: async options => (await readFrame(options)).subarray(),
+    readByteParts: async options => [...await readFrame(options)],
     async write (value, options) {
       const bytes = encoder.encode(JSON.stringify(value))
       if (bytes.byteLength > max) {
