@@ -1,78 +1,113 @@
 /**
  * Scale simulation: 100, 300, 1,000 (and, with `PAIP_BENCH_SCALE=...,10000`, more) paip DHT
- * nodes in this one process on libp2p's memory transport, each with the real stack (Noise,
- * Yamux, identify, ping, kad-dht on paip's protocol in server mode, paip's provider lifetimes).
- * The network grows in place from one size to the next and is measured at each: lookup success,
- * hops, peers contacted per lookup, per-key store (provide) and get (first provider) time,
- * provider records per node; then the reprovide cost of one node's catalogue of 10 and 1,000 keys
- * (100,000 extrapolated from them). Figures stream out as each size is done.
+ * nodes in this one process on libp2p's memory transport. The network grows in place from one
+ * size to the next and is measured at each: lookup success, hops, peers contacted per lookup,
+ * per-key store (provide) and get (first provider) time, provider records per node, memory per
+ * node; then the reprovide cost of one node's catalogue of 10 and 1,000 keys (100,000 computed
+ * from the measured per-key rate). Figures stream out as they are measured.
  *
- * What the host leaves out against `src/net/host.ts`: the TCP and WebSocket transports (nothing
- * listens on them here) and libp2p's connection monitor (a ping per connection every 10 s: at
- * 1,000 nodes tens of thousands of pings a minute that would measure the monitor, not the DHT).
- * Everything on the lookup path is the real code.
+ * What is paip's own and unchanged: kad-dht 16 on paip's protocol (`/paip/kad/1.0.0`) in server
+ * mode with the same k (20), alpha and provider lifetimes as `src/net/host.ts`; the store goes
+ * through paip's routing service (`createRouting`, src/net/routing.ts: its announcer) and the get
+ * through its `providers` lookup, on keys of paip's one key scheme (`dhtKey`).
+ *
+ * What is cheaper than a daemon's host, because the simulation measures routing, not crypto or
+ * housekeeping (all nodes share 2 cores here):
+ * - plaintext (`@libp2p/plaintext`) instead of Noise on the memory transport;
+ * - no connection monitor (a ping per connection every minute), no identify push, no TCP or
+ *   WebSocket listeners, a memory datastore;
+ * - joins: a new node dials a few random nodes already in (identify makes each side add the other
+ *   to its routing table, verified by kad-dht's ping as always) and runs one self-query, which
+ *   makes its k closest nodes know it; kad-dht's routing-table refresh (a lookup for a random key
+ *   per common-prefix length, every 5 min, not configurable in kad-dht 16) is stopped, so it does
+ *   not run lookups of its own under the measurement. Nodes join in parallel batches.
  */
 import os from 'node:os'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { defaultLogger } from '@libp2p/logger'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
-import { multiaddr } from '@multiformats/multiaddr'
+import { plaintext } from '@libp2p/plaintext'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
-import { keywordCid } from '../src/net/records.js'
 import * as C from '../src/net/constants.js'
+import { KEY_NAMESPACES, dhtKey } from '../src/net/keys.js'
+import { createRouting } from '../src/net/routing.js'
 import { quantile } from './types.js'
 import type { BenchOptions, Figure } from './types.js'
+import type { Routing, RoutingHost } from '../src/net/routing.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHTComponents, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { CID } from 'multiformats/cid'
 
-type SimHost = Libp2p<{ identify: Identify, ping: Ping, dht: SingleKadDHT }> & { datastore: MemoryDatastore }
+type SimLibp2p = Libp2p<{ identify: Identify, ping: Ping, dht: SingleKadDHT }>
 
-const DEFAULT_SIZES = [100, 300, 1000]
-/** Keys provided (each by a random node) and looked up (each from another random node) per size. */
-const LOOKUPS = 50
-/** Concurrent provides / lookups: what a busy node would run at once. */
-const CONCURRENCY = 10
-/** Nodes started at once while the network grows. */
-const JOIN_BATCH = 25
-const BOOTSTRAP_PEERS = 3
-const LOOKUP_TIMEOUT = 30_000
-/** Above this RSS the next size is not attempted (the machine is shared). */
-const RSS_LIMIT = 8 * 2 ** 30
-
-export interface LookupStats {
-  ms: number
-  ok: boolean
-  hops: number
-  contacted: number
-  messages: number
+/** One simulated node: its host, datastore, paip routing service, and the traces of its lookups. */
+export interface SimNode {
+  host: SimLibp2p
+  datastore: MemoryDatastore
+  routing: Routing
+  /** Key (CID string) → the trace its next provide or lookup on this node reports to. */
+  traces: Map<string, Trace>
 }
 
-/**
- * One memory-transport node with the real stack; its self-query every 10 min (not kad-dht's
- * 1 s start-up cadence repeated: at this scale that alone saturates the CPU).
- */
-export async function createSimHost (i: number, bootstrapList: string[]): Promise<SimHost> {
+export interface ScaleOptions {
+  /** Network sizes, grown in place in this order. */
+  sizes: number[]
+  /** Keys stored (each by a random node) and looked up (each from another random node) per size. */
+  lookups: number
+  /** Stores / lookups run at once. */
+  concurrency: number
+  /** Nodes joining at once. */
+  joinBatch: number
+  /** Nodes a new node dials to join. */
+  bootstrapPeers: number
+  /** Catalogue sizes re-provided on one node ([] for none). */
+  catalogues: number[]
+  /** Catalogue sizes reported from the measured per-key rate of the largest one. */
+  projectedCatalogues: number[]
+  /** Deadline of one store or lookup (ms). */
+  lookupTimeout: number
+  /** Above this process RSS (bytes) the next size is not attempted. */
+  rssLimit: number
+  /** Whole-run budget (ms): a size whose joins would not fit is not attempted. */
+  budget: number
+}
+
+export const DEFAULTS: ScaleOptions = {
+  sizes: [100, 300, 1000],
+  lookups: 100,
+  concurrency: 10,
+  joinBatch: 20,
+  bootstrapPeers: 3,
+  catalogues: [10, 1000],
+  projectedCatalogues: [100_000],
+  lookupTimeout: 30_000,
+  rssLimit: 12 * 2 ** 30,
+  budget: 30 * 60_000
+}
+
+let simRun = 0
+
+/** A node with the simulation's host (see the file's comment), started, not yet joined. */
+export async function createSimNode (name: string): Promise<SimNode> {
   const datastore = new MemoryDatastore()
-  const host = await createLibp2p({
+  const host: SimLibp2p = await createLibp2p({
     datastore,
     start: false,
     privateKey: await generateKeyPair('Ed25519'),
-    addresses: { listen: [`/memory/paip-scale-${i}`] },
+    addresses: { listen: [`/memory/${name}`] },
     transports: [memory()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [plaintext()],
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: C.MAX_CONNECTIONS,
-      // every memory connection comes from the same "host": the per-IP inbound rate limit would
-      // refuse most of them
+      // every memory connection comes from the same "host": the per-IP inbound rate limit would refuse most
       inboundConnectionThreshold: Number.MAX_SAFE_INTEGER
     },
     connectionMonitor: { enabled: false },
@@ -84,78 +119,124 @@ export async function createSimHost (i: number, bootstrapList: string[]): Promis
         clientMode: false,
         // /memory addresses are neither public nor private: the default mapper drops them
         peerInfoMapper: passthroughMapper,
-        querySelfInterval: 10 * 60_000,
+        // the join runs the one self-query itself (and nothing waits for kad-dht's own first one)
+        allowQueryWithZeroPeers: true,
+        initialQuerySelfInterval: 60 * 60_000,
+        querySelfInterval: 60 * 60_000,
         reprovide: { validity: C.PROVIDE_VALIDITY, interval: C.REPROVIDE_INTERVAL, threshold: C.REPROVIDE_THRESHOLD }
       }) as (components: KadDHTComponents) => SingleKadDHT
     }
   })
   await host.start()
-  // @libp2p/bootstrap refuses /memory addresses: dial the bootstrap peers directly
-  await Promise.all(bootstrapList.map(async addr => { await host.dial(multiaddr(addr)).catch(() => {}) }))
-  return Object.assign(host, { datastore })
+  // the refresh's first round ran at start on an empty table (nothing to ask): no more rounds
+  await (host.services.dht as unknown as { routingTableRefresh: { stop: () => Promise<void> } }).routingTableRefresh.stop()
+  const traces = new Map<string, Trace>()
+  const routing = createRouting({ host: tracedHost(host, traces), logger: defaultLogger() })
+  await routing.start()
+  return { host, datastore, routing, traces }
 }
 
-/** Tracks a query's events: peers contacted, messages sent, and the hop depth of every peer. */
-function tracker (): { see: (event: QueryEvent) => void, hopsOf: (peer: PeerId) => number, contacted: () => number, messages: () => number } {
-  const depth = new Map<string, number>()
-  const contacted = new Set<string>()
-  let messages = 0
-  const hopsOf = (peer: PeerId): number => depth.get(peer.toString()) ?? 1
+/** The host as paip's routing sees it, with each provide's and lookup's events shown to its trace. */
+function tracedHost (host: SimLibp2p, traces: Map<string, Trace>): RoutingHost {
+  const dht = host.services.dht
+  async function * tap (key: CID, events: AsyncIterable<QueryEvent>): AsyncGenerator<QueryEvent> {
+    const trace = traces.get(key.toString())
+    for await (const event of events) {
+      trace?.see(event)
+      yield event
+    }
+  }
   return {
-    see (event) {
-      if (event.name === 'SEND_QUERY') {
-        messages++
-        contacted.add(event.to.toString())
-        if (!depth.has(event.to.toString())) depth.set(event.to.toString(), 1)
-      } else if (event.name === 'PEER_RESPONSE') {
-        const d = hopsOf(event.from) + 1
-        for (const peer of event.closer) {
-          const key = peer.id.toString()
-          if ((depth.get(key) ?? Infinity) > d) depth.set(key, d)
-        }
+    peerId: host.peerId,
+    peerStore: host.peerStore,
+    services: {
+      dht: {
+        routingTable: dht.routingTable,
+        provide: (key, options) => tap(key, dht.provide(key, options)),
+        findProviders: (key, options) => tap(key, dht.findProviders(key, options)),
+        cancelReprovide: async (key, options) => { await dht.cancelReprovide(key, options) }
       }
-    },
-    hopsOf,
-    contacted: () => contacted.size,
-    messages: () => messages
+    }
   }
 }
 
-async function provide (host: SimHost, key: CID, signal: AbortSignal): Promise<LookupStats> {
-  const t = tracker()
-  const t0 = performance.now()
-  let ok = false
-  try {
-    for await (const event of host.services.dht.provide(key, { signal: AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT)]) })) {
-      t.see(event)
-      if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') ok = true
-    }
-  } catch {}
-  return { ms: performance.now() - t0, ok, hops: NaN, contacted: t.contacted(), messages: t.messages() }
-}
+/**
+ * What one provide or lookup did, from kad-dht's query events: the peers it sent a message to,
+ * the messages, and the hop depth of every peer (1 for one from the node's own routing table,
+ * one more than the peer that named it otherwise; 0 for the node itself).
+ */
+export class Trace {
+  private readonly depth = new Map<string, number>()
+  private readonly contacted = new Set<string>()
+  messages = 0
+  /** Hops to the peer that first named `expected` as a provider (NaN until one did). */
+  hops = NaN
 
-/** Finds the first provider of `key`: success when it is `expected`; hops to the peer that named it. */
-async function lookup (host: SimHost, key: CID, expected: PeerId, signal: AbortSignal): Promise<LookupStats> {
-  const t = tracker()
-  const controller = new AbortController()
-  const t0 = performance.now()
-  let ok = false
-  let hops = NaN
-  try {
-    for await (const event of host.services.dht.findProviders(key, { signal: AbortSignal.any([signal, controller.signal, AbortSignal.timeout(LOOKUP_TIMEOUT)]) })) {
-      t.see(event)
-      if (event.name === 'PROVIDER' && event.providers.some(p => p.id.equals(expected))) {
-        ok = true
-        hops = t.hopsOf(event.from)
-        controller.abort()
-        break
+  constructor (private readonly self: PeerId, private readonly expected?: PeerId) {}
+
+  hopsOf (peer: PeerId): number {
+    if (peer.equals(this.self)) return 0
+    return this.depth.get(peer.toString()) ?? 1
+  }
+
+  see (event: QueryEvent): void {
+    if (event.name === 'SEND_QUERY') {
+      this.messages++
+      this.contacted.add(event.to.toString())
+      if (!this.depth.has(event.to.toString())) this.depth.set(event.to.toString(), 1)
+    } else if (event.name === 'PEER_RESPONSE') {
+      const d = this.hopsOf(event.from) + 1
+      for (const peer of event.closer) {
+        const key = peer.id.toString()
+        if ((this.depth.get(key) ?? Infinity) > d) this.depth.set(key, d)
       }
+    } else if (event.name === 'PROVIDER' && Number.isNaN(this.hops) && this.expected != null && event.providers.some(p => p.id.equals(this.expected as PeerId))) {
+      this.hops = this.hopsOf(event.from)
     }
-  } catch {}
-  return { ms: performance.now() - t0, ok, hops, contacted: t.contacted(), messages: t.messages() }
+  }
+
+  peersContacted (): number { return this.contacted.size }
 }
 
-async function pool<T> (count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+export interface OpStats {
+  ms: number
+  ok: boolean
+  hops: number
+  contacted: number
+  messages: number
+}
+
+/** Stores a key through paip's routing (the announcer: a kad-dht provide to the k closest nodes). */
+export async function store (node: SimNode, key: CID, timeout: number, signal: AbortSignal): Promise<OpStats> {
+  const trace = new Trace(node.host.peerId)
+  node.traces.set(key.toString(), trace)
+  const t0 = performance.now()
+  try {
+    const { announced } = await node.routing.announce([key], { urgent: true, signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })
+    return { ms: performance.now() - t0, ok: announced === 1, hops: NaN, contacted: trace.peersContacted(), messages: trace.messages }
+  } finally {
+    node.traces.delete(key.toString())
+  }
+}
+
+/** Gets a key's first provider through paip's routing: success when it is `expected`. */
+export async function get (node: SimNode, key: CID, expected: PeerId, timeout: number, signal: AbortSignal): Promise<OpStats> {
+  const trace = new Trace(node.host.peerId, expected)
+  node.traces.set(key.toString(), trace)
+  const t0 = performance.now()
+  let ok = false
+  try {
+    for await (const peer of node.routing.providers(key, { timeout, signal })) {
+      if (peer.equals(expected)) { ok = true; break }
+    }
+    return { ms: performance.now() - t0, ok, hops: trace.hops, contacted: trace.peersContacted(), messages: trace.messages }
+  } finally {
+    node.traces.delete(key.toString())
+  }
+}
+
+/** Runs `fn(0..count-1)`, `concurrency` at a time; results in order. */
+export async function pool<T> (count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count)
   let next = 0
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -169,122 +250,247 @@ async function pool<T> (count: number, concurrency: number, fn: (i: number) => P
 
 function pick<T> (items: T[]): T { return items[Math.floor(Math.random() * items.length)] }
 
-async function countProviderRecords (host: SimHost): Promise<number> {
+/**
+ * One node joins: it dials `bootstrapPeers` random nodes already in, waits until its routing
+ * table has one of them, and runs one self-query (kad-dht's own join lookup: the nodes closest
+ * to it learn of it and it of them).
+ */
+export async function join (node: SimNode, network: SimNode[], bootstrapPeers: number, signal: AbortSignal): Promise<void> {
+  if (network.length === 0) return
+  const peers = new Set(Array.from({ length: Math.min(bootstrapPeers, network.length) }, () => pick(network)))
+  await Promise.all([...peers].map(async peer => { await node.host.dial(peer.host.getMultiaddrs()[0], { signal }).catch(() => {}) }))
+  const dht = node.host.services.dht
+  const deadline = Date.now() + 10_000
+  while (dht.routingTable.size === 0 && Date.now() < deadline) {
+    signal.throwIfAborted()
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  const query = AbortSignal.any([signal, AbortSignal.timeout(30_000)])
+  try {
+    for await (const _ of dht.getClosestPeers(node.host.peerId.toMultihash().bytes, { signal: query })) { /* the peers join the table as they answer */ }
+  } catch {
+    signal.throwIfAborted()
+  }
+}
+
+/** Grows the network to `size`: batches of new nodes join at once, each through nodes already in. */
+export async function grow (network: SimNode[], size: number, options: Pick<ScaleOptions, 'joinBatch' | 'bootstrapPeers'>, signal: AbortSignal, progress: (line: string) => void): Promise<void> {
+  const run = ++simRun
+  let lastLog = performance.now()
+  while (network.length < size) {
+    signal.throwIfAborted()
+    // the first nodes alone, so that the first batches have somewhere to join
+    const count = Math.min(network.length < 2 ? 1 : options.joinBatch, size - network.length)
+    const existing = [...network]
+    const batch = await Promise.all(Array.from({ length: count }, async (_, j) => await createSimNode(`paip-scale-${process.pid}-${run}-${network.length + j}`)))
+    network.push(...batch)
+    await Promise.all(batch.map(async node => { await join(node, existing, options.bootstrapPeers, signal) }))
+    if (performance.now() - lastLog > 15_000 || network.length === size) {
+      lastLog = performance.now()
+      progress(`${network.length} / ${size} nodes joined; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
+    }
+  }
+}
+
+async function countProviderRecords (node: SimNode): Promise<number> {
   let n = 0
-  for await (const _ of host.datastore.queryKeys({ prefix: '/dht/provider' })) n++
+  for await (const _ of node.datastore.queryKeys({ prefix: '/dht/provider' })) n++
   return n
 }
 
-export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[]> {
-  const signal = options.signal ?? new AbortController().signal
-  const log = options.log ?? ((line: string) => { process.stdout.write(`   ${line}\n`) })
-  const figures: Figure[] = []
-  const report = (f: Figure): void => { figures.push(f); options.report?.(f) }
-  const sizes = (process.env.PAIP_BENCH_SCALE ?? '').split(',').map(Number).filter(n => n > 1)
-  const hosts: SimHost[] = []
-  let round = 0
-  let joinSpent = 0
-  const benchStart = performance.now()
-  // memory connections hold no handle open: a lookup waiting only on (unref'd) timeouts must not
-  // let the process exit under it
-  const keepAlive = setInterval(() => {}, 1000)
-  try {
-    for (const size of sizes.length > 0 ? sizes : DEFAULT_SIZES) {
-      signal.throwIfAborted()
-      const budget = Number(process.env.PAIP_BENCH_SCALE_MINUTES ?? 30) * 60_000
-      const spent = performance.now() - benchStart
-      const perNode = hosts.length === 0 ? 0 : joinSpent / hosts.length
-      if (hosts.length > 0 && spent + perNode * (size - hosts.length) * 1.5 > budget) {
-        log(`${size} nodes: not attempted, joining would take about ${(perNode * (size - hosts.length) / 60_000).toFixed(0)} min more at ${(perNode / 1000).toFixed(2)} s per node (budget ${budget / 60_000} min, PAIP_BENCH_SCALE_MINUTES)`)
-        report({ name: `${size} nodes: not run in the time budget`, value: perNode * size / 60_000, unit: 'min to join, projected', target: budget / 60_000, reason: `joining took ${(perNode / 1000).toFixed(2)} s per node at ${hosts.length} nodes (each join: a self-query and a table refresh, i.e. Noise handshakes with every peer contacted); 1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores while it ran` })
-        break
-      }
-      const rss = process.memoryUsage().rss
-      const projected = hosts.length === 0 ? 0 : rss / hosts.length * size
-      if (projected > RSS_LIMIT) {
-        log(`${size} nodes: not attempted, would take about ${(projected / 2 ** 30).toFixed(1)} GiB (limit ${RSS_LIMIT / 2 ** 30} GiB on this shared machine)`)
-        report({ name: `${size} nodes: not run`, value: projected / 2 ** 20, unit: 'MiB projected', note: `${(rss / hosts.length / 2 ** 20).toFixed(1)} MiB per node measured at ${hosts.length} nodes` })
-        break
-      }
-      const joinStart = performance.now()
-      while (hosts.length < size) {
-        // the first node alone, then batches that each join through nodes already up
-        const batch = hosts.length === 0 ? 1 : Math.min(JOIN_BATCH, size - hosts.length)
-        const started = await Promise.all(Array.from({ length: batch }, async (_, j) => {
-          const i = hosts.length + j
-          const peers = hosts.length === 0 ? [] : Array.from({ length: BOOTSTRAP_PEERS }, () => pick(hosts))
-          return await createSimHost(i, [...new Set(peers.flatMap(h => h.getMultiaddrs().map(String)))])
-        }))
-        hosts.push(...started)
-        signal.throwIfAborted()
-        // let the batch's self-queries and table refreshes run before the next batch joins
-        const deadline = Date.now() + 10_000
-        while (Date.now() < deadline && started.some(h => h.services.dht.routingTable.size < Math.min(5, hosts.length - 1))) {
-          await new Promise(resolve => setTimeout(resolve, 50))
-        }
-      }
-      const joinMs = performance.now() - joinStart
-      joinSpent += joinMs
-      const tables = hosts.map(h => h.services.dht.routingTable.size)
-      log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)}, min ${Math.min(...tables)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
+export interface SizeStats {
+  size: number
+  stores: OpStats[]
+  gets: OpStats[]
+  storeWall: number
+  getWall: number
+  cpuMs: number
+  records: number[]
+}
 
-      // store: LOOKUPS fresh keys, each provided by a random node
-      round++
-      const keys = Array.from({ length: LOOKUPS }, (_, k) => ({ key: keywordCid('datasets', `scale${round}k${k}`), by: pick(hosts) }))
-      const cpu0 = process.cpuUsage()
-      const storeStart = performance.now()
-      const stores = await pool(keys.length, CONCURRENCY, async k => await provide(keys[k].by, keys[k].key, signal))
-      const storeWall = performance.now() - storeStart
-      // get: each key from another random node
-      const getStart = performance.now()
-      const gets = await pool(keys.length, CONCURRENCY, async k => {
-        let from = pick(hosts)
-        while (from === keys[k].by) from = pick(hosts)
-        return await lookup(from, keys[k].key, keys[k].by.peerId, signal)
-      })
-      const getWall = performance.now() - getStart
-      const cpu = process.cpuUsage(cpu0)
-      const found = gets.filter(g => g.ok)
-      const records = await Promise.all(hosts.map(countProviderRecords))
-      const plot = (id: string, series: string): Figure['plot'] => ({ id, series, x: size })
-      report({ name: `${size} nodes: lookup success`, value: 100 * found.length / gets.length, unit: '%', target: 100, higherIsBetter: true, anchor: 'hivemind DHT at 1,024 peers: 100%', note: `${LOOKUPS} keys, first provider within ${LOOKUP_TIMEOUT / 1000} s`, reason: found.length < gets.length ? `${gets.length - found.length} lookups ended without the provider; stores that reached no peer: ${stores.filter(s => !s.ok).length}; this process was on a CPU ${(100 * (cpu.user + cpu.system) / 1000 / (storeWall + getWall)).toFixed(0)}% of the time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores), so RPCs hit kad-dht's timeouts while waiting for a CPU` : undefined })
-      report({ name: `${size} nodes: hops, median`, value: quantile(found.map(g => g.hops), 0.5), unit: 'hops', anchor: 'IPFS: about 4 hops at 16k peers', plot: plot('hops-vs-n', 'paip lookup hops, median') })
-      report({ name: `${size} nodes: hops, p95`, value: quantile(found.map(g => g.hops), 0.95), unit: 'hops', plot: plot('hops-vs-n', 'paip lookup hops, p95') })
-      report({ name: `${size} nodes: peers contacted per lookup, median`, value: quantile(gets.map(g => g.contacted), 0.5), unit: 'peers', anchor: 'js-libp2p on IPFS: about 218 peers per lookup', note: `p95 ${quantile(gets.map(g => g.contacted), 0.95)}; a store contacts ${quantile(stores.map(s => s.contacted), 0.5)} (median)` })
-      report({ name: `${size} nodes: store (provide) per key, median`, value: quantile(stores.map(s => s.ms), 0.5), unit: 'ms', anchor: 'hivemind at 1,024 peers: 14.9 ms/key', note: `p95 ${quantile(stores.map(s => s.ms), 0.95).toFixed(0)} ms; ${CONCURRENCY} at once: ${(storeWall / LOOKUPS).toFixed(1)} ms/key of wall time`, plot: plot('latency-vs-n', 'DHT store (provide), median') })
-      report({ name: `${size} nodes: get (first provider) per key, median`, value: quantile(found.map(g => g.ms), 0.5), unit: 'ms', anchor: 'hivemind at 1,024 peers: 6.6 ms/key', note: `p95 ${quantile(found.map(g => g.ms), 0.95).toFixed(0)} ms; ${CONCURRENCY} at once: ${(getWall / LOOKUPS).toFixed(1)} ms/key of wall time`, plot: plot('latency-vs-n', 'DHT get (first provider), median') })
-      report({ name: `${size} nodes: CPU per key, store + get`, value: (cpu.user + cpu.system) / 1000 / LOOKUPS, unit: 'ms', note: 'this process\'s CPU (both ends of every message: Noise, Yamux, protobuf, kad-dht); fair on a shared machine' })
-      report({ name: `${size} nodes: provider records per node`, value: quantile(records, 0.5), unit: 'records', note: `median; max ${Math.max(...records)}; ${records.reduce((a, b) => a + b, 0)} in all for ${round * LOOKUPS} keys so far` })
-      report({ name: `${size} nodes: memory per node`, value: process.memoryUsage().rss / hosts.length / 2 ** 20, unit: 'MiB', note: `process RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; join took ${(joinMs / 1000).toFixed(0)} s` })
-    }
+/** Stores `lookups` fresh keys (each by a random node) and gets each from another random node. */
+export async function measure (network: SimNode[], round: string, options: Pick<ScaleOptions, 'lookups' | 'concurrency' | 'lookupTimeout'>, signal: AbortSignal): Promise<SizeStats> {
+  const keys = Array.from({ length: options.lookups }, (_, k) => ({ key: dhtKey(KEY_NAMESPACES.datasetTag, `#scale-${round}-${k}`), by: pick(network) }))
+  const cpu0 = process.cpuUsage()
+  const storeStart = performance.now()
+  const stores = await pool(keys.length, options.concurrency, async k => await store(keys[k].by, keys[k].key, options.lookupTimeout, signal))
+  const storeWall = performance.now() - storeStart
+  const getStart = performance.now()
+  const gets = await pool(keys.length, options.concurrency, async k => {
+    let from = pick(network)
+    while (from === keys[k].by && network.length > 1) from = pick(network)
+    return await get(from, keys[k].key, keys[k].by.host.peerId, options.lookupTimeout, signal)
+  })
+  const getWall = performance.now() - getStart
+  const cpu = process.cpuUsage(cpu0)
+  const records = await Promise.all(network.map(countProviderRecords))
+  return { size: network.length, stores, gets, storeWall, getWall, cpuMs: (cpu.user + cpu.system) / 1000, records }
+}
 
-    // reprovide cost against catalogue size, on one node of the largest network
-    const node = hosts[hosts.length - 1]
-    const perKey: Array<{ items: number, ms: number, messages: number }> = []
-    for (const items of [10, 1000]) {
+/** The figures of one size. */
+export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurrency' | 'lookupTimeout' | 'bootstrapPeers'>, joinMs: number, joined: number): Figure[] {
+  const { size, stores, gets } = s
+  const found = gets.filter(g => g.ok)
+  const perKeyCpu = s.cpuMs / (stores.length + gets.length)
+  const busy = 100 * s.cpuMs / (s.storeWall + s.getWall)
+  const plot = (id: string, series: string): Figure['plot'] => ({ id, series, x: size })
+  const rss = process.memoryUsage().rss
+  const ms = (v: number): string => v.toFixed(v < 10 ? 1 : 0)
+  return [
+    { name: `${size} nodes: lookup success`, value: 100 * found.length / gets.length, unit: '%', target: 100, higherIsBetter: true, anchor: 'hivemind DHT at 1,024 peers: 100%', note: `${gets.length} keys, each stored by a random node and looked up from another, first provider within ${options.lookupTimeout / 1000} s`, reason: found.length < gets.length ? `${gets.length - found.length} lookups ended without the provider; stores that reached no node: ${stores.filter(x => !x.ok).length}; the process was on a CPU ${busy.toFixed(0)}% of the wall time (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)` : undefined },
+    { name: `${size} nodes: hops, median`, value: quantile(found.map(g => g.hops), 0.5), unit: 'hops', anchor: 'IPFS: about 4 hops at 16k peers', note: 'hops to the node that named the provider (1: one in the looking node\'s own routing table)', plot: plot('hops-vs-n', 'paip lookup hops, median') },
+    { name: `${size} nodes: hops, p95`, value: quantile(found.map(g => g.hops), 0.95), unit: 'hops', plot: plot('hops-vs-n', 'paip lookup hops, p95') },
+    { name: `${size} nodes: peers contacted per lookup, median`, value: quantile(gets.map(g => g.contacted), 0.5), unit: 'peers', anchor: 'js-libp2p on IPFS: about 218 peers per lookup', note: `p95 ${quantile(gets.map(g => g.contacted), 0.95)}; until the first provider; a store contacts ${quantile(stores.map(x => x.contacted), 0.5)} (median) and sends ${quantile(stores.map(x => x.messages), 0.5)} messages` },
+    { name: `${size} nodes: store per key, median`, value: quantile(stores.map(x => x.ms), 0.5), unit: 'ms', anchor: 'hivemind at 1,024 peers: 14.9 ms/key', note: `p95 ${ms(quantile(stores.map(x => x.ms), 0.95))} ms; a full provide to the k closest nodes; ${options.concurrency} at once: ${ms(s.storeWall / stores.length)} ms/key of wall time`, plot: plot('latency-vs-n', 'DHT store (provide), median') },
+    { name: `${size} nodes: get per key, median`, value: quantile(found.map(g => g.ms), 0.5), unit: 'ms', anchor: 'hivemind at 1,024 peers: 6.6 ms/key', note: `p95 ${ms(quantile(found.map(g => g.ms), 0.95))} ms; until the first provider; ${options.concurrency} at once: ${ms(s.getWall / gets.length)} ms/key of wall time`, plot: plot('latency-vs-n', 'DHT get (first provider), median') },
+    { name: `${size} nodes: CPU per key, store or get`, value: perKeyCpu, unit: 'ms', note: `this process's CPU for both ends of every message (plaintext, Yamux, protobuf, kad-dht, paip routing); the process was on a CPU ${busy.toFixed(0)}% of the wall time` },
+    { name: `${size} nodes: provider records per node, median`, value: quantile(s.records, 0.5), unit: 'records', note: `max ${Math.max(...s.records)}; ${s.records.reduce((a, b) => a + b, 0)} records on ${size} nodes (each node's own provides included) after storing ${stores.length} keys at this size` },
+    { name: `${size} nodes: memory per node`, value: rss / size / 2 ** 20, unit: 'MiB', note: `process RSS ${(rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB` },
+    { name: `${size} nodes: join per node`, value: joinMs / Math.max(1, joined), unit: 'ms', note: `${joined} nodes joined in ${(joinMs / 1000).toFixed(0)} s (each: dial ${options.bootstrapPeers} nodes, one self-query; in batches at once), wall time on this machine` }
+  ]
+}
+
+export interface ReprovideStats { items: number, ms: number, messages: number, failed: number, cpuMs: number }
+
+/**
+ * A reprovide round of a catalogue of `items` keys on one node: what kad-dht's reprovider does
+ * for the keys near expiry, a provide per key (a lookup of the k closest nodes, then ADD_PROVIDER
+ * to each), 10 at a time (its REPROVIDE_CONCURRENCY). Measured as those provides.
+ */
+export async function reprovideRound (node: SimNode, items: number, timeout: number, signal: AbortSignal): Promise<ReprovideStats> {
+  const keys = Array.from({ length: items }, (_, k) => dhtKey(KEY_NAMESPACES.datasetName, `catalogue-${items}-${k}`))
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const rounds = await pool(keys.length, REPROVIDE_CONCURRENCY, async k => {
+    const trace = new Trace(node.host.peerId)
+    let ok = false
+    try {
+      for await (const event of node.host.services.dht.provide(keys[k], { signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })) {
+        trace.see(event)
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') ok = true
+      }
+    } catch {
       signal.throwIfAborted()
-      const keys = Array.from({ length: items }, (_, k) => keywordCid('datasets', `catalogue${items}i${k}`))
-      await pool(keys.length, CONCURRENCY, async k => await provide(node, keys[k], signal))
-      // a reprovide round: every key again, as the catalog's announcer does each interval
-      const cpu0 = process.cpuUsage()
-      const t0 = performance.now()
-      const again = await pool(keys.length, CONCURRENCY, async k => await provide(node, keys[k], signal))
-      const ms = performance.now() - t0
-      const cpu = process.cpuUsage(cpu0)
-      const messages = again.reduce((a, s) => a + s.messages, 0)
-      perKey.push({ items, ms: ms / items, messages: messages / items })
-      report({ name: `reprovide ${items} items on one node of ${hosts.length}`, value: ms / 1000, unit: 's', note: `${messages} messages (${(messages / items).toFixed(0)} per key), ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s for the whole process, ${again.filter(s => !s.ok).length} failed; ${CONCURRENCY} at once`, plot: { id: 'reprovide', series: 'reprovide round, s', x: items } })
     }
-    const last = perKey[perKey.length - 1]
-    report({ name: `reprovide 100000 items on one node of ${hosts.length} (extrapolated)`, value: last.ms * 100_000 / 1000, unit: 's', note: `from the 1,000-item round: ${last.ms.toFixed(1)} ms and ${last.messages.toFixed(0)} messages per key, ${CONCURRENCY} at once (each key is an independent lookup + ADD_PROVIDER, so the cost is linear); ${(last.messages * 100_000 / 1e6).toFixed(1)} M messages per round`, plot: { id: 'reprovide', series: 'reprovide round, s', x: 100_000 } })
-  } finally {
-    clearInterval(keepAlive)
-    log(`stopping ${hosts.length} nodes...`)
-    await pool(hosts.length, 50, async i => { await Promise.resolve(hosts[i].stop()).catch(() => {}) })
+    return { ok, messages: trace.messages }
+  })
+  const cpu = process.cpuUsage(cpu0)
+  return { items, ms: performance.now() - t0, messages: rounds.reduce((a, r) => a + r.messages, 0), failed: rounds.filter(r => !r.ok).length, cpuMs: (cpu.user + cpu.system) / 1000 }
+}
+
+/** kad-dht's reprovider runs this many provides at once. */
+const REPROVIDE_CONCURRENCY = 10
+
+function reprovideFigures (measured: ReprovideStats[], projected: number[], size: number): Figure[] {
+  const figures: Figure[] = measured.map(r => ({
+    name: `reprovide ${r.items} items on one node of ${size}`,
+    value: r.ms / 1000,
+    unit: 's',
+    note: `${r.messages} messages (${(r.messages / r.items).toFixed(1)} per key), ${(r.cpuMs / 1000).toFixed(1)} CPU s for the whole process (both ends), ${r.failed} failed; ${REPROVIDE_CONCURRENCY} at once as kad-dht's reprovider`,
+    plot: { id: 'reprovide', series: 'reprovide round, s', x: r.items }
+  }))
+  const last = measured[measured.length - 1]
+  if (last == null) return figures
+  for (const items of projected) {
+    figures.push({
+      name: `reprovide ${items} items on one node of ${size} (computed)`,
+      value: last.ms / last.items * items / 1000,
+      unit: 's',
+      note: `from the measured ${last.items}-item round: ${(last.ms / last.items).toFixed(1)} ms of wall time and ${(last.messages / last.items).toFixed(1)} messages per key (each key is its own lookup and ADD_PROVIDERs, so the cost is linear): ${(last.messages / last.items * items / 1e6).toFixed(2)} M messages a round, once a day per key (kad-dht re-provides 24 h before the 48 h expiry)`,
+      plot: { id: 'reprovide', series: 'reprovide round, s', x: items }
+    })
   }
   return figures
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await run()) process.stdout.write(`${f.name}: ${f.value.toFixed(1)} ${f.unit}${f.note == null ? "" : `  (${f.note})`}\n`)
+/** Whether the next size fits the memory and time left; a figure saying why not otherwise. */
+function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: number, joinMsPerNode: number): Figure | undefined {
+  if (network.length === 0) return undefined
+  const rss = process.memoryUsage().rss
+  const perNode = rss / network.length
+  const projectedRss = perNode * size
+  const joinMs = joinMsPerNode * (size - network.length)
+  const basis = `measured at ${network.length} nodes: ${(perNode / 2 ** 20).toFixed(2)} MiB per node and ${(joinMsPerNode / 1000).toFixed(2)} s per join (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`
+  if (projectedRss > o.rssLimit) {
+    return { name: `${size} nodes: not run (memory)`, value: projectedRss / 2 ** 30, unit: 'GiB projected', note: `${basis}; over the ${(o.rssLimit / 2 ** 30).toFixed(0)} GiB limit (PAIP_BENCH_SCALE_GIB) on this shared machine; joining would take ${(joinMs / 60_000).toFixed(0)} min more` }
+  }
+  if (spent + joinMs * 1.5 > o.budget) {
+    return { name: `${size} nodes: not run (time)`, value: (spent + joinMs) / 60_000, unit: 'min projected', note: `${basis}; over the ${(o.budget / 60_000).toFixed(0)} min budget (PAIP_BENCH_SCALE_MINUTES); would take ${(projectedRss / 2 ** 30).toFixed(1)} GiB` }
+  }
+  return undefined
+}
+
+/** The options from the environment: PAIP_BENCH_SCALE (sizes), _LOOKUPS, _MINUTES, _GIB, _CATALOGUES. */
+export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): ScaleOptions {
+  const numbers = (value: string | undefined): number[] | undefined => {
+    const list = (value ?? '').split(',').map(Number).filter(n => Number.isFinite(n) && n > 0)
+    return list.length > 0 ? list : undefined
+  }
+  return {
+    ...DEFAULTS,
+    sizes: numbers(env.PAIP_BENCH_SCALE)?.filter(n => n > 1) ?? DEFAULTS.sizes,
+    lookups: numbers(env.PAIP_BENCH_SCALE_LOOKUPS)?.[0] ?? DEFAULTS.lookups,
+    budget: (numbers(env.PAIP_BENCH_SCALE_MINUTES)?.[0] ?? DEFAULTS.budget / 60_000) * 60_000,
+    rssLimit: (numbers(env.PAIP_BENCH_SCALE_GIB)?.[0] ?? DEFAULTS.rssLimit / 2 ** 30) * 2 ** 30,
+    catalogues: env.PAIP_BENCH_SCALE_CATALOGUES === '' ? [] : numbers(env.PAIP_BENCH_SCALE_CATALOGUES) ?? DEFAULTS.catalogues
+  }
+}
+
+/** Grows the network size by size, measuring each; then the reprovide cost on one node. */
+export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'signal' | 'log' | 'report'>): Promise<void> {
+  const { signal, log, report } = options
+  const network: SimNode[] = []
+  const started = performance.now()
+  let joinSpent = 0
+  // memory connections hold no handle open: a lookup waiting only on (unref'd) timers must not
+  // let the process exit under it
+  const keepAlive = setInterval(() => {}, 1000)
+  try {
+    for (const size of o.sizes) {
+      signal.throwIfAborted()
+      const stop = cannotGrow(network, size, o, performance.now() - started, joinSpent / Math.max(1, network.length))
+      if (stop != null) {
+        report(stop)
+        break
+      }
+      const before = network.length
+      const t0 = performance.now()
+      await grow(network, size, o, signal, log)
+      const joinMs = performance.now() - t0
+      joinSpent += joinMs
+      const tables = network.map(n => n.host.services.dht.routingTable.size)
+      const connections = network.map(n => n.host.getConnections().length)
+      log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)} (min ${Math.min(...tables)}), connections per node median ${quantile(connections, 0.5)}; measuring ${o.lookups} stores and gets...`)
+      const stats = await measure(network, `${size}-${Date.now()}`, o, signal)
+      for (const figure of sizeFigures(stats, o, joinMs, network.length - before)) report(figure)
+    }
+    const node = network[network.length - 1]
+    if (node == null || o.catalogues.length === 0) return
+    const rounds: ReprovideStats[] = []
+    for (const items of o.catalogues) {
+      signal.throwIfAborted()
+      log(`reprovide round of ${items} items on one node of ${network.length}...`)
+      const round = await reprovideRound(node, items, o.lookupTimeout, signal)
+      rounds.push(round)
+      report(reprovideFigures([round], [], network.length)[0])
+    }
+    for (const figure of reprovideFigures(rounds, o.projectedCatalogues, network.length).slice(rounds.length)) report(figure)
+  } finally {
+    clearInterval(keepAlive)
+    log(`stopping ${network.length} nodes...`)
+    await pool(network.length, 50, async i => {
+      await Promise.resolve(network[i].routing.stop()).catch(() => {})
+      await Promise.resolve(network[i].host.stop()).catch(() => {})
+    })
+  }
+}
+
+export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[]> {
+  const figures: Figure[] = []
+  await simulate(optionsFromEnv(), {
+    signal: options.signal ?? new AbortController().signal,
+    log: options.log ?? ((line: string) => { process.stdout.write(`   ${line}\n`) }),
+    report: (f: Figure) => { figures.push(f); options.report?.(f) }
+  })
+  return figures
 }

@@ -55,14 +55,13 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     if (dir != null) await fs.rm(dir, { recursive: true, force: true })
   })
 
+  /** Waits (polling the node's API) until evaluation `key` ends; answers it as `paip eval list` lists it. */
   async function ended (key: string): Promise<any> {
-    let listed: any
-    // each check spawns bin/paip: a pause between them leaves the CPU to the evaluation
     await until(async () => {
-      listed = (await paip('eval', 'list')).find((e: any) => e.key === key)
-      return ['succeeded', 'failed', 'cancelled'].includes(listed?.state)
+      const { evals } = await node.client.get<{ evals: any[] }>('/api/v1/evals')
+      return ['succeeded', 'failed', 'cancelled'].includes(evals.find(e => e.key === key)?.state)
     }, 60_000, `evaluation ${key} to end`, 250)
-    return listed
+    return (await paip('eval', 'list')).find((e: any) => e.key === key)
   }
 
   it('reruns an evaluation whose last run failed, and says so', async () => {
