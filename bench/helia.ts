@@ -224,7 +224,7 @@ async function waitForTables (side: Side, count: number, log: (line: string) => 
   }
 }
 
-interface Measured { publish: number[], find: number[], found: number, providers: number[], providersFound: number, keys: number }
+interface Measured { tables: number[], publish: number[], find: number[], found: number, providers: number[], providersFound: number, keys: number }
 
 type Find = NonNullable<Side['providers']>
 
@@ -249,7 +249,7 @@ async function timedFind (find: Find, finder: number, publisher: number, i: numb
  */
 async function measure (sides: Side[], count: number, keys: number, log: (line: string) => void, signal: AbortSignal): Promise<Map<string, Measured>> {
   await Promise.all(sides.map(async side => { await waitForTables(side, count, log, signal) }))
-  const results = new Map(sides.map(side => [side.name as string, { publish: [], find: [], found: 0, providers: [], providersFound: 0, keys } as Measured]))
+  const results = new Map(sides.map(side => [side.name as string, { tables: side.tables(), publish: [], find: [], found: 0, providers: [], providersFound: 0, keys } as Measured]))
   const turns = (i: number): Side[] => i % 2 === 0 ? sides : [...sides].reverse()
   for (let i = 0; i < keys; i++) {
     for (const side of turns(i)) {
@@ -319,9 +319,10 @@ export async function run (options: HeliaBenchOptions = {}): Promise<Figure[]> {
     const hp = quantile(helia.publish, 0.5)
     const pf = quantile(paip.find, 0.5)
     const hf = quantile(helia.find, 0.5)
-    report({ name: `${label}: paip publish median`, value: pp, unit: 'ms', note: `${keys} protocols, one at a time, from every node in turn (signed record + keyword provider records)` })
+    const tables = (m: Measured): string => `routing tables at the start: smallest ${Math.min(...m.tables)}, median ${quantile(m.tables, 0.5)} peers`
+    report({ name: `${label}: paip publish median`, value: pp, unit: 'ms', note: `${keys} protocols, one at a time, from every node in turn (signed record + keyword provider records); ${tables(paip)}` })
     report({ name: `${label}: paip publish p95`, value: quantile(paip.publish, 0.95), unit: 'ms' })
-    report({ name: `${label}: helia publish median`, value: hp, unit: 'ms', note: `${keys} blocks: blockstore.put + routing.provide (one provider record)`, plot: { id: 'latency-vs-n', series: 'helia provide median', x: count } })
+    report({ name: `${label}: helia publish median`, value: hp, unit: 'ms', note: `${keys} blocks: blockstore.put + routing.provide (one provider record); ${tables(helia)}`, plot: { id: 'latency-vs-n', series: 'helia provide median', x: count } })
     report({ name: `${label}: helia publish p95`, value: quantile(helia.publish, 0.95), unit: 'ms' })
     report({ name: `${label}: paip publish median / helia publish median`, value: pp / hp, unit: 'x', note: 'below 1: paip publishes faster' })
     report({ name: `${label}: paip find (search) median`, value: pf, unit: 'ms', note: 'searchRanked([name]) from another node until it lists the protocol' })

@@ -1,10 +1,12 @@
 /**
- * Scale simulation: 100, 300, 1,000 (and, with `PAIP_BENCH_SCALE=...,10000`, more) paip DHT
+ * Scale simulation: 100, 300, 1,000 and 10,000 (or `PAIP_BENCH_SCALE=...`) paip DHT
  * nodes in this one process on libp2p's memory transport. The network grows in place from one
  * size to the next and is measured at each: lookup success, hops, peers contacted per lookup,
  * per-key store (provide) and get (first provider) time, provider records per node, memory per
- * node; then the reprovide cost of one node's catalogue of 10 and 1,000 keys (100,000 computed
- * from the measured per-key rate). Figures stream out as they are measured.
+ * node; then the reprovide cost of one node's catalogue of 10 and 100 keys (1,000 and 100,000
+ * computed from the measured per-key rate; PAIP_BENCH_SCALE_CATALOGUES=10,1000 measures 1,000, about
+ * 1 s of CPU per key). 10,000 nodes is tried after 1,000 and, when it would not fit the memory
+ * limit or time budget, reported as a projection. Figures stream out as they are measured.
  *
  * What is paip's own and unchanged: kad-dht 16 on paip's protocol (`/paip/kad/1.0.0`) in server
  * mode with the same k (20), alpha and provider lifetimes as `src/net/host.ts`; the store goes
@@ -16,12 +18,19 @@
  * - plaintext (`@libp2p/plaintext`) instead of Noise on the memory transport;
  * - no connection monitor (a ping per connection every minute), no identify push, no TCP or
  *   WebSocket listeners, a memory datastore;
- * - joins: a new node dials a few random nodes already in (identify makes each side add the other
- *   to its routing table, verified by kad-dht's ping as always) and runs one self-query, which
- *   makes its k closest nodes know it; kad-dht's routing-table refresh (a lookup for a random key
- *   per common-prefix length, every 5 min, not configurable in kad-dht 16) is stopped, so it does
- *   not run lookups of its own under the measurement. Nodes join in parallel batches.
+ * - joins (PAIP_BENCH_SCALE_JOIN): `prefill` (the default) gives each newcomer the routing table a
+ *   settled network would: kad-dht 16's table is a trie of 64 buckets on the first 6 bits of the
+ *   kad ID, k = 20 peers each (at most 1,280 peers), so the newcomer gets up to 20 random peers of
+ *   every bucket, and every node whose bucket for it has room gets it; each goes into the address
+ *   book and through kad-dht's own routing-table code, only without the liveness ping (every node
+ *   here is up), and nothing is dialled (lookups open connections as they need them). `dial` is
+ *   kad-dht's own join: dial 3 random nodes, one self-query (~1 s of CPU per join at 100 nodes,
+ *   so 1,000 nodes would take over 15 min of joining alone).
+ * - kad-dht's routing-table refresh (a lookup for a random key per common-prefix length every
+ *   5 min, not configurable in kad-dht 16) is stopped, so it runs no lookups of its own under
+ *   the measurement; the self-query runs once an hour.
  */
+import { createHash } from 'node:crypto'
 import os from 'node:os'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -54,6 +63,12 @@ export interface SimNode {
   routing: Routing
   /** Key (CID string) → the trace its next provide or lookup on this node reports to. */
   traces: Map<string, Trace>
+  /** Peers (ID strings) the prefill puts in the routing table without kad-dht's ping. */
+  trusted: Set<string>
+  /** The first PREFIX_BITS of its kad ID: the bucket it falls in, in every routing table. */
+  prefix: number
+  /** Per bucket prefix, the peers of that prefix its routing table holds (the prefill's count). */
+  held: Uint8Array
 }
 
 export interface ScaleOptions {
@@ -65,7 +80,12 @@ export interface ScaleOptions {
   concurrency: number
   /** Nodes joining at once. */
   joinBatch: number
-  /** Nodes a new node dials to join. */
+  /**
+   * How nodes join: `prefill` puts the peers a settled network's routing tables hold in them
+   * directly (see `prefill`); `dial` dials `bootstrapPeers` nodes and runs one self-query.
+   */
+  join: 'prefill' | 'dial'
+  /** Nodes a new node dials to join (`dial`). */
   bootstrapPeers: number
   /** Catalogue sizes re-provided on one node ([] for none). */
   catalogues: number[]
@@ -80,14 +100,15 @@ export interface ScaleOptions {
 }
 
 export const DEFAULTS: ScaleOptions = {
-  sizes: [100, 300, 1000],
+  sizes: [100, 300, 1000, 10_000],
   lookups: 100,
   concurrency: 10,
   joinBatch: 20,
+  join: 'prefill',
   bootstrapPeers: 3,
-  catalogues: [10, 1000],
-  projectedCatalogues: [100_000],
-  lookupTimeout: 30_000,
+  catalogues: [10, 100],
+  projectedCatalogues: [1000, 100_000],
+  lookupTimeout: 60_000,
   rssLimit: 12 * 2 ** 30,
   budget: 30 * 60_000
 }
@@ -133,7 +154,58 @@ export async function createSimNode (name: string): Promise<SimNode> {
   const traces = new Map<string, Trace>()
   const routing = createRouting({ host: tracedHost(host, traces), logger: defaultLogger() })
   await routing.start()
-  return { host, datastore, routing, traces }
+  // kad-dht pings a new contact before it adds it; the prefill's peers are known to be up
+  const trusted = new Set<string>()
+  const kb = (host.services.dht.routingTable as unknown as { kb: { verify: (contact: { peerId: PeerId }, options?: unknown) => Promise<boolean> } }).kb
+  const verify = kb.verify
+  kb.verify = async (contact, options) => trusted.has(contact.peerId.toString()) || await verify(contact, options)
+  const kadId = createHash('sha256').update(host.peerId.toMultihash().bytes).digest()
+  return { host, datastore, routing, traces, trusted, prefix: kadId[0] >> (8 - PREFIX_BITS), held: new Uint8Array(2 ** PREFIX_BITS) }
+}
+
+/** kad-dht 16's routing table: a trie of buckets on the first 6 bits of the kad ID (`prefixLength`), k peers each. */
+const PREFIX_BITS = 6
+const K = 20
+
+/** `node` learns of `peer` as from a DHT response it checked: address book, then routing table. */
+async function learn (node: SimNode, peer: SimNode): Promise<void> {
+  const id = peer.host.peerId
+  const table = node.host.services.dht.routingTable as unknown as { add: (peer: PeerId) => Promise<void>, size: number }
+  // with the tag kad-dht's routing table puts on its peers, so that its own write finds it done
+  await node.host.peerStore.merge(id, { multiaddrs: peer.host.getMultiaddrs(), protocols: [C.DHT_PROTOCOL], tags: { [KAD_PEER_TAG]: { value: 1 } } })
+  const before = table.size
+  node.trusted.add(id.toString())
+  try {
+    await table.add(id)
+  } finally {
+    node.trusted.delete(id.toString())
+  }
+  if (table.size > before) node.held[peer.prefix]++
+}
+
+const KAD_PEER_TAG = 'kad-peer'
+
+/**
+ * Joins `node` as a settled network knows it: kad-dht 16's routing table keeps up to k (20)
+ * peers in each of 64 buckets (the first 6 bits of the kad ID), so the newcomer gets up to k
+ * random peers of every bucket, and every node whose bucket for the newcomer has room gets it,
+ * as they would after meeting it in lookups. Each is put in the address book and added through
+ * kad-dht's own routing table code, only without its liveness ping (every node here is up).
+ * Nothing is dialled: connections open when lookups need them.
+ */
+export async function prefill (node: SimNode, network: SimNode[]): Promise<void> {
+  const byPrefix: SimNode[][] = Array.from({ length: 2 ** PREFIX_BITS }, () => [])
+  for (const peer of network) byPrefix[peer.prefix].push(peer)
+  for (const peers of byPrefix) {
+    for (let i = peers.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [peers[i], peers[j]] = [peers[j], peers[i]]
+    }
+    for (const peer of peers.slice(0, K)) await learn(node, peer)
+  }
+  for (const peer of network) {
+    if (peer.held[node.prefix] < K) await learn(peer, node)
+  }
 }
 
 /** The host as paip's routing sees it, with each provide's and lookup's events shown to its trace. */
@@ -274,7 +346,7 @@ export async function join (node: SimNode, network: SimNode[], bootstrapPeers: n
 }
 
 /** Grows the network to `size`: batches of new nodes join at once, each through nodes already in. */
-export async function grow (network: SimNode[], size: number, options: Pick<ScaleOptions, 'joinBatch' | 'bootstrapPeers'>, signal: AbortSignal, progress: (line: string) => void): Promise<void> {
+export async function grow (network: SimNode[], size: number, options: Pick<ScaleOptions, 'joinBatch' | 'bootstrapPeers' | 'join'>, signal: AbortSignal, progress: (line: string) => void): Promise<void> {
   const run = ++simRun
   let lastLog = performance.now()
   while (network.length < size) {
@@ -283,8 +355,16 @@ export async function grow (network: SimNode[], size: number, options: Pick<Scal
     const count = Math.min(network.length < 2 ? 1 : options.joinBatch, size - network.length)
     const existing = [...network]
     const batch = await Promise.all(Array.from({ length: count }, async (_, j) => await createSimNode(`paip-scale-${process.pid}-${run}-${network.length + j}`)))
-    network.push(...batch)
-    await Promise.all(batch.map(async node => { await join(node, existing, options.bootstrapPeers, signal) }))
+    if (options.join === 'prefill') {
+      // one at a time: each newcomer is known to the ones before it
+      for (const node of batch) {
+        await prefill(node, network)
+        network.push(node)
+      }
+    } else {
+      network.push(...batch)
+      await Promise.all(batch.map(async node => { await join(node, existing, options.bootstrapPeers, signal) }))
+    }
     if (performance.now() - lastLog > 15_000 || network.length === size) {
       lastLog = performance.now()
       progress(`${network.length} / ${size} nodes joined; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
@@ -328,7 +408,7 @@ export async function measure (network: SimNode[], round: string, options: Pick<
 }
 
 /** The figures of one size. */
-export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurrency' | 'lookupTimeout' | 'bootstrapPeers'>, joinMs: number, joined: number): Figure[] {
+export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurrency' | 'lookupTimeout' | 'bootstrapPeers' | 'join'>, joinMs: number, joined: number): Figure[] {
   const { size, stores, gets } = s
   const found = gets.filter(g => g.ok)
   const perKeyCpu = s.cpuMs / (stores.length + gets.length)
@@ -346,7 +426,7 @@ export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurre
     { name: `${size} nodes: CPU per key, store or get`, value: perKeyCpu, unit: 'ms', note: `this process's CPU for both ends of every message (plaintext, Yamux, protobuf, kad-dht, paip routing); the process was on a CPU ${busy.toFixed(0)}% of the wall time` },
     { name: `${size} nodes: provider records per node, median`, value: quantile(s.records, 0.5), unit: 'records', note: `max ${Math.max(...s.records)}; ${s.records.reduce((a, b) => a + b, 0)} records on ${size} nodes (each node's own provides included) after storing ${stores.length} keys at this size` },
     { name: `${size} nodes: memory per node`, value: rss / size / 2 ** 20, unit: 'MiB', note: `process RSS ${(rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB` },
-    { name: `${size} nodes: join per node`, value: joinMs / Math.max(1, joined), unit: 'ms', note: `${joined} nodes joined in ${(joinMs / 1000).toFixed(0)} s (each: dial ${options.bootstrapPeers} nodes, one self-query; in batches at once), wall time on this machine` }
+    { name: `${size} nodes: join per node`, value: joinMs / Math.max(1, joined), unit: 'ms', note: `${joined} nodes joined in ${(joinMs / 1000).toFixed(0)} s (${options.join === 'prefill' ? 'routing tables prefilled as a settled network\'s, see the bench\'s comment' : `each: dial ${options.bootstrapPeers} nodes, one self-query; in batches at once`}), wall time on this machine` }
   ]
 }
 
@@ -404,13 +484,15 @@ function reprovideFigures (measured: ReprovideStats[], projected: number[], size
 }
 
 /** Whether the next size fits the memory and time left; a figure saying why not otherwise. */
-function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: number, joinMsPerNode: number): Figure | undefined {
+function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: number, join: { perJoin: number, perPeer: number }): Figure | undefined {
   if (network.length === 0) return undefined
   const rss = process.memoryUsage().rss
   const perNode = rss / network.length
   const projectedRss = perNode * size
-  const joinMs = joinMsPerNode * (size - network.length)
-  const basis = `measured at ${network.length} nodes: ${(perNode / 2 ** 20).toFixed(2)} MiB per node and ${(joinMsPerNode / 1000).toFixed(2)} s per join (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`
+  // a prefill join's cost grows with the nodes already in (it meets each): per join, c * n
+  const n = network.length
+  const joinMs = o.join === 'prefill' ? join.perPeer * (size * size - n * n) / 2 : join.perJoin * (size - n)
+  const basis = `measured at ${n} nodes: ${(perNode / 2 ** 20).toFixed(2)} MiB per node and ${(join.perJoin / 1000).toFixed(3)} s per join${o.join === 'prefill' ? ` (${join.perPeer.toFixed(2)} ms per node already in)` : ''} (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`
   if (projectedRss > o.rssLimit) {
     return { name: `${size} nodes: not run (memory)`, value: projectedRss / 2 ** 30, unit: 'GiB projected', note: `${basis}; over the ${(o.rssLimit / 2 ** 30).toFixed(0)} GiB limit (PAIP_BENCH_SCALE_GIB) on this shared machine; joining would take ${(joinMs / 60_000).toFixed(0)} min more` }
   }
@@ -420,7 +502,7 @@ function cannotGrow (network: SimNode[], size: number, o: ScaleOptions, spent: n
   return undefined
 }
 
-/** The options from the environment: PAIP_BENCH_SCALE (sizes), _LOOKUPS, _MINUTES, _GIB, _CATALOGUES. */
+/** The options from the environment: PAIP_BENCH_SCALE (sizes), _LOOKUPS, _MINUTES, _GIB, _CATALOGUES, _JOIN. */
 export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): ScaleOptions {
   const numbers = (value: string | undefined): number[] | undefined => {
     const list = (value ?? '').split(',').map(Number).filter(n => Number.isFinite(n) && n > 0)
@@ -432,6 +514,7 @@ export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): ScaleOpti
     lookups: numbers(env.PAIP_BENCH_SCALE_LOOKUPS)?.[0] ?? DEFAULTS.lookups,
     budget: (numbers(env.PAIP_BENCH_SCALE_MINUTES)?.[0] ?? DEFAULTS.budget / 60_000) * 60_000,
     rssLimit: (numbers(env.PAIP_BENCH_SCALE_GIB)?.[0] ?? DEFAULTS.rssLimit / 2 ** 30) * 2 ** 30,
+    join: env.PAIP_BENCH_SCALE_JOIN === 'dial' ? 'dial' : 'prefill',
     catalogues: env.PAIP_BENCH_SCALE_CATALOGUES === '' ? [] : numbers(env.PAIP_BENCH_SCALE_CATALOGUES) ?? DEFAULTS.catalogues
   }
 }
@@ -441,14 +524,14 @@ export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'si
   const { signal, log, report } = options
   const network: SimNode[] = []
   const started = performance.now()
-  let joinSpent = 0
+  let lastJoin = { perJoin: 0, perPeer: 0 }
   // memory connections hold no handle open: a lookup waiting only on (unref'd) timers must not
   // let the process exit under it
   const keepAlive = setInterval(() => {}, 1000)
   try {
     for (const size of o.sizes) {
       signal.throwIfAborted()
-      const stop = cannotGrow(network, size, o, performance.now() - started, joinSpent / Math.max(1, network.length))
+      const stop = cannotGrow(network, size, o, performance.now() - started, lastJoin)
       if (stop != null) {
         report(stop)
         break
@@ -457,7 +540,9 @@ export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'si
       const t0 = performance.now()
       await grow(network, size, o, signal, log)
       const joinMs = performance.now() - t0
-      joinSpent += joinMs
+      const joined = Math.max(1, network.length - before)
+      // the nodes already in, summed over these joins (a prefill join meets each)
+      lastJoin = { perJoin: joinMs / joined, perPeer: joinMs / Math.max(1, (network.length - 1 + before) * joined / 2) }
       const tables = network.map(n => n.host.services.dht.routingTable.size)
       const connections = network.map(n => n.host.getConnections().length)
       log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)} (min ${Math.min(...tables)}), connections per node median ${quantile(connections, 0.5)}; measuring ${o.lookups} stores and gets...`)

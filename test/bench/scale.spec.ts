@@ -31,13 +31,25 @@ describe('bench scale simulation', function () {
     assert.ok(value('reprovide 100000 items on one node of 16 (computed)') > value('reprovide 10 items on one node of 16'))
   })
 
+  it('joins by kad-dht\'s own dial and self-query too, and still finds every stored key', async () => {
+    const figures: Figure[] = []
+    await simulate({ ...DEFAULTS, sizes: [8], lookups: 4, concurrency: 4, joinBatch: 4, join: 'dial', catalogues: [] }, {
+      signal: AbortSignal.timeout(170_000),
+      log: () => {},
+      report: f => { figures.push(f) }
+    })
+    assert.equal(figures.find(f => f.name === '8 nodes: lookup success')?.value, 100)
+  })
+
   it('reads sizes, lookups, budget, memory limit and catalogues from the environment', () => {
-    const o = optionsFromEnv({ PAIP_BENCH_SCALE: '100,1000,x,1', PAIP_BENCH_SCALE_LOOKUPS: '20', PAIP_BENCH_SCALE_MINUTES: '5', PAIP_BENCH_SCALE_GIB: '2', PAIP_BENCH_SCALE_CATALOGUES: '' })
+    const o = optionsFromEnv({ PAIP_BENCH_SCALE: '100,1000,x,1', PAIP_BENCH_SCALE_LOOKUPS: '20', PAIP_BENCH_SCALE_MINUTES: '5', PAIP_BENCH_SCALE_GIB: '2', PAIP_BENCH_SCALE_CATALOGUES: '', PAIP_BENCH_SCALE_JOIN: 'dial' })
     assert.deepEqual(o.sizes, [100, 1000])
     assert.equal(o.lookups, 20)
     assert.equal(o.budget, 5 * 60_000)
     assert.equal(o.rssLimit, 2 * 2 ** 30)
     assert.deepEqual(o.catalogues, [])
+    assert.equal(o.join, 'dial')
+    assert.equal(optionsFromEnv({}).join, 'prefill')
     assert.deepEqual(optionsFromEnv({}).sizes, DEFAULTS.sizes)
   })
 })

@@ -30,37 +30,40 @@ describe('fed: `paip fed` through bin/paip', function () {
   })
 
   it('`paip fed status|logs` work from another node; `paip fed list` lists the run', async () => {
-    const status = await cli(2, ['--json', 'fed', 'status', id])
+    // independent commands: spawned at once
+    const [status, text, logs, list] = await Promise.all([
+      cli(2, ['--json', 'fed', 'status', id]), cli(1, ['fed', 'status', id]), cli(1, ['fed', 'logs', id]), cli(0, ['fed', 'list'])
+    ])
     assert.equal(status.code, 0, status.stderr)
     assert.equal(JSON.parse(status.stdout).coordinator, grid.nodes[0].node.components.peerId.toString())
-    const text = await cli(1, ['fed', 'status', id])
     assert.match(text.stdout, /state: +succeeded/)
-    const logs = await cli(1, ['fed', 'logs', id])
     assert.equal(logs.code, 0, logs.stderr)
     assert.match(logs.stdout, /round 2: model clidemo-r2/)
-    const list = await cli(0, ['fed', 'list'])
     assert.match(list.stdout, new RegExp(`^${id}  succeeded  round 2/2`, 'm'))
   })
 
   it('refuses bad input with a clear error and exit code', async () => {
-    const fraction = await cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init', '--fraction', '2'])
+    // independent commands: spawned at once
+    const [fraction, tag, init, rounds, missing, unknown, ended] = await Promise.all([
+      cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init', '--fraction', '2']),
+      cli(0, ['fed', 'run', 'train.yaml', '--dataset', 'fedlr demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init']),
+      cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'no-such-model']),
+      cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', 'ten', '--init', 'fedlr-init']),
+      cli(0, ['fed', 'run', 'nope.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init']),
+      cli(1, ['fed', 'status', 'no-such-run']),
+      cli(1, ['fed', 'cancel', id])
+    ])
     assert.equal(fraction.code, 2)
     assert.match(fraction.stderr, /--fraction must be a number in \(0, 1\]/)
-    const tag = await cli(0, ['fed', 'run', 'train.yaml', '--dataset', 'fedlr demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init'])
     assert.equal(tag.code, 2)
     assert.match(tag.stderr, /--dataset must be a tag/)
-    const init = await cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'no-such-model'])
     assert.equal(init.code, 2)
     assert.match(init.stderr, /--init no-such-model: no such model/)
-    const rounds = await cli(0, ['fed', 'run', 'train.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', 'ten', '--init', 'fedlr-init'])
     assert.equal(rounds.code, 2)
-    const missing = await cli(0, ['fed', 'run', 'nope.yaml', '--dataset', '#fedlr-demo', '--aggregate', 'fedavg.yaml', '--rounds', '2', '--init', 'fedlr-init'])
     assert.equal(missing.code, 2)
     assert.match(missing.stderr, /cannot read nope.yaml/)
-    const unknown = await cli(1, ['fed', 'status', 'no-such-run'])
     assert.equal(unknown.code, 4)
     assert.match(unknown.stderr, /no federated run no-such-run/)
-    const ended = await cli(1, ['fed', 'cancel', id])
     assert.equal(ended.code, 5)
     assert.match(ended.stderr, /has already ended/)
   })
