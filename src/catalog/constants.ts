@@ -24,9 +24,11 @@ export const BLOCK_BYTES = 1024 * 1024
  * holder, and how far past the last block written to disk blocks may be asked for (the bound on
  * the memory a fetch holds: this many verified blocks waiting for the ones before them).
  */
-export const FETCH_RUN_BLOCKS = 2
+export const FETCH_RUN_BLOCKS = 4
 export const FETCH_STREAMS_PER_HOLDER = 2
 export const FETCH_WINDOW_BLOCKS = 16
+/** A holder with nothing new to fetch asks for a block in flight elsewhere after this long without progress (ms). */
+export const FETCH_STEAL_AFTER = second
 /** Size of the binary frames a fetch streams. */
 export const FETCH_CHUNK_BYTES = 256 * 1024
 

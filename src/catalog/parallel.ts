@@ -5,7 +5,7 @@
  * crash or a later attempt resumes from it, as with one holder). At most FETCH_WINDOW_BLOCKS
  * blocks past the last one written are asked for: the memory a fetch holds stays bounded.
  */
-import { FETCH_RUN_BLOCKS, FETCH_STREAMS_PER_HOLDER, FETCH_WINDOW_BLOCKS } from './constants.js'
+import { FETCH_RUN_BLOCKS, FETCH_STEAL_AFTER, FETCH_STREAMS_PER_HOLDER, FETCH_WINDOW_BLOCKS } from './constants.js'
 import { fetchBlocksFrom } from './wire.js'
 import type { BlobTarget } from './wire.js'
 import type { PartialBlob } from '../storage/index.js'
@@ -35,8 +35,11 @@ interface Blocks {
   asked: Map<number, Set<string>>
 }
 
-/** The next run of blocks for a holder: returned ones, then new ones in the window, then a steal. */
-function take (b: Blocks, peer: string): number[] | undefined {
+/**
+ * The next run of blocks for a holder: returned ones, then new ones in the window, then (when
+ * there are no new ones left, or nothing changed for FETCH_STEAL_AFTER) a steal.
+ */
+function take (b: Blocks, peer: string, stalled: boolean): number[] | undefined {
   const limit = Math.min(b.count, b.written + FETCH_WINDOW_BLOCKS)
   b.returned.sort((x, y) => x - y)
   while (b.returned.length > 0 && (b.returned[0] < b.written || b.ready.has(b.returned[0]))) b.returned.shift()
@@ -46,12 +49,50 @@ function take (b: Blocks, peer: string): number[] | undefined {
     while (b.next < limit && run.length < FETCH_RUN_BLOCKS) run.push(b.next++)
     return run
   }
+  if (!stalled && b.next < b.count) return undefined
   // nothing new: ask for the lowest block still in flight from one other holder only (a slow one)
   for (let i = b.written; i < limit; i++) {
     const holders = b.asked.get(i)
     if (holders != null && holders.size === 1 && !holders.has(peer) && !b.ready.has(i)) return [i]
   }
   return undefined
+}
+
+/** A run's blocks are no longer asked of `peer`: those asked of nobody else and still missing are handed out again. */
+function settle (b: Blocks, run: number[], peer: string): void {
+  for (const i of run) {
+    const holders = b.asked.get(i)
+    holders?.delete(peer)
+    if (holders?.size === 0) {
+      b.asked.delete(i)
+      if (i >= b.written && !b.ready.has(i)) b.returned.push(i)
+    }
+  }
+}
+
+/** Block buffers written (or not needed) are used again: no garbage per block. */
+function blockPool (blockSize: number): { allocate: (size: number) => Uint8Array, release: (bytes: Uint8Array) => void } {
+  const pool: Uint8Array[] = []
+  return {
+    allocate: size => size === blockSize ? pool.pop() ?? new Uint8Array(size) : new Uint8Array(size),
+    release: bytes => { if (bytes.byteLength === blockSize && pool.length < FETCH_WINDOW_BLOCKS) pool.push(bytes) }
+  }
+}
+
+/** Waits for `changed`; answers true when nothing changed for FETCH_STEAL_AFTER (blocks in flight are slow to come). */
+async function waitForChange (changed: Promise<void>, signal: AbortSignal): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let onAbort = (): void => {}
+  try {
+    return await Promise.race([
+      changed.then(() => false),
+      new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(true) }, FETCH_STEAL_AFTER) }),
+      new Promise<boolean>(resolve => { onAbort = () => { resolve(false) }; signal.addEventListener('abort', onAbort, { once: true }) })
+    ])
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
 }
 
 /**
@@ -75,6 +116,7 @@ export async function fetchParallel (host: Libp2p, peers: PeerId[], target: Blob
   const notify = (): void => { wake(); changed = new Promise<void>(resolve => { wake = resolve }) }
   let writeError: Error | undefined
   let writing = false
+  const { allocate, release } = blockPool(blockSize)
 
   // appends the ready blocks in order; one writer at a time
   const flush = async (): Promise<void> => {
@@ -85,6 +127,7 @@ export async function fetchParallel (host: Libp2p, peers: PeerId[], target: Blob
         await partial.write(next.bytes, { signal })
         b.ready.delete(b.written)
         b.written++
+        release(next.bytes)
         options.onBytes?.(next.bytes.byteLength, next.peer)
         notify()
       }
@@ -100,19 +143,21 @@ export async function fetchParallel (host: Libp2p, peers: PeerId[], target: Blob
 
   const received = (peer: string) => (index: number, bytes: Uint8Array): void => {
     b.asked.delete(index)
-    if (index < b.written || b.ready.has(index)) return
+    if (index < b.written || b.ready.has(index)) { release(bytes); return }
     b.ready.set(index, { bytes, peer })
     void flush()
   }
 
   const worker = async (peer: PeerId): Promise<void> => {
     const id = peer.toString()
+    let stalled = false
     while (b.written < count && !failures.has(id) && !signal.aborted) {
-      const run = take(b, id)
-      if (run == null) { await Promise.race([changed, new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }))]); continue }
+      const run = take(b, id, stalled)
+      if (run == null) { stalled = await waitForChange(changed, signal); continue }
+      stalled = false
       for (const i of run) b.asked.set(i, (b.asked.get(i) ?? new Set()).add(id))
       try {
-        await fetchBlocksFrom(host, peer, target, run[0], run.length, received(id), { signal, idleTimeout: options.idleTimeout })
+        await fetchBlocksFrom(host, peer, target, run[0], run.length, received(id), { signal, idleTimeout: options.idleTimeout, allocate })
       } catch (err: any) {
         if (signal.aborted) return
         if (!failures.has(id)) {
@@ -120,11 +165,7 @@ export async function fetchParallel (host: Libp2p, peers: PeerId[], target: Blob
           log('dropping holder %p of %s: %s: %s', peer, target.cid, err?.name ?? 'Error', err?.message ?? err)
         }
       } finally {
-        for (const i of run) {
-          const holders = b.asked.get(i)
-          holders?.delete(id)
-          if (holders?.size === 0) { b.asked.delete(i); if (i >= b.written && !b.ready.has(i)) b.returned.push(i) }
-        }
+        settle(b, run, id)
         notify()
       }
     }

@@ -126,14 +126,15 @@ async function openFetch (host: Libp2p, peer: PeerId, target: BlobTarget, offset
 
 /**
  * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked against its
- * digest before `onBlock` sees it (a block in a fresh buffer when `fresh`, else in one reused).
+ * digest before `onBlock` sees it: each block in a buffer of its own from `allocate` when given
+ * (`onBlock` then keeps it), else in one buffer reused once `onBlock` resolves.
  */
-async function receiveBlocks (messages: MessageStream, peer: PeerId, target: BlobTarget, size: number, offset: number, length: number, onBlock: (index: number, bytes: Uint8Array) => Promise<void> | void, options: ReceiveOptions & { fresh?: boolean }): Promise<void> {
+async function receiveBlocks (messages: MessageStream, peer: PeerId, target: BlobTarget, size: number, offset: number, length: number, onBlock: (index: number, bytes: Uint8Array) => Promise<void> | void, options: ReceiveOptions & { allocate?: (size: number) => Uint8Array }): Promise<void> {
   const blockSize = target.blockSize
   const checked = size <= blockSize || target.digests != null
   if (checked && offset % blockSize !== 0 && offset !== size) throw new Error('partial blob not on a block boundary')
   const end = offset + length
-  const blockAt = (at: number): Uint8Array => new Uint8Array(Math.min(blockSize, end - at))
+  const blockAt = (at: number): Uint8Array => (options.allocate ?? (n => new Uint8Array(n)))(Math.min(blockSize, end - at))
   let block = blockAt(offset)
   let filled = 0
   let position = offset
@@ -159,7 +160,7 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
         await onBlock(index, block)
         position += filled
         filled = 0
-        if (position < end) block = options.fresh === true || end - position < block.byteLength ? blockAt(position) : block
+        if (position < end) block = options.allocate != null || end - position < block.byteLength ? blockAt(position) : block
       }
     }
   }
@@ -194,15 +195,15 @@ export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTar
 
 /**
  * Fetches blocks `first` to `first + count - 1` of a blob from one peer on one stream, handing
- * each verified block (in its own buffer) to `onBlock`.
+ * each verified block (in its own buffer, from `allocate`) to `onBlock`.
  */
-export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobTarget & { size: number }, first: number, count: number, onBlock: (index: number, bytes: Uint8Array) => void, options: ReceiveOptions = {}): Promise<void> {
+export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobTarget & { size: number }, first: number, count: number, onBlock: (index: number, bytes: Uint8Array) => void, options: ReceiveOptions & { allocate?: (size: number) => Uint8Array } = {}): Promise<void> {
   const offset = first * target.blockSize
   const length = Math.min(target.size, (first + count) * target.blockSize) - offset
   let opened: { messages: MessageStream, size: number } | undefined
   try {
     opened = await openFetch(host, peer, target, offset, length, options)
-    await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, fresh: true })
+    await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, allocate: options.allocate ?? (n => new Uint8Array(n)) })
     await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { FETCH_PROTOCOL } from '../../src/catalog/index.js'
-import { FETCH_WINDOW_BLOCKS } from '../../src/catalog/constants.js'
+import { FETCH_RUN_BLOCKS, FETCH_WINDOW_BLOCKS } from '../../src/catalog/constants.js'
 import { handleRequests } from '../../src/net/rpc.js'
 import { bytesOf, collect, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
 import { tempDir } from '../fixtures/temp.js'
@@ -16,7 +16,8 @@ const BLOCK = MiB
 /**
  * Holders 0, 1 and 2 hold the same datasets; node 3 fetches them. A holder's fetch handler is
  * replaced by one serving from its blob store like the real one, with a hook to watch the
- * requests, forge bytes or stall.
+ * requests, forge bytes or stall. The fetches name their holders (`from`): what is tested is the
+ * transfer, not the search.
  */
 describe('catalog: a fetch from several holders', function () {
   this.timeout(120_000)
@@ -67,6 +68,7 @@ describe('catalog: a fetch from several holders', function () {
     const perPeer = new Map<string, number>()
     let last = 0
     const entry = await nodes[3].catalog.fetch('dataset', name, {
+      from: [id(0), id(1), id(2)],
       onProgress: p => {
         if (p.phase !== 'file' || p.peer == null) return
         perPeer.set(p.peer, (perPeer.get(p.peer) ?? 0) + (p.bytes - last))
@@ -80,7 +82,7 @@ describe('catalog: a fetch from several holders', function () {
   }
 
   it('shares the blocks of one file among three holders, each serving some, every block verified', async () => {
-    const big = bytesOf(12 * MiB + 5, 11)
+    const big = bytesOf(20 * MiB + 5, 11)
     await share('shared', { 'big.bin': big })
     const { perPeer, files } = await fetch('shared')
     assert.deepEqual([...perPeer.keys()].sort(), [id(0), id(1), id(2)].sort(), 'every holder served blocks')
@@ -90,7 +92,7 @@ describe('catalog: a fetch from several holders', function () {
   })
 
   it('never asks for blocks more than the window past what is written to disk (memory stays flat)', async () => {
-    const big = bytesOf(40 * MiB, 12)
+    const big = bytesOf(24 * MiB, 12)
     await share('window', { 'big.bin': big })
     const partialDir = path.join(nodes[3].dir, 'blobs', 'partial')
     const ahead: number[] = []
@@ -103,7 +105,7 @@ describe('catalog: a fetch from several holders', function () {
     try {
       const { files } = await fetch('window')
       assert.deepEqual(files.get('big.bin'), Buffer.from(big))
-      assert.ok(ahead.length >= 40 / 2, `blocks asked for in runs (${ahead.length} requests)`)
+      assert.ok(ahead.length >= 24 / FETCH_RUN_BLOCKS, `blocks asked for in runs (${ahead.length} requests)`)
       assert.ok(Math.max(...ahead) <= FETCH_WINDOW_BLOCKS, `asked at most ${FETCH_WINDOW_BLOCKS} blocks ahead of the disk, not ${Math.max(...ahead)}`)
     } finally {
       for (const i of [0, 1, 2]) await restore(i)
@@ -159,6 +161,7 @@ describe('catalog: a fetch from several holders', function () {
     let last = 0
     let stopped = false
     const entry = await nodes[3].catalog.fetch('dataset', 'dies', {
+      from: [id(0), id(1), id(2)],
       onProgress: p => {
         if (p.phase !== 'file' || p.peer == null) return
         perPeer.set(p.peer, (perPeer.get(p.peer) ?? 0) + (p.bytes - last))
