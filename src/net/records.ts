@@ -18,4 +18,4 @@ export type { RecordPayload, SignedRecord, SignInput, ValueDecoder } from './rec
 export * from './record/replay.js'
 export * from './record/namespace.js'
 export * from './record/dht.js'
-export { keywordCid, normaliseKeywords } from './keywords.js'
+export { normaliseKeywords } from './keywords.js'
