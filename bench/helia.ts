@@ -50,6 +50,7 @@ import type { BenchOptions, Figure } from './types.js'
 import type { Marketplace } from '../src/marketplace/index.js'
 import type { Routing } from '../src/net/routing.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { yaml } from './marketplace.js'
 
 /** Node counts; PAIP_BENCH_HELIA_SIZES=3 for a quick run. */
 const SIZES = (process.env.PAIP_BENCH_HELIA_SIZES ?? '10,25').split(',').map(Number).filter(n => n > 1)
@@ -79,24 +80,6 @@ interface Side {
 /** A keyword made of letters only (the marketplace keeps no all-digit keyword). */
 function word (run: string, i: number): string {
   return `key${run}${i.toString(26).split('').map(c => String.fromCharCode(97 + parseInt(c, 26))).join('')}`
-}
-
-function protocolYaml (name: string): Uint8Array {
-  return new TextEncoder().encode(`protocolVersion: 2
-name: ${name}
-type: job
-prerequisites:
-  - type: dockerimage
-    name: image
-    uri: openpai/pytorch
-taskRoles:
-  train:
-    instances: 1
-    dockerImage: image
-    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
-    commands:
-      - python train.py
-`)
 }
 
 async function startPaip (count: number, bootstrapOf: number[], run: string): Promise<Side> {
@@ -137,7 +120,7 @@ async function startPaip (count: number, bootstrapOf: number[], run: string): Pr
     tables: () => nodes.map(n => n.host.services.dht.routingTable.size),
     publish: async (node, i, signal) => {
       const name = word(run, i)
-      await nodes[node].market.publish({ user: 'bench', file: `${name}.yaml`, content: protocolYaml(name) }, { signal })
+      await nodes[node].market.publish({ user: 'bench', file: `${name}.yaml`, content: yaml(name, 'bench') }, { signal })
     },
     find: async (node, publisher, i, signal) => {
       const hits = await nodes[node].market.searchRanked([word(run, i)], { signal })

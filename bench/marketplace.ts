@@ -36,7 +36,8 @@ const TOPICS = ['mnist', 'cifar', 'imagenet', 'bert', 'resnet', 'yolo', 'gpt', '
 
 interface BenchNode { host: Host, market: Marketplace, alive: boolean }
 
-function yaml (name: string, topic: string): Uint8Array {
+/** A valid job protocol named `name` whose description names `topic` (also bench/helia.ts). */
+export function yaml (name: string, topic: string): Uint8Array {
   return new TextEncoder().encode(`protocolVersion: 2
 name: ${name}
 type: job
