@@ -9,11 +9,10 @@ import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { startTestbed } from '../src/testbed/index.js'
 import { quantile } from './types.js'
+import { second, minute } from '../src/time.js'
 import type { TestbedNode } from '../src/testbed/index.js'
 import type { Bench, Figure } from './types.js'
 
-const second = 1000
-const minute = 60 * second
 const NODES = Number(process.env.PAIP_BENCH_NETNS_NODES ?? 32)
 /** Daemons started at once (two cores: a cold start is mostly CPU). */
 const START_BATCH = 2

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../src/client/index.js'
 import { spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
+import { second } from '../src/time.js'
 import type { TestbedNode } from '../src/testbed/index.js'
 import type { Bench, BenchOptions } from './types.js'
 
-const second = 1000
 /** Targets from the issues (16: idle RSS < 100 MiB, idle CPU < 1%, RSS back within 20% after load). */
 const COLD_START_TARGET = 1.5 * second
 const IDLE_RSS_TARGET = 100
