@@ -50,8 +50,9 @@ export function createCoordinator (c: CoordinatorComponents) {
       await c.store.put(run)
     }
     run = { ...run, round: run.rounds, state: 'succeeded', updatedAt: Date.now() }
-    await c.store.put(run)
+    // the last line goes before the ended state: whoever sees the state ended can read the whole log
     await ctx.note(run, `done: ${run.rounds} round(s), model ${run.model}`)
+    await c.store.put(run)
     return run
   }
 

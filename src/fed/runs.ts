@@ -39,8 +39,9 @@ export function createLocalRuns (components: { store: FedStore, coordinator: Pic
       const ended: StoredFedRun = controller.signal.aborted
         ? { ...current, state: 'cancelled', reason: 'cancelled', updatedAt: Date.now() }
         : { ...current, state: 'failed', reason: err?.message ?? String(err), updatedAt: Date.now() }
-      await store.put(ended)
+      // the last line goes before the ended state: whoever sees the state ended can read the whole log
       await store.log(run.id, ended.state === 'cancelled' ? 'cancelled' : `failed: ${ended.reason}`)
+      await store.put(ended)
       return publicRun(ended)
     }).finally(() => { active.delete(run.id) })
     active.set(run.id, { controller, done })

@@ -104,12 +104,13 @@ export function registerFedVerbs (fed: Command, action: Action): void {
       }
       let offset = 0
       while (true) {
+        // the state first: a run logs its last line before it ends, so the log read after an ended state is whole
+        run = (await api.get<{ run: FedRun }>(`/api/v1/fed/${encodeURIComponent(run.id)}`, { signal: ctx.signal })).run
         const { lines } = await api.get<{ lines: string[] }>(`/api/v1/fed/${encodeURIComponent(run.id)}/logs`, { signal: ctx.signal, query: { offset } })
         // the log is for people: under --json it goes to stderr, keeping stdout one JSON document
         for (const line of lines) (ctx.globals.json ? ctx.io.stderr : ctx.io.stdout)(line + '\n')
         offset += lines.length
-        run = (await api.get<{ run: FedRun }>(`/api/v1/fed/${encodeURIComponent(run.id)}`, { signal: ctx.signal })).run
-        if (run.state !== 'running' && lines.length === 0) break
+        if (run.state !== 'running') break
         await pause(500, ctx.signal)
       }
       return { data: run, text: runText(run) }
