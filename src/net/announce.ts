@@ -11,6 +11,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { limiter } from './channel.js'
+import { canSendDirect, firstAcks, provideDirect } from './direct.js'
 import { pause } from '../time.js'
 import * as C from './constants.js'
 import type { RoutingHost } from './types.js'
@@ -62,26 +63,43 @@ export interface Announcer {
 
 /**
  * One provide of one key: the number of peers that stored the record. With `enough`, returns
- * once that many did and lets the rest of the provide run on in the background.
+ * once that many did and lets the rest of the provide run on in the background; the record is
+ * then also sent at once to the closest peers of the local routing table (src/net/direct.ts),
+ * so the first of them count without waiting for kad-dht's lookup, which goes on all the same
+ * (a hostile or partial neighbourhood must not be all the record reaches).
  */
 async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, enough: number | undefined, background: (work: Promise<unknown>) => void, log: Logger): Promise<number> {
-  if (host.services.dht.routingTable.size === 0) return 0
-  const events = host.services.dht.provide(key, { signal })[Symbol.asyncIterator]()
-  let stored = 0
-  try {
-    while (true) {
-      const next = await events.next()
-      if (next.done === true) break
-      if (next.value.name === 'PEER_RESPONSE' && next.value.messageName === 'ADD_PROVIDER') stored++
-      if (enough != null && stored >= enough) {
-        background((async () => { while (!(await events.next()).done) { /* the other closest peers */ } })())
-        break
+  const dht = host.services.dht
+  if (dht.routingTable.size === 0) return 0
+  const lookup = async function * (): AsyncGenerator<string> {
+    try {
+      for await (const event of dht.provide(key, { signal })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') yield event.from.toString()
       }
+    } catch (err: any) {
+      log('provide of %s ended: %s', key, err?.message ?? err)
     }
-  } catch (err: any) {
-    if (stored === 0) log('provide of %s failed: %s', key, err?.message ?? err)
   }
-  return stored
+  if (enough == null) {
+    let stored = 0
+    for await (const _ of lookup()) stored++
+    if (stored === 0) log('provide of %s reached no peer', key)
+    return stored
+  }
+  const direct = async function * (): AsyncGenerator<string> {
+    try {
+      for await (const ack of provideDirect(dht, host.peerId, key, host.getMultiaddrs?.() ?? [], { signal })) if (ack.ok) yield ack.peer.toString()
+    } catch (err: any) {
+      log('direct provide of %s failed: %s', key, err?.message ?? err)
+    }
+  }
+  const fromLookup = new Set<string>()
+  const viaLookup = async function * (): AsyncGenerator<string> { for await (const peer of lookup()) { fromLookup.add(peer); yield peer } }
+  const { peers, rest } = await firstAcks([viaLookup(), ...(canSendDirect(dht) ? [direct()] : [])], enough)
+  // the lookup-based provide reaches the closest peers of the whole grid: its failure is logged
+  // (kad-dht's reprovider provides the key again before it expires)
+  background(rest.then(() => { if (fromLookup.size === 0 && !signal.aborted) log.error('provide of %s reached no peer after its lookup', key) }))
+  return peers.size
 }
 
 /** The keys kept waiting for a peer (unreadable entries are dropped). */

@@ -81,6 +81,12 @@ export const PEER_WAIT = minute
 /** How often `waitForPeers` looks at the routing table. */
 export const PEER_POLL_INTERVAL = 100
 
+/**
+ * A provider lookup ends once this many peers, the closest to the key it knows of, have
+ * answered (they hold the key's provider records: a provide stores them on the k = 20 closest),
+ * instead of when kad-dht has asked every peer it heard of (see src/net/lookup.ts).
+ */
+export const LOOKUP_CONVERGED_PEERS = 5
 /** A whole discovery: after this, it ends with the answers it has. */
 export const DISCOVER_TIMEOUT = 5 * second
 /** Finding the providers of the keys (within the whole deadline). */
