@@ -77,14 +77,14 @@ export async function * putDirect (dht: unknown, key: Uint8Array, value: Uint8Ar
 
 /**
  * Sends this node's provider record of a key (kad-dht's ADD_PROVIDER, which has no answer: a
- * peer counts once the message was written) to the k peers of the local routing table closest
- * to it, all at once; yields each peer's outcome as it comes.
+ * peer counts once the message was written) to the k (or `peers`) peers of the local routing
+ * table closest to it, all at once; yields each peer's outcome as it comes.
  */
-export async function * provideDirect (dht: unknown, self: PeerId, key: { multihash: { bytes: Uint8Array } }, addresses: Multiaddr[], options: AbortOptions = {}): AsyncGenerator<DirectAck> {
+export async function * provideDirect (dht: unknown, self: PeerId, key: { multihash: { bytes: Uint8Array } }, addresses: Multiaddr[], options: AbortOptions & { peers?: number } = {}): AsyncGenerator<DirectAck> {
   const network = networkOf(dht)
   if (network == null || addresses.length === 0) return
   const target = key.multihash.bytes
-  const peers = closestInTable(dht, await kadId(target), bucketSize(dht))
+  const peers = closestInTable(dht, await kadId(target), options.peers ?? bucketSize(dht))
   const providers = [{ id: self.toMultihash().bytes, multiaddrs: addresses.map(a => a.bytes) }]
   yield * fanOut(peers, async peer => {
     for await (const event of network.sendMessage(peer, { type: MessageType.ADD_PROVIDER, key: target, providers, closer: [] }, { signal: options.signal, path: PATH })) {
@@ -96,10 +96,10 @@ export async function * provideDirect (dht: unknown, self: PeerId, key: { multih
 
 /**
  * Resolves once `enough` distinct peers acknowledged across the sources (each an async
- * iteration of acknowledging peers), or when every source ended; the sources run on to their
- * end either way. Returns the peers counted by then and the promise of every source's end.
+ * iteration of acknowledging peers), when every source ended, or when `signal` aborts; the
+ * sources run on to their end either way. Returns the peers counted by then and the promise of every source's end.
  */
-export async function firstAcks (sources: Array<AsyncIterable<string>>, enough: number): Promise<{ peers: Set<string>, rest: Promise<void> }> {
+export async function firstAcks (sources: Array<AsyncIterable<string>>, enough: number, signal?: AbortSignal): Promise<{ peers: Set<string>, rest: Promise<void> }> {
   const peers = new Set<string>()
   let reached: (() => void) | undefined
   const enoughPeers = new Promise<void>(resolve => { reached = resolve })
@@ -109,6 +109,10 @@ export async function firstAcks (sources: Array<AsyncIterable<string>>, enough: 
       if (peers.size >= enough) reached?.()
     }
   })).then(() => {})
-  await Promise.race([enoughPeers, rest.catch(() => {})])
+  const aborted = new Promise<void>(resolve => {
+    if (signal?.aborted === true) resolve()
+    signal?.addEventListener('abort', () => { resolve() }, { once: true })
+  })
+  await Promise.race([enoughPeers, rest.catch(() => {}), aborted])
   return { peers: new Set(peers), rest }
 }
