@@ -45,7 +45,6 @@ describe('marketplace: publishing without waiting for a DHT lookup', function ()
     assert.ok(dht.routingTable.size <= 2)
 
     const published = await publisher.market.publish({ user: 'alice', file: 'partialtable.yaml', content: protocolYaml('partialtable', 'A table with few peers') })
-    assert.ok(published.stored >= 1, 'some peer stored the record before the publish returned')
     for (const searcher of [net.nodes[0], net.nodes[4]]) {
       await until(async () => await found(searcher, 'partialtable', 'alice/partialtable'), FOUND_DEADLINE, 'a search to find the publication')
     }
@@ -62,7 +61,6 @@ describe('marketplace: publishing without waiting for a DHT lookup', function ()
     for (const node of others.slice(0, 3)) makeHostile(node)
 
     const published = await publisher.market.publish({ user: 'alice', file: 'hostileneighbours.yaml', content: protocolYaml('hostileneighbours', 'Hostile peers close to the key') })
-    assert.ok(published.stored >= 1)
     await until(async () => await found(searcher, 'hostileneighbours', 'alice/hostileneighbours'), FOUND_DEADLINE, 'a search to find the publication')
     const pulled = await searcher.market.pull(`${publisher.host.peerId}/alice/hostileneighbours`)
     assert.equal(pulled.selected.cid, published.version)
