@@ -129,7 +129,9 @@ export async function * providers (host: RoutingHost, log: Logger, key: CID, opt
   try {
     const lookup = options.exhaustive === true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS)
     for await (const event of host.services.dht.findProviders(key, { signal })) {
-      if (event.name === 'PROVIDER') {
+      // an answer's providers come in its PEER_RESPONSE and again in the PROVIDER event after
+      // it, which a converged lookup no longer reads
+      if (event.name === 'PROVIDER' || event.name === 'PEER_RESPONSE') {
         for (const provider of event.providers) {
           if (seen.has(provider.id.toString())) continue
           seen.add(provider.id.toString())

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { providers } from '../../src/net/discover.js'
+import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
 import { compareDistance, convergence, kadId } from '../../src/net/lookup.js'
 import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
@@ -86,5 +88,25 @@ describe('net: when a DHT lookup has converged', () => {
     const lookup = await convergence(await dhtWith(table), self, KEY, 1)
     assert.equal(await lookup.observe(answer(self, [self])), false)
     assert.equal(await lookup.observe(answer(table[0])), true)
+  })
+
+  it('yields the providers named by the answer that completes the lookup', async () => {
+    const key = dhtKey(KEY_NAMESPACES.datasetTag, '#converged')
+    const [closest] = all
+    const [provider] = await peers(1)
+    const table = await dhtWith([closest])
+    const response = { ...answer(closest), providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+    const dht = {
+      ...(table as object),
+      // kad-dht yields an answer, then its new providers again as a PROVIDER event
+      async * findProviders () {
+        yield response
+        yield { name: 'PROVIDER', from: closest, providers: response.providers }
+      }
+    }
+    const host = { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }
+    const found: string[] = []
+    for await (const p of providers(host as any, (() => {}) as any, key)) found.push(p.toString())
+    assert.deepEqual(found, [provider.toString()])
   })
 })
