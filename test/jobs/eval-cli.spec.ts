@@ -37,6 +37,12 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     assert.equal(run.code, 0, `paip ${args.join(' ')}: ${run.stderr}`)
     return run.json()
   }
+  /** The same command in this process: the polls and clean-ups, where bin/paip has nothing more to show. */
+  const cli = async (...args: string[]): Promise<any> => {
+    const run = await inProcess(['--home', node.home, ...args, '--json'], { cwd: dir })
+    assert.equal(run.code, 0, `paip ${args.join(' ')}: ${run.stderr}`)
+    return run.json()
+  }
   const asked = async (): Promise<string[]> => (await fs.readFile(counter(), 'utf8').catch(() => '')).split('\n').filter(Boolean)
   const runs = async (): Promise<number> => (await asked()).length
 
@@ -73,7 +79,7 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
       const { evals } = await node.client.get<{ evals: any[] }>('/api/v1/evals')
       return ['succeeded', 'failed', 'cancelled'].includes(evals.find(e => e.key === key)?.state)
     }, 60_000, `evaluation ${key} to end`, 250)
-    return (await paip('eval', 'list')).find((e: any) => e.key === key)
+    return (await cli('eval', 'list')).find((e: any) => e.key === key)
   }
 
   /** Orders `model` on the digits and waits for it to succeed; answers it as listed. */
@@ -112,7 +118,7 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     const refused = await mallory.delete(`/api/v1/evals/${listed.key}`).then(() => undefined, (err: any) => err)
     assert.equal(refused?.status, 403)
     assert.match(String(refused.message), /admin/)
-    assert.equal((await paip('eval', 'list')).find((e: any) => e.key === listed.key)?.state, 'succeeded')
+    assert.equal((await cli('eval', 'list')).find((e: any) => e.key === listed.key)?.state, 'succeeded')
   })
 
   it('lists evaluations, and `paip eval rm <key>` withdraws this node\'s result (a failed record: the next order reruns it)', async () => {
@@ -120,9 +126,9 @@ describe('jobs: `paip eval` through bin/paip on a node', function () {
     assert.deepEqual(listed.criteria, [])
     const removed = await paip('eval', 'rm', listed.key)
     assert.equal(removed.reason, 'removed')
-    assert.equal((await paip('eval', 'list')).some((e: any) => e.key === listed.key), false)
+    assert.equal((await cli('eval', 'list')).some((e: any) => e.key === listed.key), false)
     // the other cases' evaluations too: an empty list says so
-    for (const other of await paip('eval', 'list')) await paip('eval', 'rm', other.key)
+    for (const other of await cli('eval', 'list')) await cli('eval', 'rm', other.key)
     assert.deepEqual(await paip('eval', 'list'), [])
     const text = await runBin(['--home', node.home, 'eval', 'list'])
     assert.match(text.stdout, /no evaluations/)
