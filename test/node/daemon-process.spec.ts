@@ -7,11 +7,9 @@ import type { DaemonProcess } from '../../src/testbed/index.js'
 
 const ARGS = ['--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
 const env = (): Record<string, string | undefined> => ({ PATH: process.env.PATH })
-/** A start of node itself takes seconds on a loaded machine: the start deadline is generous (a hang still fails). */
-const START = 120_000
 
 describe('node: the daemon process', function () {
-  this.timeout(300_000)
+  this.timeout(120_000)
   let home: string
   const running: DaemonProcess[] = []
 
@@ -23,7 +21,7 @@ describe('node: the daemon process', function () {
 
   it('stops cleanly within a few seconds on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const daemon = await spawnDaemon({ home, args: ARGS, env: env(), timeout: START })
+      const daemon = await spawnDaemon({ home, args: ARGS, env: env() })
       running.push(daemon)
       assert.ok(daemon.started.addresses.some(a => a.includes('/ws')), 'listens on WebSockets too')
       const t0 = Date.now()
@@ -37,21 +35,21 @@ describe('node: the daemon process', function () {
   })
 
   it('keeps its peer ID across restarts', async () => {
-    const first = await spawnDaemon({ home, args: ARGS, env: env(), timeout: START })
+    const first = await spawnDaemon({ home, args: ARGS, env: env() })
     running.push(first)
     await stopDaemon(first)
-    const second = await spawnDaemon({ home, args: ARGS, env: env(), timeout: START })
+    const second = await spawnDaemon({ home, args: ARGS, env: env() })
     running.push(second)
     assert.equal(second.started.peerId, first.started.peerId)
     assert.equal((await readFile(join(home, 'api'), 'utf8')).trim(), second.started.url)
   })
 
   it('a second daemon on the same home exits at once with a clear error naming the first, and leaves the first running', async () => {
-    const first = await spawnDaemon({ home, args: ARGS, env: env(), timeout: START })
+    const first = await spawnDaemon({ home, args: ARGS, env: env() })
     running.push(first)
     // "at once": the home's lock is the first thing a daemon takes, so the second gives up before
     // it opens anything (no timing here: under load a start of node itself takes seconds)
-    await assert.rejects(spawnDaemon({ home, args: ARGS, env: env(), timeout: START }), (err: any) => {
+    await assert.rejects(spawnDaemon({ home, args: ARGS, env: env() }), (err: any) => {
       assert.ok(err instanceof DaemonStartError)
       assert.match(err.message, /exited with code 6/)
       assert.match(err.stderr, new RegExp(`is in use by another daemon \\(pid ${first.started.pid}\\)`))
@@ -65,7 +63,7 @@ describe('node: the daemon process', function () {
   it('takes a fixed identity from PAIP_IDENTITY', async () => {
     const { generateIdentity } = await import('../../src/node/identity.js')
     const identity = await generateIdentity()
-    const daemon = await spawnDaemon({ home, args: ARGS, env: { ...env(), PAIP_IDENTITY: identity.privateKey }, timeout: START })
+    const daemon = await spawnDaemon({ home, args: ARGS, env: { ...env(), PAIP_IDENTITY: identity.privateKey } })
     running.push(daemon)
     assert.equal(daemon.started.peerId, identity.peerId)
   })
