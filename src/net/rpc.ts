@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { isPaipError } from '../errors.js'
-import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
-import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
+import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_CLOSE_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
+import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError, StreamNotEndedError } from './errors.js'
 import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -116,6 +116,24 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
     },
     async close (options) {
       await stream.close(options)
+      if (stream.remoteWriteStatus === 'closed' || stream.status !== 'open') return
+      // our side is done: the peer's must end soon, else the stream is aborted (never left half open)
+      const signal = options?.signal == null ? AbortSignal.timeout(STREAM_CLOSE_TIMEOUT) : AbortSignal.any([options.signal, AbortSignal.timeout(STREAM_CLOSE_TIMEOUT)])
+      const ended = await new Promise<boolean>(resolve => {
+        const done = (value: boolean) => () => {
+          stream.removeEventListener('remoteCloseWrite', onEnd)
+          stream.removeEventListener('close', onEnd)
+          signal.removeEventListener('abort', onAbort)
+          resolve(value)
+        }
+        const onEnd = done(true)
+        const onAbort = done(false)
+        stream.addEventListener('remoteCloseWrite', onEnd)
+        stream.addEventListener('close', onEnd)
+        signal.addEventListener('abort', onAbort)
+        if (signal.aborted) onAbort()
+      })
+      if (!ended) stream.abort(new StreamNotEndedError(`peer did not end ${stream.protocol ?? 'its stream'} after ours`))
     },
     abort (err) {
       stream.abort(err)
