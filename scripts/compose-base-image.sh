@@ -13,7 +13,8 @@ image=docker.io/library/node:24-slim
 [ "$engine" = docker ] && image=node:24-slim
 
 node_bin="$root/node_modules/node/bin/node"
-npm_dir="$(npm root -g)/npm"
+# npm's own package folder, from the npm on PATH (`npm root -g` would follow whichever node runs it)
+npm_dir="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
 certs=/etc/ssl/certs/ca-certificates.crt
 [ -x "$node_bin" ] || { echo "compose-base-image: $node_bin missing: run npm ci first" >&2; exit 1; }
 [ -f "$npm_dir/package.json" ] || { echo "compose-base-image: npm not found at $npm_dir" >&2; exit 1; }

@@ -39,7 +39,8 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
     const bootstrap = nodes[0].node.components.host.getMultiaddrs().map(String)
     nodes.push(await startNode({ config: { network: { bootstrap } } }))
     nodes.push(await startNode({ config: { network: { bootstrap } } }))
-    await until(() => nodes.every(n => n.node.components.host.services.dht.routingTable.size > 0), 20_000, 'the grid to form')
+    // every node knows both others: a search from one then reaches what another published
+    await until(() => nodes.every(n => n.node.components.host.services.dht.routingTable.size >= 2), 30_000, 'the grid to form')
     browser = await launchBrowser()
   })
   after(async () => {
