@@ -45,9 +45,9 @@ describe('catalog: a fetch from several holders', function () {
   type Hook = (req: FetchRequest, chunk: Uint8Array, ctx: HandlerContext) => Promise<Uint8Array> | Uint8Array
   /**
    * Replaces holder `i`'s fetch handler by one serving its blobs through `hook` (each request
-   * seen by `seen`, and `after` awaited once the bytes are sent, before the handler ends).
+   * seen by `seen`, and `ending` awaited once the bytes are sent, before the handler ends).
    */
-  const serveWith = async (i: number, hook: Hook, seen?: (req: FetchRequest) => Promise<void> | void, after?: (ctx: HandlerContext) => Promise<void>): Promise<void> => {
+  const serveWith = async (i: number, hook: Hook, seen?: (req: FetchRequest) => Promise<void> | void, ending?: (ctx: HandlerContext) => Promise<void>): Promise<void> => {
     const node = nodes[i]
     await node.host.unhandle(FETCH_PROTOCOL)
     await handleRequests(node.host, FETCH_PROTOCOL, v => v as FetchRequest, async (req, ctx) => {
@@ -58,7 +58,7 @@ describe('catalog: a fetch from several holders', function () {
       for await (const chunk of node.blobs.get(req.cid, { offset: req.offset, length, chunkSize: 256 * 1024 })) {
         await ctx.messages.writeBytes(await hook(req, chunk, ctx), { signal: ctx.signal })
       }
-      await after?.(ctx)
+      await ending?.(ctx)
       return undefined
     }, { timeout: 120_000 })
   }
