@@ -9,7 +9,7 @@ COPY bin ./bin
 COPY protocols ./protocols
 COPY web ./web
 COPY scripts ./scripts
-RUN npx tsc -p tsconfig.json && node scripts/build-web.mjs
+RUN npx tsc -p tsconfig.json && node scripts/build-web.mjs && node scripts/bundle-cli.mjs
 RUN npm prune --omit=dev
 
 FROM node:24-slim

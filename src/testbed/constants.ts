@@ -1,7 +1,14 @@
-import { second } from '../time.js'
+import { minute, second } from '../time.js'
 
-/** Longest a daemon may take to print that it started. */
+/**
+ * Longest a starting daemon may go without using any CPU (stuck): one that keeps running is
+ * waited for, since on a loaded machine a start waits most of its time for a core.
+ */
 export const START_TIMEOUT = 30 * second
+/** Longest a daemon may take to print that it started, however busy (a bound on everything). */
+export const START_MAX_TIMEOUT = 10 * minute
+/** How often a starting daemon's CPU time is read. */
+export const START_POLL_INTERVAL = second
 /** Longest a daemon may take to exit after SIGTERM before it is killed. */
 export const STOP_TIMEOUT = 10 * second
 /** Lines of a daemon's stderr kept for error messages. */

@@ -28,7 +28,10 @@ export interface TestbedInit {
   env?: Record<string, string>
   /** Start the non-bootstrap nodes this many at a time (default 4). */
   concurrency?: number
-  /** Longest one daemon may take to start (ms; default 30 s): more on a loaded machine. */
+  /**
+   * Longest one starting daemon may go without using CPU (ms; default 30 s): a start that runs,
+   * however slowly on a loaded machine, is waited for (see spawnDaemon).
+   */
   startTimeout?: number
   /** Every stderr line of every node. */
   onLog?: (node: number, line: string) => void
@@ -48,6 +51,8 @@ export interface TestbedNode {
   /** Its libp2p addresses (with /p2p/<peer id>). */
   readonly addresses: string[]
   readonly token: string
+  /** Its (last) start: wall time to its `started` line and the CPU it used until then (ms). */
+  readonly start: { ms: number, cpuMs?: number }
   /** The running process (undefined once stopped). */
   readonly process: ChildProcess | undefined
   /** A client with the node's admin token. */
@@ -158,6 +163,7 @@ async function startTestbedNode (index: number, dir: string, bootstrap: string[]
     url: first.url,
     token,
     client,
+    get start () { return { ms: (daemon?.started ?? first).ms, cpuMs: (daemon?.started ?? first).cpuMs } },
     get addresses () { return daemon?.started.addresses ?? first.addresses },
     get process () { return daemon?.child },
     get running () { return daemon != null && daemon.child.exitCode == null && daemon.child.signalCode == null },
