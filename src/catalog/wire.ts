@@ -193,7 +193,7 @@ export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTar
       await partial.write(block, options)
       options.onBytes?.(block.byteLength)
     }, options)
-    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
+    await opened.messages.finish({ signal: idleSignal(options) }).catch(() => {})
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)
@@ -211,7 +211,7 @@ export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobT
   try {
     opened = await openFetch(host, peer, target, offset, length, options)
     await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, allocate: options.allocate ?? (n => new Uint8Array(n)) })
-    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
+    await opened.messages.finish({ signal: idleSignal(options) }).catch(() => {})
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)

@@ -22,8 +22,10 @@ export const STREAM_READ_AHEAD_BYTES = 1024 * 1024
 export const STREAM_MAX_WINDOW_BYTES = 4 * 1024 * 1024
 export const STREAM_MAX_READ_BUFFER_BYTES = 8 * 1024 * 1024
 /**
- * How long closing a message stream waits for the peer to end its side after ours: a peer that
- * keeps its side open (or keeps sending) has the stream aborted, so no half-open stream stays.
+ * How long a caller that read a peer's whole answer waits for the peer to end its side after
+ * closing its own (`MessageStream.finish`): a peer that keeps its side open (or keeps sending)
+ * has the stream aborted, so no half-open stream stays. A handler only closes its side: its
+ * caller may still be reading what it sent.
  */
 export const STREAM_CLOSE_TIMEOUT = 5 * second
 /** Default deadline of one request/response exchange on a paip stream protocol. */

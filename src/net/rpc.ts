@@ -23,7 +23,14 @@ export interface MessageStream {
   readByteParts(options?: AbortOptions): Promise<Uint8Array[]>
   write(value: unknown, options?: AbortOptions): Promise<void>
   writeBytes(bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  /** Closes our side (the peer may still send: a handler closes so, and the caller reads on). */
   close(options?: AbortOptions): Promise<void>
+  /**
+   * Closes our side once the peer's answer was read whole, and waits (STREAM_CLOSE_TIMEOUT at
+   * most) for the peer to end its side, aborting the stream otherwise: a peer that keeps its side
+   * open (or keeps sending) leaves no half-open stream here.
+   */
+  finish(options?: AbortOptions): Promise<void>
   abort(err: Error): void
   readonly stream: Stream
 }
@@ -116,8 +123,11 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
     },
     async close (options) {
       await stream.close(options)
+    },
+    async finish (options) {
+      await stream.close(options)
       if (stream.remoteWriteStatus === 'closed' || stream.status !== 'open') return
-      // our side is done: the peer's must end soon, else the stream is aborted (never left half open)
+      // our side is done and the answer read: the peer's must end soon, else the stream is aborted (never left half open)
       const signal = options?.signal == null ? AbortSignal.timeout(STREAM_CLOSE_TIMEOUT) : AbortSignal.any([options.signal, AbortSignal.timeout(STREAM_CLOSE_TIMEOUT)])
       const ended = await new Promise<boolean>(resolve => {
         const done = (value: boolean) => () => {
@@ -184,7 +194,7 @@ export async function request<T> (libp2p: Libp2p, peer: PeerId | Multiaddr, prot
         throw new BadPeerMessageError(`peer sent a malformed answer on ${protocol}: ${err?.message ?? err}`)
       }
     })()
-    await messages.close({ signal }).catch(() => {})
+    await messages.finish({ signal }).catch(() => {})
     return value
   } catch (err: any) {
     messages.abort(err)
