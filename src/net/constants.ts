@@ -64,7 +64,11 @@ export const PROVIDE_VALIDITY = 48 * hour
 export const REPROVIDE_INTERVAL = hour
 /** ...and re-provided when they are within this of expiring. */
 export const REPROVIDE_THRESHOLD = 24 * hour
-/** How many keys the reprovider re-provides at once (kad-dht's default). */
+/**
+ * How many keys the reprovider re-provides at once (kad-dht's default). Each is a lookup and
+ * ADD_PROVIDERs to the k closest nodes, ~40 messages and a few new connections (bench/scale.ts
+ * measures it); more at once would mostly add connections past MAX_CONNECTIONS.
+ */
 export const REPROVIDE_CONCURRENCY = 10
 
 /**
