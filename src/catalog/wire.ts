@@ -173,6 +173,14 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
   }
 }
 
+/**
+ * Ends a fetch stream whose bytes were all read, without waiting: the holder has the idle timeout
+ * (at most STREAM_CLOSE_TIMEOUT) to end its side, else the stream is aborted. The next run starts meanwhile.
+ */
+function finishInBackground (messages: MessageStream, options: ReceiveOptions): void {
+  void messages.finish({ signal: idleSignal(options) }).catch(() => { messages.abort(new Error('fetch stream not ended')) })
+}
+
 /** Rethrows a failed receive as what the caller sorts holders by (corrupt, refused, remote, stopped). */
 function receiveFailure (err: any, target: BlobTarget, peer: PeerId, options: ReceiveOptions): Error {
   if (options.signal?.aborted === true) return options.signal.reason ?? err
@@ -193,7 +201,7 @@ export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTar
       await partial.write(block, options)
       options.onBytes?.(block.byteLength)
     }, options)
-    await opened.messages.finish({ signal: idleSignal(options) }).catch(() => {})
+    finishInBackground(opened.messages, options)
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)
@@ -211,7 +219,7 @@ export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobT
   try {
     opened = await openFetch(host, peer, target, offset, length, options)
     await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, allocate: options.allocate ?? (n => new Uint8Array(n)) })
-    await opened.messages.finish({ signal: idleSignal(options) }).catch(() => {})
+    finishInBackground(opened.messages, options)
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)
