@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../src/client/index.js'
-import { spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
+import { PAIP_BIN, spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
 import { second } from '../src/time.js'
 import type { TestbedNode } from '../src/testbed/index.js'
 import type { Bench, BenchOptions } from './types.js'
@@ -29,6 +30,10 @@ const AFTER_LOAD_WAIT = 60 * second
  * libp2p's connection monitor pinging every connection every 10 s.
  */
 const IDLE_CPU_BEFORE = 1.6
+/** Cold starts measured each way (the bundled CLI, and tsc's modules with PAIP_UNBUNDLED=1). */
+const COLD_STARTS = 5
+/** `paip status` runs measured against a running daemon. */
+const STATUS_RUNS = 5
 /** A routing table counts as full when it holds every other node, or a whole k-bucket (20). */
 const K = 20
 /** Give up waiting for full routing tables after this long. */
@@ -40,23 +45,7 @@ const FILL_DEADLINE = 90 * second
  */
 export const run: Bench = async ({ signal, log, report }) => {
   await loneDaemon({ signal, log, report })
-  const starts: number[] = []
-  for (let i = 0; i < 3; i++) {
-    const home = await mkdtemp(join(tmpdir(), 'paip-bench-'))
-    try {
-      const t0 = performance.now()
-      const daemon = await spawnDaemon({ home, args: ['--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0'], env: { PATH: process.env.PATH }, signal })
-      try {
-        await createApiClient({ url: daemon.started.url }).get('/health-check', { signal })
-        starts.push(performance.now() - t0)
-      } finally {
-        await stopDaemon(daemon)
-      }
-    } finally {
-      await rm(home, { recursive: true, force: true })
-    }
-  }
-  report({ name: 'cold start to healthy (median of 3, fresh home)', value: median(starts), unit: 'ms', target: COLD_START_TARGET, note: `all: ${starts.map(s => s.toFixed(0)).join(', ')} ms` })
+  await coldStarts({ signal, log, report })
 
   for (const nodes of [10, 25]) {
     log(`starting ${nodes} nodes...`)
@@ -88,6 +77,98 @@ export const run: Bench = async ({ signal, log, report }) => {
     }
   }
   return undefined
+}
+
+/** One cold start: wall-clock until healthy, CPU the process used by then, its start phases. */
+interface ColdStart {
+  ms: number
+  cpu: number
+  /** CPU seconds by phase (`paip_start_phase_seconds{clock="cpu"}` on GET /metrics). */
+  phases: Map<string, number>
+}
+
+/**
+ * Daemons started on fresh homes until their health check answers: wall-clock, the CPU they
+ * used by then and what it went to (the start phases each serves on GET /metrics), with the
+ * bundled CLI (what bin/paip runs) and with tsc's separate modules (`PAIP_UNBUNDLED=1`, before);
+ * then the CPU and time of a `paip status` against a running daemon.
+ */
+async function coldStarts ({ signal, log, report }: BenchOptions): Promise<void> {
+  for (const unbundled of [false, true]) {
+    log(`${COLD_STARTS} cold starts${unbundled ? ' with PAIP_UNBUNDLED=1' : ''}...`)
+    const runs: ColdStart[] = []
+    for (let i = 0; i < COLD_STARTS; i++) {
+      runs.push(await coldStart(unbundled, signal, async url => {
+        if (unbundled || i > 0) return
+        const statuses: Array<{ ms: number, cpu: number }> = []
+        for (let j = 0; j < STATUS_RUNS; j++) statuses.push(await childCpu([PAIP_BIN, '--api', url, 'status'], signal))
+        report({ name: '`paip status` against a running daemon: CPU', value: median(statuses.map(r => r.cpu)), unit: 's', note: `median of ${STATUS_RUNS}; wall-clock ${median(statuses.map(r => r.ms)).toFixed(0)} ms` })
+      }))
+    }
+    const ms = runs.map(r => r.ms)
+    const why = phaseBreakdown(runs)
+    if (unbundled) {
+      report({ name: 'cold start to healthy, tsc\'s modules (PAIP_UNBUNDLED=1, before)', value: median(ms), unit: 'ms', note: `CPU ${median(runs.map(r => r.cpu)).toFixed(2)} s per start; ${why}` })
+    } else {
+      report({ name: `cold start to healthy (median of ${COLD_STARTS}, fresh home)`, value: median(ms), unit: 'ms', target: COLD_START_TARGET, note: `all: ${ms.map(m => m.toFixed(0)).join(', ')} ms; load average ${loadavg()[0].toFixed(1)}`, ...(median(ms) > COLD_START_TARGET ? { reason: why } : {}) })
+      report({ name: 'CPU of one daemon start, until healthy', value: median(runs.map(r => r.cpu)), unit: 's', note: why })
+    }
+  }
+}
+
+async function coldStart (unbundled: boolean, signal: AbortSignal, whileUp: (url: string) => Promise<void>): Promise<ColdStart> {
+  const home = await mkdtemp(join(tmpdir(), 'paip-bench-'))
+  try {
+    const t0 = performance.now()
+    const env = { PATH: process.env.PATH, ...(unbundled ? { PAIP_UNBUNDLED: '1' } : {}) }
+    const daemon = await spawnDaemon({ home, args: ['--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0'], env, signal })
+    try {
+      const { url, pid } = daemon.started
+      await createApiClient({ url }).get('/health-check', { signal })
+      const ms = performance.now() - t0
+      const cpu = await cpuSeconds(pid)
+      const phases = new Map<string, number>()
+      const text = await (await fetch(`${url}/metrics`, { signal })).text()
+      for (const [, phase, value] of text.matchAll(/^paip_start_phase_seconds\{phase="([^"]+)",clock="cpu"\} ([0-9.e+-]+)$/gm)) phases.set(phase, Number(value))
+      await whileUp(url)
+      return { ms, cpu, phases }
+    } finally {
+      await stopDaemon(daemon)
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
+/** "why (CPU by phase, median)": each phase's median CPU, and what came after the API listened. */
+function phaseBreakdown (runs: ColdStart[]): string {
+  const names = [...new Set(runs.flatMap(r => [...r.phases.keys()]))]
+  const parts = names.map(name => `${name} ${(median(runs.map(r => r.phases.get(name) ?? 0)) * 1000).toFixed(0)}`)
+  const after = median(runs.map(r => r.cpu - [...r.phases.values()].reduce((a, b) => a + b, 0)))
+  return `CPU ms by start phase (median, measured by the daemon): ${parts.join(', ')}, after the API listened until healthy ${(after * 1000).toFixed(0)}`
+}
+
+/** CPU seconds a process used so far (/proc/<pid>/stat, user + system). */
+async function cpuSeconds (pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * Runs `node <args>` to its end: its wall-clock and the CPU it used (the growth of this
+ * process's children's CPU in /proc/self/stat, which counts a child once it was waited for).
+ */
+async function childCpu (args: string[], signal: AbortSignal): Promise<{ ms: number, cpu: number }> {
+  const children = async (): Promise<number> => {
+    const fields = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ')
+    return (Number(fields[13]) + Number(fields[14])) / 100
+  }
+  const before = await children()
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { PATH: process.env.PATH }, signal })
+  const code = await new Promise<number | null>((resolve, reject) => { child.once('exit', resolve); child.once('error', reject) })
+  if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${code}`)
+  return { ms: performance.now() - t0, cpu: await children() - before }
 }
 
 /**

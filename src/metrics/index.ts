@@ -9,7 +9,7 @@
  * a user, a token or a peer.
  */
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { HTTP_BUCKETS, HTTP_METHODS, OPERATION_BUCKETS, UNMATCHED_ROUTE } from './constants.js'
 import type { Metrics as Libp2pMetrics } from '@libp2p/interface'
 
@@ -38,6 +38,8 @@ export interface Metrics {
   http: Histogram<'method' | 'route' | 'status'>
   /** `paip_http_requests_total{method,route,status}`. */
   httpRequests: Counter<'method' | 'route' | 'status'>
+  /** `paip_start_phase_seconds{phase,clock}`: each step of the daemon's start, wall-clock and CPU (src/node/start-clock.ts). */
+  startPhases: Gauge<'phase' | 'clock'>
   /** Records one answered HTTP request; `route` is the matched pattern (undefined: none matched). */
   observeHttp: (method: string, route: string | undefined, status: number, seconds: number) => void
   /** The whole registry in Prometheus's text format. */
@@ -75,6 +77,7 @@ export function createMetrics (init: MetricsInit = {}): Metrics {
   const jobDispatch = new Histogram({ name: 'paip_job_dispatch_seconds', help: 'Dispatching a job: choosing a node and having it accepted there', labelNames: ['outcome'], buckets: OPERATION_BUCKETS, registers })
   const http = new Histogram({ name: 'paip_http_request_seconds', help: 'HTTP API requests by route pattern, method and status', labelNames: ['method', 'route', 'status'], buckets: HTTP_BUCKETS, registers })
   const httpRequests = new Counter({ name: 'paip_http_requests_total', help: 'HTTP API requests by route pattern, method and status', labelNames: ['method', 'route', 'status'], registers })
+  const startPhases = new Gauge({ name: 'paip_start_phase_seconds', help: 'Each step of the daemon process\'s start, in wall-clock (clock="wall") and CPU (clock="cpu") seconds', labelNames: ['phase', 'clock'], registers })
   const methods = new Set<string>(HTTP_METHODS)
   return {
     registry,
@@ -86,6 +89,7 @@ export function createMetrics (init: MetricsInit = {}): Metrics {
     jobDispatch,
     http,
     httpRequests,
+    startPhases,
     observeHttp (method, route, status, seconds) {
       const labels = { method: methods.has(method) ? method : 'other', route: route ?? UNMATCHED_ROUTE, status: String(status) }
       http.observe(labels, seconds)

@@ -7,6 +7,7 @@ import { buildComponents, createNodeHost, openHome, serveApi, startBackground, s
 import type { ApiRoute } from '../api/route.js'
 import type { ComponentEntry, NodeComponents } from './components.js'
 import type { NodeConfig } from './config-schema.js'
+import type { StartClock } from './start-clock.js'
 import type { UndoStack } from './start.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
@@ -22,6 +23,8 @@ export interface NodeInit {
   routes?: ReadonlyArray<ApiRoute<NodeComponents>>
   /** Problems worth telling the operator that do not stop the node (bad bootstrap addresses). */
   onWarning?: (message: string) => void
+  /** The daemon process's start clock: the node marks its own steps on it and serves them on `GET /metrics`. */
+  startClock?: StartClock
 }
 
 export interface Node {
@@ -69,23 +72,35 @@ export function createNode (init: NodeInit): Node {
   }
 
   async function startSteps (): Promise<void> {
+    const clock = init.startClock
+    const mark = (phase: string): void => { clock?.mark(phase) }
     const network = checkNetwork(config, warn)
-    const opened = await openHome(home, config, undo)
+    const opened = await openHome(home, config, undo, mark)
     const metrics = createMetrics()
     const host = await createNodeHost(config, network, opened, entries, logger, metrics)
+    mark('libp2p create')
     const shutdown = new AbortController()
     undo.push({ what: 'shutdown signal', run: async () => { shutdown.abort(new Error('the node is stopping')) } })
 
     const built = await buildComponents({ home, config, logger, opened, host, shutdownSignal: shutdown.signal, metrics }, entries)
     components = built
+    mark('components')
     await sweepLeftovers(built, warn)
+    mark('blob sweep')
     await startHost(host, undo, log)
+    mark('libp2p start')
     await startComponents(built, entries, undo)
+    mark('components start')
 
     // the node's components have what every route group needs (ApiComponents): the compiler checks it here
     url = await serveApi(built, init.routes ?? ROUTES, undo, warn)
+    mark('HTTP API')
     log('HTTP API on %s', url)
     startBackground(built, network.bootstrap, warn, log)
+    for (const phase of clock?.phases ?? []) {
+      metrics.startPhases.set({ phase: phase.name, clock: 'wall' }, phase.wallSeconds)
+      metrics.startPhases.set({ phase: phase.name, clock: 'cpu' }, phase.cpuSeconds)
+    }
   }
 
   async function stop (): Promise<void> {

@@ -60,20 +60,26 @@ export interface OpenedHome {
   datastore: LevelDatastore
 }
 
-/** Takes the home's lock, writes a missing config file, loads the identity and admin token, opens the database. */
-export async function openHome (home: string, config: NodeConfig, undo: UndoStack): Promise<OpenedHome> {
+/**
+ * Takes the home's lock, writes a missing config file, loads the identity and admin token, opens
+ * the database; `mark` ends the start clock's phases (src/node/start-clock.ts).
+ */
+export async function openHome (home: string, config: NodeConfig, undo: UndoStack, mark: (phase: string) => void = () => {}): Promise<OpenedHome> {
   await mkdir(home, { recursive: true, mode: 0o700 })
   const lock = await lockHome(home)
   undo.push({ what: 'home lock', run: lock.release })
   await ensureConfigFile(home)
+  mark('home lock and config')
   const identity = await loadIdentity(home, config.identity.privateKey)
   const authenticator = createAuthenticator({ adminToken: await loadAdminToken(home) })
+  mark('identity and token')
 
   const db = await openDatabase(homePath(home, 'db'), home)
   undo.push({ what: 'database', run: async () => { await db.close() } })
   const datastore = libp2pDatastore(db)
   await datastore.open()
   undo.push({ what: 'datastore', run: async () => { await datastore.close() } })
+  mark('database open')
   return { privateKey: identity.privateKey, peerId: identity.peerId, authenticator, db, datastore }
 }
 

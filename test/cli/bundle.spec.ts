@@ -45,11 +45,11 @@ describe('cli: the bundled CLI', function () {
     assert.equal(entry(), 'dist/src/cli/main.js')
   })
 
-  it('the bundle and tsc\'s output print the same version and help', async () => {
-    const bundled = await runBin(['--help'], { env: { PAIP_UNBUNDLED: undefined } })
-    const unbundled = await runBin(['--help'], { env: { PAIP_UNBUNDLED: '1' } })
+  it('the bundle and tsc\'s output print the same help (every command group loaded)', async function () {
+    this.timeout(240_000)
+    const bundled = await runBin(['--help'], { env: { PAIP_UNBUNDLED: undefined }, deadline: 120_000 })
+    const unbundled = await runBin(['--help'], { env: { PAIP_UNBUNDLED: '1' }, deadline: 120_000 })
     assert.equal(bundled.code, 0, bundled.stderr)
     assert.equal(bundled.stdout, unbundled.stdout)
-    assert.equal((await runBin(['--version'])).stdout, (await runBin(['--version'], { env: { PAIP_UNBUNDLED: '1' } })).stdout)
   })
 })

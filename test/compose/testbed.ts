@@ -33,7 +33,7 @@ const NAMES = Object.keys(SERVICES) as Service[]
 /** The bootstrap node's fixed peer ID (its key is in docker-compose.yml). */
 const BOOTSTRAP_ID = '12D3KooWJ1UNWkkhYb8u7qMN3oC2L7ppQuGjnThP5LpU7mBn4VPd'
 
-const PROTOCOL = publishedProtocol('composezebra', 'a protocol pushed on one container and pulled on another')
+const PROTOCOL = publishedProtocol({ name: 'composezebra', description: 'composezebra: a protocol pushed on one container and pulled on another', commands: ['echo zebra'] })
 
 /** `docker compose -p <project> <args>` or `podman-compose -p <project> <args>`. */
 async function compose (args: string[], timeout = 180_000): Promise<string> {

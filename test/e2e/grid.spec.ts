@@ -10,27 +10,13 @@ import type { Testbed, TestbedNode } from '../../src/testbed/index.js'
 import { publishedProtocol } from '../fixtures/published-protocol.js'
 
 /** A protocol that lists the dataset's files and writes one output file. */
-const LISTING_PROTOCOL = [
-  'protocolVersion: 2',
-  'name: list_dataset',
-  'type: job',
-  'prerequisites:',
-  '  - name: image',
-  '    type: dockerimage',
-  '    uri: alpine:3',
-  'taskRoles:',
-  '  main:',
-  '    instances: 1',
-  '    dockerImage: image',
-  '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
-  '    commands:',
-  '      - "echo running on $PAIP_NODE_ID"',
-  '      - "ls $PAIP_DATASET_DIR"',
-  '      - "ls $PAIP_DATASET_DIR > $PAIP_OUTPUT_DIR/listing.txt"'
-].join('\n') + '\n'
+const LISTING_PROTOCOL = publishedProtocol({
+  name: 'list_dataset',
+  commands: ['echo running on $PAIP_NODE_ID', 'ls $PAIP_DATASET_DIR', 'ls $PAIP_DATASET_DIR > $PAIP_OUTPUT_DIR/listing.txt']
+})
 
 /** A protocol a user publishes to the marketplace (found by the keyword "gridzebra"). */
-const PUBLISHED_PROTOCOL = publishedProtocol('gridzebra', 'a protocol pushed in the end-to-end test')
+const PUBLISHED_PROTOCOL = publishedProtocol({ name: 'gridzebra', description: 'gridzebra: a protocol pushed in the end-to-end test', commands: ['echo zebra'] })
 
 describe('grid: four daemon processes driven through the CLI and the HTTP API', function () {
   this.timeout(120_000)

@@ -91,7 +91,7 @@ export async function startFedGrid (options: FedGridOptions = {}): Promise<FedGr
       for (const f of (await catalog.resolve('dataset', entry.manifest)).files) datasetCids.add(f.cid)
     }
     await nodes[0].node.components.catalog.add('model', { path: path.join(data, 'model') }, { name: 'fedlr-init', tags: ['#fedlr'], framework: 'python', task: 'classification', public: true })
-    await until(async () => (await nodes[0].node.components.jobs.offers(TAG)).filter(o => o.holds).length === count, 20_000, 'every holder of the tag to be found')
+    await until(async () => (await nodes[0].node.components.jobs.offers(TAG)).filter(o => o.holds).length === count, 60_000, 'every holder of the tag to be found')
     return {
       nodes,
       data,

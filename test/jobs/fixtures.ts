@@ -3,10 +3,12 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Level } from 'level'
 import { createBlobStore } from '../../src/storage/blobs.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 import { tempDir } from '../fixtures/temp.js'
 import { until } from '../fixtures/wait.js'
 import type { ContentResolver, Job, LocalContent } from '../../src/jobs/types.js'
 import type { BlobStore } from '../../src/storage/blobs.js'
+import type { ProtocolShape } from '../fixtures/published-protocol.js'
 
 export interface Bench {
   dir: string
@@ -56,27 +58,8 @@ export function resolverOf (items: LocalContent[], holders: (ref: string) => str
 }
 
 /** An OpenPAI v2 job protocol with one task role running `commands`. */
-export function protocolYaml (commands: string[], extra: { name?: string, instances?: number, parameters?: Record<string, string>, secrets?: Record<string, string>, jobRetryCount?: number } = {}): string {
-  const lines = [
-    'protocolVersion: 2',
-    `name: ${extra.name ?? 'test_job'}`,
-    'type: job',
-    'prerequisites:',
-    '  - name: image',
-    '    type: dockerimage',
-    '    uri: alpine:3',
-    ...(extra.jobRetryCount == null ? [] : [`jobRetryCount: ${extra.jobRetryCount}`]),
-    ...(extra.parameters == null ? [] : ['parameters:', ...Object.entries(extra.parameters).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)]),
-    ...(extra.secrets == null ? [] : ['secrets:', ...Object.entries(extra.secrets).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)]),
-    'taskRoles:',
-    '  main:',
-    `    instances: ${extra.instances ?? 1}`,
-    '    dockerImage: image',
-    '    resourcePerInstance: { cpu: 1, memoryMB: 512, gpu: 0 }',
-    '    commands:',
-    ...commands.map(c => `      - ${JSON.stringify(c)}`)
-  ]
-  return lines.join('\n') + '\n'
+export function protocolYaml (commands: string[], extra: Omit<ProtocolShape, 'commands' | 'name'> & { name?: string } = {}): string {
+  return publishedProtocol({ ...extra, name: extra.name ?? 'test_job', commands })
 }
 
 export async function collect (source: AsyncIterable<Uint8Array>): Promise<string> {

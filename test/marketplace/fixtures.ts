@@ -15,6 +15,7 @@ import { userAdminRoutes } from '../../src/api/routes/user-admin.js'
 import { userRoutes } from '../../src/api/routes/users.js'
 import { validateRoutes } from '../../src/api/routes/validate.js'
 import { startNode } from '../fixtures/daemon.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 import { startGrid } from '../fixtures/grid.js'
 import type { StartNodeOptions, TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
@@ -77,22 +78,7 @@ export async function startMarkets (count: number, init: MarketplaceInit = {}, o
 }
 
 export function protocolYaml (name: string, description: string, extra = ''): Uint8Array {
-  return new TextEncoder().encode(`protocolVersion: 2
-name: ${name}
-type: job
-description: ${description}
-prerequisites:
-  - type: dockerimage
-    name: image
-    uri: openpai/pytorch-${name}
-taskRoles:
-  train:
-    instances: 1
-    dockerImage: image
-    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
-    commands:
-      - python ${name}.py ${extra}
-`)
+  return new TextEncoder().encode(publishedProtocol({ name, description, image: `openpai/pytorch-${name}`, role: 'train', memoryMB: 1024, commands: [`python ${name}.py ${extra}`.trim()] }))
 }
 
 /** A whole node (HTTP API included) with the users and marketplace components, and the routes that need no other. */

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict'
 import { runBin } from '../fixtures/bin.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 import { until } from '../fixtures/wait.js'
 import { startMarketGrid } from './fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
 import type { Grid } from '../fixtures/grid.js'
 
-const covid = `protocolVersion: 2
-name: covid19_prediction
-type: job
-description: Forecast pandemic cases, code at https://github.com/example/forecast-model
-prerequisites:
-  - type: dockerimage
-    name: image
-    uri: 10.151.40.2:5000/research/trainer:1.2
-taskRoles:
-  train:
-    instances: 1
-    dockerImage: image
-    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
-    commands:
-      - python predict.py
-`
+const covid = publishedProtocol({
+  name: 'covid19_prediction',
+  description: 'Forecast pandemic cases, code at https://github.com/example/forecast-model',
+  image: '10.151.40.2:5000/research/trainer:1.2',
+  role: 'train',
+  memoryMB: 1024,
+  commands: ['python predict.py']
+})
 
 describe('marketplace: prefix search over the network', function () {
   this.timeout(60_000)

@@ -9,7 +9,7 @@ const ARGS = ['--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '/ip4/127.0
 const env = (): Record<string, string | undefined> => ({ PATH: process.env.PATH })
 
 describe('node: the daemon process', function () {
-  this.timeout(60_000)
+  this.timeout(120_000)
   let home: string
   const running: DaemonProcess[] = []
 
@@ -44,17 +44,20 @@ describe('node: the daemon process', function () {
     assert.equal((await readFile(join(home, 'api'), 'utf8')).trim(), second.started.url)
   })
 
-  it('a second daemon on the same home exits at once with a clear error', async () => {
+  it('a second daemon on the same home exits at once with a clear error naming the first, and leaves the first running', async () => {
     const first = await spawnDaemon({ home, args: ARGS, env: env() })
     running.push(first)
-    const t0 = Date.now()
+    // "at once": the home's lock is the first thing a daemon takes, so the second gives up before
+    // it opens anything (no timing here: under load a start of node itself takes seconds)
     await assert.rejects(spawnDaemon({ home, args: ARGS, env: env() }), (err: any) => {
       assert.ok(err instanceof DaemonStartError)
       assert.match(err.message, /exited with code 6/)
-      assert.match(err.stderr, /is in use by another daemon/)
+      assert.match(err.stderr, new RegExp(`is in use by another daemon \\(pid ${first.started.pid}\\)`))
       return true
     })
-    assert.ok(Date.now() - t0 < 5000)
+    assert.equal((await readFile(join(home, 'daemon.lock'), 'utf8')).trim(), String(first.started.pid))
+    assert.equal((await readFile(join(home, 'api'), 'utf8')).trim(), first.started.url)
+    assert.equal((await fetch(`${first.started.url}/health-check`)).status, 200)
   })
 
   it('takes a fixed identity from PAIP_IDENTITY', async () => {

@@ -6,6 +6,7 @@ import { createApiClient } from '../../src/client/index.js'
 import { protocolYaml as jobProtocol } from '../jobs/fixtures.js'
 import { launchBrowser, newPage } from '../fixtures/browser.js'
 import { startNode } from '../fixtures/daemon.js'
+import { publishedProtocol } from '../fixtures/published-protocol.js'
 import { until } from '../fixtures/wait.js'
 import { protocolYaml } from '../marketplace/fixtures.js'
 import type { TestNode } from '../fixtures/daemon.js'
@@ -183,24 +184,14 @@ describe('portal: the web pages in a real Chromium on a 3-node loopback grid', f
 
   it('shows a hostile publisher\'s description and YAML as text: no markup, no script, no javascript: link', async () => {
     const [a, b] = nodes
-    const evil = `protocolVersion: 2
-name: evil-markup
-type: job
-description: |
-  <img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>
-  [click me](javascript:window.pwned=3) and [fine](https://example.org)
-prerequisites:
-  - type: dockerimage
-    name: image
-    uri: "<svg onload=window.pwned=4>"
-taskRoles:
-  train:
-    instances: 1
-    dockerImage: image
-    resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 }
-    commands:
-      - echo '<b>bold</b>'
-`
+    const evil = publishedProtocol({
+      name: 'evil-markup',
+      description: '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>\n[click me](javascript:window.pwned=3) and [fine](https://example.org)\n',
+      image: '<svg onload=window.pwned=4>',
+      role: 'train',
+      memoryMB: 1024,
+      commands: ["echo '<b>bold</b>'"]
+    })
     const published: any = await a.client.put('/repo/protocol/evil-markup.yaml', evil, { raw: true, headers: { 'content-type': 'text/yaml' } } as any)
     const page = await newPage(browser, errors)
     await page.goto(`${b.url}/#/p/${published.publisher}/evil-markup`)

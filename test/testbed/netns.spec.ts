@@ -11,7 +11,7 @@ import { publishedProtocol } from '../fixtures/published-protocol.js'
 const exec = promisify(execFile)
 const TESTBED_BIN = `${CHECKOUT}bin/testbed`
 
-const PROTOCOL = publishedProtocol('netnszebra', 'published in one namespace, found from another')
+const PROTOCOL = publishedProtocol({ name: 'netnszebra', description: 'netnszebra: published in one namespace, found from another', commands: ['echo zebra'] })
 
 async function namespaces (instance?: number): Promise<string[]> {
   const { stdout } = await exec('ip', ['netns', 'list'])

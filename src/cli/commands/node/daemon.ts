@@ -3,6 +3,7 @@ import { Option } from 'commander'
 import { PaipError } from '../../../errors.js'
 import { loadConfig, SETTINGS } from '../../../node/config.js'
 import { resolveHome } from '../../../node/home.js'
+import { startClock } from '../../../node/start-clock.js'
 import type { Command } from 'commander'
 import type { Action, CommandContext } from '../../context.js'
 
@@ -31,6 +32,9 @@ export function registerDaemon (program: Command, action: Action): void {
 
 async function runDaemon (ctx: CommandContext, options: Record<string, unknown>): Promise<undefined> {
   const { io } = ctx
+  // each step of a real daemon process's start, on GET /metrics (not when tests run the command in-process)
+  const clock = io.env === process.env ? startClock() : undefined
+  clock?.mark('node and CLI')
   const home = resolveHome({ home: ctx.globals.home, env: io.env, cwd: io.cwd })
   const flags: Record<string, unknown> = {}
   for (const setting of SETTINGS) {
@@ -41,6 +45,7 @@ async function runDaemon (ctx: CommandContext, options: Record<string, unknown>)
   const loaded = await loadConfig({ home, env: io.env, flags })
   for (const warning of loaded.warnings) io.stderr(`paip: warning: ${warning}\n`)
   if (ctx.signal.aborted) return undefined
+  clock?.mark('config')
 
   // loaded here, not at the top: libp2p and fastify take a while to load, and other commands do
   // not need them (V8's compile cache was tried: no faster here, and 4 MB more resident)
@@ -52,7 +57,8 @@ async function runDaemon (ctx: CommandContext, options: Record<string, unknown>)
     setFlagsFromString('--optimize-for-size')
   }
   const { createNode } = await import('../../../node/node.js')
-  const node = createNode({ home, config: loaded.config, onWarning: message => { io.stderr(`paip: warning: ${message}\n`) } })
+  clock?.mark('node modules')
+  const node = createNode({ home, config: loaded.config, startClock: clock, onWarning: message => { io.stderr(`paip: warning: ${message}\n`) } })
   await node.start()
   const { host } = node.components
   const started = { event: 'started', peerId: host.peerId.toString(), url: node.url, home, addresses: host.getMultiaddrs().map(a => a.toString()), pid: process.pid }
