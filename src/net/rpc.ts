@@ -194,7 +194,8 @@ export async function request<T> (libp2p: Libp2p, peer: PeerId | Multiaddr, prot
         throw new BadPeerMessageError(`peer sent a malformed answer on ${protocol}: ${err?.message ?? err}`)
       }
     })()
-    await messages.finish({ signal }).catch(() => {})
+    // the answer is read: the peer's end is awaited in the background, never delaying the caller
+    void messages.finish({ signal }).catch(() => { messages.abort(new Error('stream not ended')) })
     return value
   } catch (err: any) {
     messages.abort(err)
