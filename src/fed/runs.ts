@@ -25,6 +25,21 @@ export interface LocalRuns {
   settled: () => Promise<void>
 }
 
+/** `promise`'s value, or the signal's reason as soon as it aborts (the promise goes on). */
+async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return await promise
+  signal.throwIfAborted()
+  let onAbort = (): void => {}
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
 /** The runs this node coordinates: launched, cancelled, waited for; a failed or cancelled one is stored so. */
 export function createLocalRuns (components: { store: FedStore, coordinator: Pick<ReturnType<typeof createCoordinator>, 'drive'> }): LocalRuns {
   const { store, coordinator } = components
@@ -69,7 +84,8 @@ export function createLocalRuns (components: { store: FedStore, coordinator: Pic
     async wait (id, options = {}) {
       while (true) {
         const entry = active.get(id)
-        if (entry != null) return await entry.done
+        // a run driven here: its end, or the caller's signal (a wait never outlives its deadline)
+        if (entry != null) return await abortable(entry.done, options.signal)
         const run = await get(id)
         if (run.state !== 'running') return publicRun(run)
         await sleep(100, options.signal)

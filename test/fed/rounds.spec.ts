@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { Level } from 'level'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { pickWorkers } from '../../src/fed/coordinator.js'
+import { createLocalRuns } from '../../src/fed/runs.js'
+import { FedStore } from '../../src/fed/store.js'
 import { decodeRequest } from '../../src/fed/wire.js'
 import { parseUpdate, workerJobId } from '../../src/fed/worker.js'
+import { removeDir, tempDir } from '../fixtures/temp.js'
+import type { StoredFedRun } from '../../src/fed/types.js'
 
 async function peer (): Promise<string> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
@@ -54,6 +59,27 @@ describe('fed: rounds, updates and requests', () => {
       null
     ]) {
       assert.throws(() => decodeRequest(bad), Error, JSON.stringify(bad)?.slice(0, 80))
+    }
+  })
+
+  it('ends a wait on a run driven here when the wait\'s signal aborts, and the run goes on until cancelled', async () => {
+    const dir = await tempDir('paip-fed-runs-')
+    const db = new Level<string, any>(dir, { valueEncoding: 'json' })
+    try {
+      // a coordinator whose round never ends by itself (a worker that never answers, a loaded machine)
+      const runs = createLocalRuns({ store: new FedStore(db), coordinator: { drive: async (_run, signal) => await new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }) }) } })
+      const run = { id: 'stuck', state: 'running', coordinator: 'self', name: 'stuck', dataset: '#x', rounds: 1, minNodes: 1, fraction: 1, secure: false, roundTimeout: 60_000, parameters: {}, init: 'm', model: 'm', round: 1, history: [], createdAt: 0, updatedAt: 0, train: '', aggregate: '' } as StoredFedRun
+      await new FedStore(db).put(run)
+      const shutdown = new AbortController()
+      const done = runs.launch(run, shutdown.signal)
+      await assert.rejects(runs.wait('stuck', { signal: AbortSignal.timeout(200) }), { name: 'TimeoutError' })
+      assert.equal((await runs.get('stuck')).state, 'running')
+      assert.equal((await runs.cancel('stuck')).state, 'cancelled')
+      assert.equal((await done).state, 'cancelled')
+      shutdown.abort()
+    } finally {
+      await db.close()
+      await removeDir(dir)
     }
   })
 })
