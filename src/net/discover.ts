@@ -82,7 +82,7 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     const findTimeout = options.findTimeout ?? C.FIND_PROVIDERS_TIMEOUT
     const findSignal = AbortSignal.any([signal, AbortSignal.timeout(findTimeout)])
     const lookup = async (key: CID): Promise<void> => {
-      for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout })) ask(peer)
+      for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout, converge: true })) ask(peer)
     }
     await Promise.all([...query.keys, ...(query.thenKeys ?? [])].map(lookup))
   })()
@@ -112,26 +112,26 @@ export interface ProvidersOptions extends AbortOptions {
   /** Deadline of the lookup (ms). */
   timeout?: number
   /**
-   * Run kad-dht's lookup to its end instead of stopping once it converged (the
-   * LOOKUP_CONVERGED_PEERS peers closest to the key that it knows of have answered).
+   * Stop once the lookup converged (the LOOKUP_CONVERGED_PEERS peers closest to the key that
+   * it knows of have answered) instead of running kad-dht's lookup to its end (what a
+   * discovery does).
    */
-  exhaustive?: boolean
+  converge?: boolean
 }
 
 /**
  * The providers of a key as the DHT names them: each once, never this node, their addresses
- * kept for dialling. Ends when the lookup converged (see src/net/lookup.ts), when kad-dht's
- * lookup ends, or at the deadline, without an error.
+ * kept for dialling. Ends when kad-dht's lookup ends (with `converge`, once it converged: see
+ * src/net/lookup.ts), or at the deadline, without an error.
  */
 export async function * providers (host: RoutingHost, log: Logger, key: CID, options: ProvidersOptions = {}): AsyncGenerator<PeerId> {
   const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
   const seen = new Set<string>([host.peerId.toString()])
   try {
-    const lookup = options.exhaustive === true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS)
+    const lookup = options.converge !== true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS)
+    let converged = false
     for await (const event of host.services.dht.findProviders(key, { signal })) {
-      // an answer's providers come in its PEER_RESPONSE and again in the PROVIDER event after
-      // it, which a converged lookup no longer reads
-      if (event.name === 'PROVIDER' || event.name === 'PEER_RESPONSE') {
+      if (event.name === 'PROVIDER') {
         for (const provider of event.providers) {
           if (seen.has(provider.id.toString())) continue
           seen.add(provider.id.toString())
@@ -139,8 +139,13 @@ export async function * providers (host: RoutingHost, log: Logger, key: CID, opt
           yield provider.id
         }
       }
-      // leaving the loop ends kad-dht's lookup (and its requests in flight)
-      if (lookup != null && await lookup.observe(event)) break
+      // leaving the loop ends kad-dht's lookup (and its requests in flight); an answer naming
+      // new providers is followed at once by their PROVIDER event: that is read first
+      if (converged) break
+      if (lookup != null && await lookup.observe(event)) {
+        if (!(event.name === 'PEER_RESPONSE' && event.providers.some(p => !seen.has(p.id.toString())))) break
+        converged = true
+      }
     }
   } catch (err: any) {
     if (!signal.aborted) log('provider lookup of %s ended: %s', key, err?.message ?? err)

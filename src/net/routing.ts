@@ -60,7 +60,7 @@ export interface Routing extends Startable {
   pending: () => CID[]
   /**
    * The providers of a key as the DHT names them (each once, never this node), until the lookup
-   * converged (or, `exhaustive`, ended) or `timeout` (ms) passes.
+   * ends (with `converge`, once it converged) or `timeout` (ms) passes.
    */
   providers: (key: CID, options?: ProvidersOptions) => AsyncGenerator<PeerId>
   /** Providers' checked answers to a query, as they come (see `discover`). */

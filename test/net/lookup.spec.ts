@@ -106,7 +106,7 @@ describe('net: when a DHT lookup has converged', () => {
     }
     const host = { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }
     const found: string[] = []
-    for await (const p of providers(host as any, (() => {}) as any, key)) found.push(p.toString())
+    for await (const p of providers(host as any, (() => {}) as any, key, { converge: true })) found.push(p.toString())
     assert.deepEqual(found, [provider.toString()])
   })
 })
