@@ -10,6 +10,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import { LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
 import { startNodes } from './catalog.js'
 import { describe, profiled } from './profile.js'
 import { quantile } from './types.js'
@@ -158,7 +159,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
           const used = process.cpuUsage(cpu0)
           const share = (used.user + used.system) / 1000 / (performance.now() - t0)
           reason = `every node runs in this one process, which was on a CPU for ${(100 * share).toFixed(0)}% of the searches' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores); ` +
-            `CPU profile of ${PROFILED_SEARCHES} more searches: ${describe(summary)}; a search ends when the DHT lookups of both tags end (each asks the closest peers it knows, up to 20, over a new Noise-encrypted stream each), the gateway asks each node once over plain HTTP`
+            `CPU profile of ${PROFILED_SEARCHES} more searches: ${describe(summary)}; a search ends when the DHT lookups of both tags converged (the ${LOOKUP_CONVERGED_PEERS} peers closest to each tag's key that the lookup knows of answered; kad-dht asks up to 20 at once, over a new Noise-encrypted stream each) and every holder named answered, the gateway asks each node once over plain HTTP`
         }
         const gm = quantile(central, 0.5)
         const series = dead === 0 ? '' : ', 20% dead'

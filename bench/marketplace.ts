@@ -14,6 +14,7 @@ import { createHost } from '../src/net/host.js'
 import { dhtRecordOptions } from '../src/net/records.js'
 import { createMarketplace, protocolRecords } from '../src/marketplace/index.js'
 import { ANNOUNCE_ENOUGH } from '../src/marketplace/constants.js'
+import { LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
 import { describe, profiled } from './profile.js'
 import { quantile } from './types.js'
 import type { BenchOptions, Figure } from './types.js'
@@ -148,7 +149,7 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
   ]
   const missed = figures.filter(f => !(f.value <= (f.target as number)))
   if (missed.length > 0) {
-    const reason = await reasonOf('searches', share, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })
+    const reason = `${await reasonOf('searches', share, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })}; a search ends when the DHT lookups of its keyword and its prefix converged (the ${LOOKUP_CONVERGED_PEERS} peers closest to each key that the lookup knows of answered, each over a new stream) and every holder they named answered`
     for (const f of missed) f.reason = reason
   }
   for (const f of figures) report(f)

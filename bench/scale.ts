@@ -45,6 +45,7 @@ import { createLibp2p } from 'libp2p'
 import * as C from '../src/net/constants.js'
 import { KEY_NAMESPACES, dhtKey } from '../src/net/keys.js'
 import { createRouting } from '../src/net/routing.js'
+import { describe, profiled } from './profile.js'
 import { quantile } from './types.js'
 import type { BenchOptions, Figure } from './types.js'
 import type { Routing, RoutingHost } from '../src/net/routing.js'
@@ -430,7 +431,18 @@ export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurre
   ]
 }
 
-export interface ReprovideStats { items: number, ms: number, messages: number, failed: number, cpuMs: number }
+export interface ReprovideStats {
+  items: number
+  ms: number
+  messages: number
+  failed: number
+  cpuMs: number
+  /** Connections the reproviding node opened or accepted during the round, and how many it had at its end. */
+  connectionsOpened: number
+  connections: number
+  /** Where the process was on a CPU during the round (sampled profile, by package). */
+  profile: string
+}
 
 /**
  * A reprovide round of a catalogue of `items` keys on one node: what kad-dht's reprovider does
@@ -439,9 +451,12 @@ export interface ReprovideStats { items: number, ms: number, messages: number, f
  */
 export async function reprovideRound (node: SimNode, items: number, timeout: number, signal: AbortSignal): Promise<ReprovideStats> {
   const keys = Array.from({ length: items }, (_, k) => dhtKey(KEY_NAMESPACES.datasetName, `catalogue-${items}-${k}`))
+  let connectionsOpened = 0
+  const opened = (): void => { connectionsOpened++ }
+  node.host.addEventListener('connection:open', opened)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  const rounds = await pool(keys.length, REPROVIDE_CONCURRENCY, async k => {
+  const [rounds, summary] = await profiled(async () => await pool(keys.length, C.REPROVIDE_CONCURRENCY, async k => {
     const trace = new Trace(node.host.peerId)
     let ok = false
     try {
@@ -453,20 +468,22 @@ export async function reprovideRound (node: SimNode, items: number, timeout: num
       signal.throwIfAborted()
     }
     return { ok, messages: trace.messages }
-  })
+  }), PROFILE_INTERVAL_US)
   const cpu = process.cpuUsage(cpu0)
-  return { items, ms: performance.now() - t0, messages: rounds.reduce((a, r) => a + r.messages, 0), failed: rounds.filter(r => !r.ok).length, cpuMs: (cpu.user + cpu.system) / 1000 }
+  const ms = performance.now() - t0
+  node.host.removeEventListener('connection:open', opened)
+  return { items, ms, messages: rounds.reduce((a, r) => a + r.messages, 0), failed: rounds.filter(r => !r.ok).length, cpuMs: (cpu.user + cpu.system) / 1000, connectionsOpened, connections: node.host.getConnections().length, profile: describe(summary, 8) }
 }
 
-/** kad-dht's reprovider runs this many provides at once. */
-const REPROVIDE_CONCURRENCY = 10
+/** The reprovide round's profile samples every 10 ms (1 ms would slow the round it measures). */
+const PROFILE_INTERVAL_US = 10_000
 
 function reprovideFigures (measured: ReprovideStats[], projected: number[], size: number): Figure[] {
   const figures: Figure[] = measured.map(r => ({
     name: `reprovide ${r.items} items on one node of ${size}`,
     value: r.ms / 1000,
     unit: 's',
-    note: `${r.messages} messages (${(r.messages / r.items).toFixed(1)} per key), ${(r.cpuMs / 1000).toFixed(1)} CPU s for the whole process (both ends), ${r.failed} failed; ${REPROVIDE_CONCURRENCY} at once as kad-dht's reprovider`,
+    note: `${r.messages} messages (${(r.messages / r.items).toFixed(1)} per key), ${(r.cpuMs / r.items).toFixed(0)} ms of CPU per key for the whole process (both ends of every message), ${r.failed} failed; ${C.REPROVIDE_CONCURRENCY} at once as the node's reprovider; the node opened ${r.connectionsOpened} connections (${(r.connectionsOpened / r.items).toFixed(1)} per key) and had ${r.connections} at the end (limit ${C.MAX_CONNECTIONS}); where the process was on a CPU (sampled profile): ${r.profile}; the process was on a CPU ${(100 * r.cpuMs / r.ms).toFixed(0)}% of the wall time (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
     plot: { id: 'reprovide', series: 'reprovide round, s', x: r.items }
   }))
   const last = measured[measured.length - 1]
@@ -476,7 +493,7 @@ function reprovideFigures (measured: ReprovideStats[], projected: number[], size
       name: `reprovide ${items} items on one node of ${size} (computed)`,
       value: last.ms / last.items * items / 1000,
       unit: 's',
-      note: `from the measured ${last.items}-item round: ${(last.ms / last.items).toFixed(1)} ms of wall time and ${(last.messages / last.items).toFixed(1)} messages per key (each key is its own lookup and ADD_PROVIDERs, so the cost is linear): ${(last.messages / last.items * items / 1e6).toFixed(2)} M messages a round, once a day per key (kad-dht re-provides 24 h before the 48 h expiry)`,
+      note: `from the measured ${last.items}-item round: ${(last.ms / last.items).toFixed(1)} ms of wall time, ${(last.cpuMs / last.items).toFixed(0)} ms of CPU (this process: every simulated node's side of every message) and ${(last.messages / last.items).toFixed(1)} messages per key: ${(last.messages / last.items * items / 1e6).toFixed(2)} M messages a round, once a day per key (kad-dht re-provides 24 h before the 48 h expiry); **why** linear and CPU-bound here: kad-dht re-provides each key on its own (a lookup of the k closest nodes, then an ADD_PROVIDER to each of them), ${last.items} keys in ${C.REPROVIDE_CONCURRENCY} at a time, with ${(last.connectionsOpened / last.items).toFixed(1)} new connections per key (${last.connections} open at the end, limit ${C.MAX_CONNECTIONS}); the process was on a CPU ${(100 * last.cpuMs / last.ms).toFixed(0)}% of the wall time, so the wall time is this machine's CPU for the whole simulated network, not a network's round trips; where it went: ${last.profile}`,
       plot: { id: 'reprovide', series: 'reprovide round, s', x: items }
     })
   }

@@ -20,6 +20,12 @@ export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 /** Files are verified in blocks of this size while they are fetched. */
 export const BLOCK_BYTES = 1024 * 1024
 /**
+ * Block sizes a manifest from a peer may name: a fetch holds FETCH_WINDOW_BLOCKS blocks in
+ * memory and asks for each run of blocks in one request, so both ends are bounded.
+ */
+export const MIN_BLOCK_BYTES = 16 * 1024
+export const MAX_BLOCK_BYTES = 4 * 1024 * 1024
+/**
  * A fetch from several holders: blocks asked of each holder per request, requests in flight per
  * holder, and how far past the last block written to disk blocks may be asked for (the bound on
  * the memory a fetch holds: this many verified blocks waiting for the ones before them).
@@ -37,7 +43,10 @@ export const FIND_PROVIDERS_TIMEOUT = 5 * second
 export const PEER_QUERY_TIMEOUT = 3 * second
 /** Most providers asked per search. */
 export const MAX_SEARCH_PEERS = 200
-/** A fetch gives up on a peer that sends nothing for this long. */
+/**
+ * A fetch gives up on a peer that sends no header for this long, or takes longer than this per
+ * FETCH_CHUNK_BYTES of a block to send the whole block (a peer dripping tiny frames included).
+ */
 export const FETCH_IDLE_TIMEOUT = 30 * second
 /** Deadline of one serving fetch stream (a whole file). */
 export const FETCH_SERVE_TIMEOUT = 2 * hour

@@ -4,8 +4,8 @@ import { MAX_MANIFEST_BYTES } from './constants.js'
 import { EntryNotFoundError, EntryPrivateError, FetchFailedError, AmbiguousRefError } from './errors.js'
 import { decodeManifest } from './manifest.js'
 import { fetchParallel } from './parallel.js'
-import { fetchBlobFrom } from './wire.js'
-import type { BlobStore } from '../storage/index.js'
+import { blockMatches, fetchBlobFrom } from './wire.js'
+import type { BlobStore, PartialBlob } from '../storage/index.js'
 import type { Manifest } from './manifest.js'
 import type { BlobTarget } from './wire.js'
 import type { SearchResult } from './search.js'
@@ -40,7 +40,12 @@ export function chooseHolders (ref: string, results: SearchResult[]): { manifest
   return { manifest: manifests[0], holders }
 }
 
-type FetchOneOptions = FetchBlobsOptions & { onBytes?: (n: number, peer: string) => void, bad?: Set<string> }
+type FetchOneOptions = FetchBlobsOptions & { onBytes?: (n: number, peer: string) => void, onResumed?: (n: number) => void, bad?: Set<string> }
+
+/** The partial file of a blob, keeping only the blocks of an earlier attempt that check (a crash may have torn the last one). */
+async function openChecked (blobs: BlobStore, target: BlobTarget): Promise<PartialBlob> {
+  return await blobs.partial(target.cid, { blocks: { size: target.blockSize, keep: (index, bytes) => blockMatches(target, index, bytes) } })
+}
 
 /** The error of a blob no holder served: corrupt if every holder lied, refused if every one refused. */
 function noHolderError (cid: string, peers: number, failures: string[], corrupt: number, refused: number): Error {
@@ -66,8 +71,13 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, all
     if (err?.name === 'EntryPrivateError') refused++
     failures.push(`${peer}: ${err?.name ?? 'Error'}: ${err?.message ?? err}`)
   }
+  let partial = await openChecked(blobs, target)
+  options.onResumed?.(partial.size)
+  if (target.size != null && partial.size === target.size) {
+    // every block was kept before a crash: nothing to ask for
+    try { await partial.commit(options); return } finally { await partial.close().catch(() => {}) }
+  }
   if (peers.length > 1 && target.digests != null && target.size != null && target.size > target.blockSize) {
-    const partial = await blobs.partial(target.cid)
     try {
       const { complete, failures: dropped } = await fetchParallel(host, peers, { ...target, size: target.size }, partial, log, options)
       for (const [peer, err] of dropped) failed(peer, err)
@@ -77,18 +87,21 @@ async function fetchOne (host: Libp2p, blobs: BlobStore, target: BlobTarget, all
     }
     throw noHolderError(target.cid, peers.length, failures, corrupt, refused)
   }
-  for (const peer of peers) {
-    options.signal?.throwIfAborted()
-    const partial = await blobs.partial(target.cid)
+  if (peers.length === 0) await partial.close()
+  for (const [i, peer] of peers.entries()) {
+    // after a failed attempt, its blocks are checked again (a failed write may have torn the last)
+    if (i > 0) partial = await openChecked(blobs, target)
     try {
+      options.signal?.throwIfAborted()
       await fetchBlobFrom(host, peer, target, partial, { signal: options.signal, idleTimeout: options.idleTimeout, onBytes: n => options.onBytes?.(n, peer.toString()) })
       await partial.commit(options)
       return
     } catch (err: any) {
-      await partial.close().catch(() => {})
       if (options.signal?.aborted === true) throw err
       failed(peer.toString(), err)
       log('fetch of %s from %p failed, trying the next holder: %s: %s', target.cid, peer, err?.name ?? 'Error', err?.message ?? err)
+    } finally {
+      await partial.close().catch(() => {})
     }
   }
   throw noHolderError(target.cid, peers.length, failures, corrupt, refused)
@@ -110,7 +123,7 @@ async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> 
  * manifest and the CIDs of every blob the entry uses.
  */
 export async function fetchEntryBlobs (host: Libp2p, blobs: BlobStore, manifestCid: string, holders: string[], log: Logger, options: FetchBlobsOptions = {}): Promise<{ manifest: Manifest, cids: string[] }> {
-  const peers = holders.map(h => peerIdFromString(h))
+  const peers = [...new Set(holders)].map(h => peerIdFromString(h))
   // holders that sent a forged block: not asked again during this fetch
   const bad = new Set<string>()
   options = { ...options, bad } as FetchOneOptions
@@ -134,12 +147,12 @@ export async function fetchEntryBlobs (host: Libp2p, blobs: BlobStore, manifestC
       await fetchOne(host, blobs, { cid: file.blocks, size: count * 32, blockSize: Math.max(count * 32, 1) }, peers, log, options)
       digests = await readAll(blobs.get(file.blocks, { signal: options.signal }))
     }
-    const partial = await blobs.partial(file.cid)
-    bytes += partial.size
-    await partial.close()
-    options.onProgress?.({ phase: 'file', file: file.path, bytes, total })
     await fetchOne(host, blobs, { cid: file.cid, size: file.size, blockSize: manifest.blockSize, digests }, peers, log, {
       ...options,
+      onResumed: n => {
+        bytes += n
+        options.onProgress?.({ phase: 'file', file: file.path, bytes, total })
+      },
       onBytes: (n, peer) => {
         bytes += n
         options.onProgress?.({ phase: 'file', file: file.path, bytes, total, peer })

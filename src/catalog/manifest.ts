@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cidOfBytes, parseBlobCid } from '../storage/index.js'
-import { BLOCK_BYTES, MAX_DEPTH, MAX_FILES } from './constants.js'
+import { BLOCK_BYTES, MAX_BLOCK_BYTES, MAX_DEPTH, MAX_FILES, MAX_MANIFEST_BYTES, MIN_BLOCK_BYTES } from './constants.js'
 import { InvalidFileNameError, InvalidManifestError, InvalidUploadError, PathNotFoundError, SpecialFileError, SymlinkOutsideError, TreeTooLargeError } from './errors.js'
 import type { BlobStore } from '../storage/index.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -241,6 +241,9 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   if (value?.version !== 1 || !Number.isSafeInteger(value.blockSize) || value.blockSize <= 0 || !Array.isArray(value.files) || value.files.length > MAX_FILES) {
     throw new InvalidManifestError('manifest is not a version 1 manifest')
   }
+  if (value.blockSize < MIN_BLOCK_BYTES || value.blockSize > MAX_BLOCK_BYTES) {
+    throw new InvalidManifestError(`manifest block size ${value.blockSize} outside ${MIN_BLOCK_BYTES}-${MAX_BLOCK_BYTES} bytes`)
+  }
   const seen = new Set<string>()
   let total = 0
   const files: ManifestFile[] = value.files.map((f: any) => {
@@ -254,6 +257,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if (f.blocks != null) parseBlobCid(f.blocks)
     } catch { throw new InvalidManifestError(`bad CID for ${p}`) }
     if (f.size > value.blockSize && f.blocks == null) throw new InvalidManifestError(`no block list for ${p}`)
+    // the block list (32 bytes a block) is fetched as one piece, like a manifest
+    if (Math.ceil(f.size / value.blockSize) * 32 > MAX_MANIFEST_BYTES) throw new InvalidManifestError(`block list of ${p} over ${MAX_MANIFEST_BYTES} bytes`)
     return f.blocks == null ? { path: p, size: f.size, cid: f.cid } : { path: p, size: f.size, cid: f.cid, blocks: f.blocks }
   })
   if (value.size !== total) throw new InvalidManifestError('manifest size is not the sum of its files')

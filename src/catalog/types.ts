@@ -27,7 +27,7 @@ export interface CatalogInit {
   /** Search deadlines (ms). */
   findProvidersTimeout?: number
   peerTimeout?: number
-  /** A fetch gives up on a peer silent this long (ms). */
+  /** A fetch gives up on a peer silent this long, or sending a block slower than 256 KiB per this long (ms). */
   fetchIdleTimeout?: number
   /** This node's HTTP API URL as other machines reach it, told to searchers (config `api.publicUrl`). */
   apiUrl?: string

@@ -78,24 +78,28 @@ export interface BlobTarget {
   size?: number
   maxSize?: number
   blockSize: number
-  /** sha-256 digest of each block, in order; without it only a one-block blob is checked per block. */
+  /** sha-256 digest of each block, in order; a blob without them is one block, checked against its CID. */
   digests?: Uint8Array
-}
-
-function digestAt (target: BlobTarget, size: number, index: number): Uint8Array | undefined {
-  if (size <= target.blockSize) return parseBlobCid(target.cid).multihash.digest
-  return target.digests?.subarray(index * 32, index * 32 + 32)
 }
 
 function equal (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }
 
+/**
+ * Whether bytes are block `index` of the target: its digest from the block list, or for a blob
+ * without one (a manifest, a block list, a one-block file) the CID's when it is the first and only block.
+ */
+export function blockMatches (target: BlobTarget, index: number, bytes: Uint8Array): boolean {
+  const expected = target.digests != null ? target.digests.subarray(index * 32, index * 32 + 32) : index === 0 ? parseBlobCid(target.cid).multihash.digest : undefined
+  return expected != null && expected.byteLength === 32 && equal(new Uint8Array(createHash('sha256').update(bytes).digest()), expected)
+}
+
 export interface ReceiveOptions { signal?: AbortSignal, idleTimeout?: number }
 
-/** A signal that fires when the caller aborts or nothing arrives for the idle timeout. */
-function idleSignal (options: ReceiveOptions): AbortSignal {
-  const t = AbortSignal.timeout(options.idleTimeout ?? FETCH_IDLE_TIMEOUT)
+/** A signal that fires when the caller aborts or `times` the idle timeout passes (for a header, a close, a block). */
+function idleSignal (options: ReceiveOptions, times = 1): AbortSignal {
+  const t = AbortSignal.timeout((options.idleTimeout ?? FETCH_IDLE_TIMEOUT) * times)
   return options.signal == null ? t : AbortSignal.any([options.signal, t])
 }
 
@@ -125,21 +129,24 @@ async function openFetch (host: Libp2p, peer: PeerId, target: BlobTarget, offset
 }
 
 /**
- * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked against its
- * digest before `onBlock` sees it: each block in a buffer of its own from `allocate` when given
+ * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked (blockMatches)
+ * before `onBlock` sees it: each block in a buffer of its own from `allocate` when given
  * (`onBlock` then keeps it), else in one buffer reused once `onBlock` resolves.
  */
 async function receiveBlocks (messages: MessageStream, peer: PeerId, target: BlobTarget, size: number, offset: number, length: number, onBlock: (index: number, bytes: Uint8Array) => Promise<void> | void, options: ReceiveOptions & { allocate?: (size: number) => Uint8Array }): Promise<void> {
   const blockSize = target.blockSize
-  const checked = size <= blockSize || target.digests != null
-  if (checked && offset % blockSize !== 0 && offset !== size) throw new Error('partial blob not on a block boundary')
+  if (offset % blockSize !== 0 && offset !== size) throw new Error('partial blob not on a block boundary')
   const end = offset + length
   const blockAt = (at: number): Uint8Array => (options.allocate ?? (n => new Uint8Array(n)))(Math.min(blockSize, end - at))
   let block = blockAt(offset)
   let filled = 0
   let position = offset
+  // a block must arrive whole within the idle timeout per FETCH_CHUNK_BYTES (what a holder sends
+  // in a frame): a peer dripping tiny frames, never silent for the idle timeout, is given up on too
+  const blockDeadline = (): AbortSignal => idleSignal(options, Math.max(1, Math.ceil(block.byteLength / FETCH_CHUNK_BYTES)))
+  let deadline = blockDeadline()
   while (position < end) {
-    const parts = await messages.readByteParts({ signal: idleSignal(options) })
+    const parts = await messages.readByteParts({ signal: deadline })
     const frame = parts.reduce((n, part) => n + part.byteLength, 0)
     if (frame === 0 || position + filled + frame > end) {
       throw new BlobCorruptError(`${peer.toString()} sent more bytes of ${target.cid} than it has`, { peer: peer.toString(), cid: target.cid })
@@ -153,17 +160,25 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
         at += take
         if (filled < block.byteLength) continue
         const index = Math.floor(position / blockSize)
-        const expected = checked ? digestAt(target, size, index) : undefined
-        if (expected != null && !equal(new Uint8Array(createHash('sha256').update(block).digest()), expected)) {
+        if (!blockMatches(target, index, block)) {
           throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
         }
         await onBlock(index, block)
         position += filled
         filled = 0
         if (position < end) block = options.allocate != null || end - position < block.byteLength ? blockAt(position) : block
+        deadline = blockDeadline()
       }
     }
   }
+}
+
+/**
+ * Ends a fetch stream whose bytes were all read, without waiting: the holder has the idle timeout
+ * (at most STREAM_CLOSE_TIMEOUT) to end its side, else the stream is aborted. The next run starts meanwhile.
+ */
+function finishInBackground (messages: MessageStream, options: ReceiveOptions): void {
+  void messages.finish({ signal: idleSignal(options) }).catch(() => { messages.abort(new Error('fetch stream not ended')) })
 }
 
 /** Rethrows a failed receive as what the caller sorts holders by (corrupt, refused, remote, stopped). */
@@ -186,7 +201,7 @@ export async function fetchBlobFrom (host: Libp2p, peer: PeerId, target: BlobTar
       await partial.write(block, options)
       options.onBytes?.(block.byteLength)
     }, options)
-    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
+    finishInBackground(opened.messages, options)
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)
@@ -204,7 +219,7 @@ export async function fetchBlocksFrom (host: Libp2p, peer: PeerId, target: BlobT
   try {
     opened = await openFetch(host, peer, target, offset, length, options)
     await receiveBlocks(opened.messages, peer, target, opened.size, offset, length, onBlock, { ...options, allocate: options.allocate ?? (n => new Uint8Array(n)) })
-    await opened.messages.close({ signal: idleSignal(options) }).catch(() => {})
+    finishInBackground(opened.messages, options)
   } catch (err: any) {
     opened?.messages.abort(err instanceof Error ? err : new Error(String(err)))
     throw receiveFailure(err, target, peer, options)

@@ -82,11 +82,12 @@ export function hitOf (record: ProtocolRecord, holders: string[], query: string[
 
 
 /**
- * Searches the network: providers of each keyword (then of the prefix keys of the longer
- * words, with the time left) are asked directly, at most SEARCH_CONCURRENCY at once, each with
+ * Searches the network: providers of each keyword (and of the prefix keys of the longer
+ * words) are asked directly, at most SEARCH_CONCURRENCY at once, each with
  * a deadline; answers are verified record by record, merged by publisher/name (highest seq
- * wins, holders accumulate) and yielded as they change. Ends at the deadline with what it has,
- * also when the caller's signal aborts; dead, slow or lying peers only lose their answers.
+ * wins, holders accumulate) and yielded as they change. Ends when the DHT lookups converged and
+ * every provider they named answered, or at the deadline with what it has, also when the
+ * caller's signal aborts; dead, slow or lying peers only lose their answers.
  */
 export async function * searchNetwork (ctx: MarketContext, words: string[], options: SearchOptions = {}): AsyncGenerator<SearchHit> {
   const query = normaliseKeywords(...words).slice(0, C.MAX_QUERY_KEYWORDS)
@@ -110,7 +111,7 @@ export async function * searchNetwork (ctx: MarketContext, words: string[], opti
   const timeout = options.timeout ?? ctx.init.searchTimeout ?? C.SEARCH_TIMEOUT
   const answers = ctx.routing.discover({
     keys: query.map(keywordKey),
-    // prefix matches rank below exact ones anyway: their keys are looked up with the time left
+    // prefix keys are looked up at the same time; their matches rank below exact ones
     thenKeys: [...new Set(query.map(prefixKeyOf).filter(p => p != null))].map(prefixKey),
     ask: async (peer, { signal }) => {
       const answer = await request(ctx.host, peer, C.SEARCH_PROTOCOL, { keywords: query, limit }, decodeSearchAnswer, { signal, maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })

@@ -21,6 +21,13 @@ export const STREAM_READ_AHEAD_BYTES = 1024 * 1024
  */
 export const STREAM_MAX_WINDOW_BYTES = 4 * 1024 * 1024
 export const STREAM_MAX_READ_BUFFER_BYTES = 8 * 1024 * 1024
+/**
+ * How long a caller that read a peer's whole answer waits for the peer to end its side after
+ * closing its own (`MessageStream.finish`): a peer that keeps its side open (or keeps sending)
+ * has the stream aborted, so no half-open stream stays. A handler only closes its side: its
+ * caller may still be reading what it sent.
+ */
+export const STREAM_CLOSE_TIMEOUT = 5 * second
 /** Default deadline of one request/response exchange on a paip stream protocol. */
 export const RPC_TIMEOUT = 10 * second
 /** Deadline of a ping or a join dial when the caller gives none. */
@@ -57,6 +64,12 @@ export const PROVIDE_VALIDITY = 48 * hour
 export const REPROVIDE_INTERVAL = hour
 /** ...and re-provided when they are within this of expiring. */
 export const REPROVIDE_THRESHOLD = 24 * hour
+/**
+ * How many keys the reprovider re-provides at once (kad-dht's default). Each is a lookup and
+ * ADD_PROVIDERs to the k closest nodes, ~40 messages and a few new connections (bench/scale.ts
+ * measures it); more at once would mostly add connections past MAX_CONNECTIONS.
+ */
+export const REPROVIDE_CONCURRENCY = 10
 
 /**
  * Inbound connections accepted per second from one IP. libp2p's default (5) resets a
@@ -81,6 +94,12 @@ export const PEER_WAIT = minute
 /** How often `waitForPeers` looks at the routing table. */
 export const PEER_POLL_INTERVAL = 100
 
+/**
+ * A provider lookup ends once this many peers, the closest to the key it knows of, have
+ * answered (they hold the key's provider records: a provide stores them on the k = 20 closest),
+ * instead of when kad-dht has asked every peer it heard of (see src/net/lookup.ts).
+ */
+export const LOOKUP_CONVERGED_PEERS = 5
 /** A whole discovery: after this, it ends with the answers it has. */
 export const DISCOVER_TIMEOUT = 5 * second
 /** Finding the providers of the keys (within the whole deadline). */

@@ -4,6 +4,7 @@
  */
 import { channel, limiter } from './channel.js'
 import * as C from './constants.js'
+import { convergence } from './lookup.js'
 import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -11,7 +12,7 @@ import type { CID } from 'multiformats/cid'
 export interface DiscoverQuery<T> {
   /** Keys whose providers are asked; looked up all at once. */
   keys: CID[]
-  /** Keys looked up once those of `keys` are done, with the time left (e.g. broader keys). */
+  /** More keys (e.g. broader ones, whose answers rank lower): looked up at the same time. */
   thenKeys?: CID[]
   /** Peers to ask instead of looking providers up (known holders). */
   peers?: PeerId[]
@@ -44,8 +45,9 @@ export interface Found<T> {
 /**
  * Yields what the providers of the keys answer, as they answer. Each peer is asked once
  * (this node never), at most `concurrency` at a time, each within `peerTimeout`; dead, slow or
- * lying peers only lose their answers. Ends when every lookup and every answer is done, or at
- * the deadline with what it has; throws when the caller's signal aborts.
+ * lying peers only lose their answers. Ends when every lookup has converged (or ended) and
+ * every provider it named has answered (or failed), or at the deadline with what it has;
+ * throws when the caller's signal aborts.
  */
 export async function * discover<T> (host: RoutingHost, log: Logger, query: DiscoverQuery<T>, options: DiscoverOptions = {}): AsyncGenerator<Found<T>> {
   // ends at the deadline, when the caller aborts, or when the caller stops reading
@@ -82,9 +84,7 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     const lookup = async (key: CID): Promise<void> => {
       for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout })) ask(peer)
     }
-    await Promise.all(query.keys.map(lookup))
-    if (findSignal.aborted || (query.thenKeys ?? []).length === 0) return
-    await Promise.all((query.thenKeys ?? []).map(lookup))
+    await Promise.all([...query.keys, ...(query.thenKeys ?? [])].map(lookup))
   })()
 
   void (async () => {
@@ -108,22 +108,39 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
   }
 }
 
+export interface ProvidersOptions extends AbortOptions {
+  /** Deadline of the lookup (ms). */
+  timeout?: number
+  /**
+   * Run kad-dht's lookup to its end instead of stopping once it converged (the
+   * LOOKUP_CONVERGED_PEERS peers closest to the key that it knows of have answered).
+   */
+  exhaustive?: boolean
+}
+
 /**
  * The providers of a key as the DHT names them: each once, never this node, their addresses
- * kept for dialling. Ends when the lookup does or at the deadline, without an error.
+ * kept for dialling. Ends when the lookup converged (see src/net/lookup.ts), when kad-dht's
+ * lookup ends, or at the deadline, without an error.
  */
-export async function * providers (host: RoutingHost, log: Logger, key: CID, options: AbortOptions & { timeout?: number } = {}): AsyncGenerator<PeerId> {
+export async function * providers (host: RoutingHost, log: Logger, key: CID, options: ProvidersOptions = {}): AsyncGenerator<PeerId> {
   const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
   const seen = new Set<string>([host.peerId.toString()])
   try {
+    const lookup = options.exhaustive === true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS)
     for await (const event of host.services.dht.findProviders(key, { signal })) {
-      if (event.name !== 'PROVIDER') continue
-      for (const provider of event.providers) {
-        if (seen.has(provider.id.toString())) continue
-        seen.add(provider.id.toString())
-        if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-        yield provider.id
+      // an answer's providers come in its PEER_RESPONSE and again in the PROVIDER event after
+      // it, which a converged lookup no longer reads
+      if (event.name === 'PROVIDER' || event.name === 'PEER_RESPONSE') {
+        for (const provider of event.providers) {
+          if (seen.has(provider.id.toString())) continue
+          seen.add(provider.id.toString())
+          if (provider.multiaddrs.length > 0) await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+          yield provider.id
+        }
       }
+      // leaving the loop ends kad-dht's lookup (and its requests in flight)
+      if (lookup != null && await lookup.observe(event)) break
     }
   } catch (err: any) {
     if (!signal.aborted) log('provider lookup of %s ended: %s', key, err?.message ?? err)

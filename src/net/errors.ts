@@ -27,3 +27,10 @@ export class RemoteError extends PaipError {
   name = 'RemoteError'
   constructor (readonly remoteName: string, message: string, kind: PaipError['kind']) { super(message, kind) }
 }
+
+/** A peer kept its side of a stream open after ours was closed: the stream was aborted. */
+export class StreamNotEndedError extends PaipError {
+  static name = 'StreamNotEndedError'
+  name = 'StreamNotEndedError'
+  constructor (message: string) { super(message, 'unavailable') }
+}

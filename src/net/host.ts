@@ -116,7 +116,8 @@ export async function createHost (init: HostInit): Promise<Host> {
         reprovide: {
           validity: init.reprovide?.validity ?? C.PROVIDE_VALIDITY,
           interval: init.reprovide?.interval ?? C.REPROVIDE_INTERVAL,
-          threshold: init.reprovide?.threshold ?? C.REPROVIDE_THRESHOLD
+          threshold: init.reprovide?.threshold ?? C.REPROVIDE_THRESHOLD,
+          concurrency: C.REPROVIDE_CONCURRENCY
         }
       }) as (components: KadDHTComponents) => SingleKadDHT
     }

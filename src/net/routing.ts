@@ -10,13 +10,13 @@ import { pause } from '../time.js'
 import * as C from './constants.js'
 import { discover, providers } from './discover.js'
 import type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
-import type { DiscoverOptions, DiscoverQuery, Found } from './discover.js'
+import type { DiscoverOptions, DiscoverQuery, Found, ProvidersOptions } from './discover.js'
 import type { RoutingHost } from './types.js'
 import type { AbortOptions, ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export type { AnnounceOptions, AnnounceResult, PendingDb } from './announce.js'
-export type { DiscoverOptions, DiscoverQuery, Found } from './discover.js'
+export type { DiscoverOptions, DiscoverQuery, Found, ProvidersOptions } from './discover.js'
 
 export type { RoutingHost } from './types.js'
 
@@ -60,9 +60,9 @@ export interface Routing extends Startable {
   pending: () => CID[]
   /**
    * The providers of a key as the DHT names them (each once, never this node), until the lookup
-   * ends or `timeout` (ms) passes.
+   * converged (or, `exhaustive`, ended) or `timeout` (ms) passes.
    */
-  providers: (key: CID, options?: AbortOptions & { timeout?: number }) => AsyncGenerator<PeerId>
+  providers: (key: CID, options?: ProvidersOptions) => AsyncGenerator<PeerId>
   /** Providers' checked answers to a query, as they come (see `discover`). */
   discover: <T>(query: DiscoverQuery<T>, options?: DiscoverOptions) => AsyncGenerator<Found<T>>
   /** True when the DHT has at least one peer. */

@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { isPaipError } from '../errors.js'
-import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
-import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError } from './errors.js'
+import { MAX_MESSAGE_BYTES, RPC_TIMEOUT, STREAM_CLOSE_TIMEOUT, STREAM_MAX_READ_BUFFER_BYTES, STREAM_READ_AHEAD_BYTES } from './constants.js'
+import { BadPeerMessageError, PeerMessageTooLargeError, PeerUnavailableError, RemoteError, StreamNotEndedError } from './errors.js'
 import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -23,7 +23,14 @@ export interface MessageStream {
   readByteParts(options?: AbortOptions): Promise<Uint8Array[]>
   write(value: unknown, options?: AbortOptions): Promise<void>
   writeBytes(bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  /** Closes our side (the peer may still send: a handler closes so, and the caller reads on). */
   close(options?: AbortOptions): Promise<void>
+  /**
+   * Closes our side once the peer's answer was read whole, and waits (STREAM_CLOSE_TIMEOUT at
+   * most) for the peer to end its side, aborting the stream otherwise: a peer that keeps its side
+   * open (or keeps sending) leaves no half-open stream here.
+   */
+  finish(options?: AbortOptions): Promise<void>
   abort(err: Error): void
   readonly stream: Stream
 }
@@ -117,6 +124,27 @@ export function messageStream (stream: Stream, init: MessageStreamInit = {}): Me
     async close (options) {
       await stream.close(options)
     },
+    async finish (options) {
+      await stream.close(options)
+      if (stream.remoteWriteStatus === 'closed' || stream.status !== 'open') return
+      // our side is done and the answer read: the peer's must end soon, else the stream is aborted (never left half open)
+      const signal = options?.signal == null ? AbortSignal.timeout(STREAM_CLOSE_TIMEOUT) : AbortSignal.any([options.signal, AbortSignal.timeout(STREAM_CLOSE_TIMEOUT)])
+      const ended = await new Promise<boolean>(resolve => {
+        const done = (value: boolean) => () => {
+          stream.removeEventListener('remoteCloseWrite', onEnd)
+          stream.removeEventListener('close', onEnd)
+          signal.removeEventListener('abort', onAbort)
+          resolve(value)
+        }
+        const onEnd = done(true)
+        const onAbort = done(false)
+        stream.addEventListener('remoteCloseWrite', onEnd)
+        stream.addEventListener('close', onEnd)
+        signal.addEventListener('abort', onAbort)
+        if (signal.aborted) onAbort()
+      })
+      if (!ended) stream.abort(new StreamNotEndedError(`peer did not end ${stream.protocol ?? 'its stream'} after ours`))
+    },
     abort (err) {
       stream.abort(err)
     }
@@ -166,7 +194,8 @@ export async function request<T> (libp2p: Libp2p, peer: PeerId | Multiaddr, prot
         throw new BadPeerMessageError(`peer sent a malformed answer on ${protocol}: ${err?.message ?? err}`)
       }
     })()
-    await messages.close({ signal }).catch(() => {})
+    // the answer is read: the peer's end is awaited in the background, never delaying the caller
+    void messages.finish({ signal }).catch(() => { messages.abort(new Error('stream not ended')) })
     return value
   } catch (err: any) {
     messages.abort(err)

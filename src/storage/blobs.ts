@@ -6,13 +6,13 @@ import { openPartial } from './partial.js'
 import { readBlob } from './read.js'
 import { putBlob } from './write.js'
 import type { BlobInfo, BlobLayout } from './layout.js'
-import type { PartialBlob } from './partial.js'
+import type { PartialBlob, PartialOptions } from './partial.js'
 import type { GetOptions } from './read.js'
 import type { BlobSource, PutOptions } from './write.js'
 import type { CID } from 'multiformats/cid'
 
 export type { BlobInfo } from './layout.js'
-export type { PartialBlob } from './partial.js'
+export type { PartialBlob, PartialOptions } from './partial.js'
 export type { GetOptions } from './read.js'
 export type { BlobSource, PutOptions } from './write.js'
 
@@ -34,8 +34,8 @@ export interface BlobStore {
   delete: (cid: CID | string) => Promise<boolean>
   /** Where the blob with this CID lives (whether or not it exists). */
   path: (cid: CID | string) => string
-  /** Opens (or reopens, keeping its bytes) a partial blob for a resumable transfer. */
-  partial: (cid: CID | string) => Promise<PartialBlob>
+  /** Opens (or reopens, keeping its bytes, or those of its blocks that check) a partial blob for a resumable transfer. */
+  partial: (cid: CID | string, options?: PartialOptions) => Promise<PartialBlob>
   /** Every stored blob (not partial or temp ones). */
   list: () => AsyncIterable<BlobInfo>
 }
@@ -78,7 +78,7 @@ export function createBlobStore (init: BlobStoreInit): BlobStore {
       }
     },
     path: layout.blobPath,
-    partial: async cid => await openPartial(layout, cid),
+    partial: async (cid, options) => await openPartial(layout, cid, options),
     list: () => listBlobs(layout)
   }
 }

@@ -29,6 +29,10 @@ describe('bench scale simulation', function () {
     }
     assert.ok(value('reprovide 10 items on one node of 16') > 0)
     assert.ok(value('reprovide 100000 items on one node of 16 (computed)') > value('reprovide 10 items on one node of 16'))
+    // the projection says why a round costs what it does, as measured: connections and a profile
+    const why = figures.find(f => f.name === 'reprovide 100000 items on one node of 16 (computed)')?.note ?? ''
+    assert.match(why, /new connections per key/)
+    assert.match(why, /where it went: .+ \d+%/)
   })
 
   it('joins by kad-dht\'s own dial and self-query too, and still finds every stored key', async () => {

@@ -6,6 +6,7 @@ import { FETCH_RUN_BLOCKS, FETCH_WINDOW_BLOCKS } from '../../src/catalog/constan
 import { handleRequests } from '../../src/net/rpc.js'
 import { bytesOf, collect, startCatalogNodes, stopCatalogNodes, writeTree } from './helpers.js'
 import { tempDir } from '../fixtures/temp.js'
+import { until } from '../fixtures/wait.js'
 import type { CatalogNode } from './helpers.js'
 import type { FetchRequest } from '../../src/catalog/wire.js'
 import type { HandlerContext } from '../../src/net/rpc.js'
@@ -42,8 +43,11 @@ describe('catalog: a fetch from several holders', function () {
   }
 
   type Hook = (req: FetchRequest, chunk: Uint8Array, ctx: HandlerContext) => Promise<Uint8Array> | Uint8Array
-  /** Replaces holder `i`'s fetch handler by one serving its blobs through `hook` (each request seen by `seen`). */
-  const serveWith = async (i: number, hook: Hook, seen?: (req: FetchRequest) => Promise<void> | void): Promise<void> => {
+  /**
+   * Replaces holder `i`'s fetch handler by one serving its blobs through `hook` (each request
+   * seen by `seen`, and `ending` awaited once the bytes are sent, before the handler ends).
+   */
+  const serveWith = async (i: number, hook: Hook, seen?: (req: FetchRequest) => Promise<void> | void, ending?: (ctx: HandlerContext) => Promise<void>): Promise<void> => {
     const node = nodes[i]
     await node.host.unhandle(FETCH_PROTOCOL)
     await handleRequests(node.host, FETCH_PROTOCOL, v => v as FetchRequest, async (req, ctx) => {
@@ -54,9 +58,13 @@ describe('catalog: a fetch from several holders', function () {
       for await (const chunk of node.blobs.get(req.cid, { offset: req.offset, length, chunkSize: 256 * 1024 })) {
         await ctx.messages.writeBytes(await hook(req, chunk, ctx), { signal: ctx.signal })
       }
+      await ending?.(ctx)
       return undefined
-    })
+    }, { timeout: 120_000 })
   }
+  /** The fetch streams node 3 has open to holder `i`. */
+  const fetchStreams = (i: number): number => nodes[3].host.getConnections(nodes[i].host.peerId)
+    .flatMap(c => c.streams).filter(s => s.protocol === FETCH_PROTOCOL).length
   const restore = async (i: number): Promise<void> => {
     await nodes[i].host.unhandle(FETCH_PROTOCOL)
     await nodes[i].catalog.stop()
@@ -64,11 +72,12 @@ describe('catalog: a fetch from several holders', function () {
   }
 
   /** Fetches `name` on node 3: the bytes each holder served (from the progress) and the copy's files. */
-  const fetch = async (name: string): Promise<{ perPeer: Map<string, number>, files: Map<string, Buffer> }> => {
+  const fetch = async (name: string, from = [0, 1, 2], signal?: AbortSignal): Promise<{ perPeer: Map<string, number>, files: Map<string, Buffer> }> => {
     const perPeer = new Map<string, number>()
     let last = 0
     const entry = await nodes[3].catalog.fetch('dataset', name, {
-      from: [id(0), id(1), id(2)],
+      from: from.map(id),
+      signal,
       onProgress: p => {
         if (p.phase !== 'file' || p.peer == null) return
         perPeer.set(p.peer, (perPeer.get(p.peer) ?? 0) + (p.bytes - last))
@@ -179,5 +188,121 @@ describe('catalog: a fetch from several holders', function () {
     const copy = await nodes[3].catalog.resolve('dataset', entry.manifest)
     assert.deepEqual(await collect(nodes[3].blobs.get(copy.files[0].cid)), Buffer.from(big))
     assert.ok((perPeer.get(id(0)) ?? 0) + (perPeer.get(id(1)) ?? 0) > big.byteLength / 2, 'the rest came from the holders left')
+  })
+
+  it('leaves no fetch stream open when a holder never ends its stream after the bytes asked for', async () => {
+    const big = bytesOf(12 * MiB, 17)
+    await share('endless', { 'big.bin': big })
+    // holder 0 sends its run, then keeps the stream open (as long as the fetcher does)
+    await serveWith(0, (_req, chunk) => chunk, undefined, async ctx => {
+      await new Promise(resolve => { ctx.messages.stream.addEventListener('close', resolve, { once: true }) })
+    })
+    try {
+      const { files } = await fetch('endless')
+      assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+      await until(() => fetchStreams(0) === 0, 5000, () => `no fetch stream left open to the holder (${fetchStreams(0)} open)`)
+    } finally {
+      await restore(0)
+    }
+  })
+
+  it('gives up on a lone holder that drips bytes slower than a block per idle timeout', async () => {
+    const big = bytesOf(2 * MiB, 18)
+    await share('drip', { 'big.bin': big })
+    const cid = (await nodes[0].catalog.resolve('dataset', 'drip')).files[0].cid
+    // a 1-byte frame every 100 ms: never silent for the idle timeout, a block would take 29 h
+    await serveWith(0, async (req, chunk, ctx) => {
+      if (req.cid !== cid) return chunk
+      for (let i = 0; i < chunk.byteLength - 1; i++) {
+        await ctx.messages.writeBytes(chunk.subarray(i, i + 1), { signal: ctx.signal })
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      return chunk.subarray(chunk.byteLength - 1)
+    })
+    try {
+      await assert.rejects(fetch('drip', [0], AbortSignal.timeout(60_000)), (err: any) => err?.name === 'FetchFailedError')
+      await until(() => fetchStreams(0) === 0, 5000, 'the dripping stream closed')
+    } finally {
+      await restore(0)
+    }
+  })
+
+  it('resumes from the verified blocks a crash left on disk, dropping a torn or garbled rest', async () => {
+    const files = { 'big.bin': bytesOf(6 * MiB + 7, 19), 'small.bin': bytesOf(300 * 1024, 20) }
+    await share('torn', files)
+    const held = await nodes[0].catalog.resolve('dataset', 'torn')
+    const cidOf = (name: string): string => held.files.find(f => f.path === name)?.cid as string
+    const partialDir = path.join(nodes[3].dir, 'blobs', 'partial')
+    await fs.mkdir(partialDir, { recursive: true })
+    // the big file: blocks 0-1 verified, then a torn half of block 2 (a crash, a full disk)
+    const big = files['big.bin']
+    await fs.writeFile(path.join(partialDir, cidOf('big.bin')), big.subarray(0, 2 * BLOCK + BLOCK / 2))
+    // the small one (one block): a piece of garbage (a power cut before the data reached the disk)
+    await fs.writeFile(path.join(partialDir, cidOf('small.bin')), new Uint8Array(100 * 1024))
+    const offsets: number[] = []
+    for (const i of [0, 1, 2]) await serveWith(i, (_req, chunk) => chunk, req => { if (req.cid === cidOf('big.bin')) offsets.push(req.offset) })
+    try {
+      const { files: copy } = await fetch('torn')
+      assert.deepEqual(copy.get('big.bin'), Buffer.from(big))
+      assert.deepEqual(copy.get('small.bin'), Buffer.from(files['small.bin']))
+      assert.ok(offsets.length > 0 && Math.min(...offsets) === 2 * BLOCK, `the verified blocks were not asked for again (first offset ${Math.min(...offsets)})`)
+    } finally {
+      for (const i of [0, 1, 2]) await restore(i)
+    }
+  })
+
+  it('stops at once when cancelled, with no stream left open and only verified bytes kept, and a later fetch resumes', async () => {
+    const big = bytesOf(16 * MiB, 21)
+    await share('cancel', { 'big.bin': big })
+    const cid = (await nodes[0].catalog.resolve('dataset', 'cancel')).files[0].cid
+    const offsets: number[] = []
+    const slow: Hook = async (_req, chunk) => { await new Promise(resolve => setTimeout(resolve, 20)); return chunk }
+    for (const i of [0, 1, 2]) await serveWith(i, slow, req => { offsets.push(req.offset) })
+    try {
+      const controller = new AbortController()
+      let cancelledAt = 0
+      const fetching = nodes[3].catalog.fetch('dataset', 'cancel', {
+        from: [id(0), id(1), id(2)],
+        signal: controller.signal,
+        onProgress: p => {
+          if (cancelledAt === 0 && p.phase === 'file' && p.bytes >= 4 * MiB) { cancelledAt = Date.now(); controller.abort() }
+        }
+      })
+      await assert.rejects(fetching, (err: any) => err?.name === 'AbortError')
+      assert.ok(Date.now() - cancelledAt < 2000, `rejected ${Date.now() - cancelledAt} ms after the abort`)
+      await until(() => [0, 1, 2].every(i => fetchStreams(i) === 0), 5000, 'every fetch stream closed')
+      const kept = await fs.readFile(path.join(nodes[3].dir, 'blobs', 'partial', cid))
+      assert.ok(kept.byteLength >= 4 * MiB && kept.byteLength % BLOCK === 0, `whole blocks kept (${kept.byteLength} bytes)`)
+      assert.deepEqual(kept, Buffer.from(big.subarray(0, kept.byteLength)))
+      offsets.length = 0
+      const { files } = await fetch('cancel')
+      assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+      assert.ok(Math.min(...offsets) >= kept.byteLength, 'the later fetch resumed after the kept blocks')
+    } finally {
+      for (const i of [0, 1, 2]) await restore(i)
+    }
+  })
+
+  it('lets a fetch waiting for the same entry\'s fetch in progress be cancelled', async () => {
+    const big = bytesOf(8 * MiB, 22)
+    await share('twice', { 'big.bin': big })
+    const slow: Hook = async (_req, chunk) => { await new Promise(resolve => setTimeout(resolve, 100)); return chunk }
+    for (const i of [0, 1, 2]) await serveWith(i, slow)
+    try {
+      const first = fetch('twice')
+      let started = false
+      const controller = new AbortController()
+      const second = nodes[3].catalog.fetch('dataset', 'twice', { from: [id(0), id(1), id(2)], signal: controller.signal })
+      void second.catch(() => {})
+      await until(async () => { started = (await fs.readdir(path.join(nodes[3].dir, 'blobs', 'partial')).catch(() => [])).length > 0; return started }, 30_000, 'the first fetch started')
+      const abortedAt = Date.now()
+      controller.abort()
+      await assert.rejects(second, (err: any) => err?.name === 'AbortError')
+      assert.ok(Date.now() - abortedAt < 2000, `the waiting fetch rejected ${Date.now() - abortedAt} ms after its abort`)
+      const { files } = await first
+      assert.deepEqual(files.get('big.bin'), Buffer.from(big))
+    } finally {
+      for (const i of [0, 1, 2]) await restore(i)
+    }
   })
 })

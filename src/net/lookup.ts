@@ -1,0 +1,103 @@
+/**
+ * What paip reads of kad-dht's lookups: Kademlia distances, the peers closest to a key in the
+ * local routing table, and when a lookup has converged.
+ *
+ * kad-dht 16 runs a provider lookup as up to 20 disjoint paths that each end only when no peer
+ * they heard of is left to ask, so on a small grid it asks nearly every node and ends with the
+ * slowest of them. A lookup has its answer much earlier: once the peers closest to the key that
+ * it knows of have all answered (those store the key's provider records), a closer peer can
+ * only be named by one of them, and none was.
+ */
+import { sha256 } from 'multiformats/hashes/sha2'
+import type { PeerId } from '@libp2p/interface'
+import type { QueryEvent } from '@libp2p/kad-dht'
+
+/** A key's or a peer's position in the DHT's XOR space (kad-dht: sha2-256 of its bytes). */
+export async function kadId (bytes: Uint8Array): Promise<Uint8Array> {
+  return (await sha256.digest(bytes)).digest
+}
+
+/** -1 when `a` is closer to `target` than `b`, 1 when further, 0 when as close. */
+export function compareDistance (target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < target.length; i++) {
+    const da = (a[i] ?? 0) ^ (target[i] ?? 0)
+    const db = (b[i] ?? 0) ^ (target[i] ?? 0)
+    if (da !== db) return da < db ? -1 : 1
+  }
+  return 0
+}
+
+/** The parts of kad-dht 16's routing table read here (not in its typed interface). */
+interface KadTable {
+  size: number
+  kBucketSize?: number
+  closestPeers?: (kadId: Uint8Array, options: { count: number }) => PeerId[]
+}
+
+/** The `count` peers of the local routing table closest to a key (by kad-dht's own order); [] when unreadable. */
+export function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
+  const table = (dht as { routingTable?: KadTable }).routingTable
+  if (typeof table?.closestPeers !== 'function') return []
+  try { return table.closestPeers(target, { count }) } catch { return [] }
+}
+
+/** kad-dht's replication factor k (20), read from its routing table. */
+export function bucketSize (dht: unknown): number {
+  const k = (dht as { routingTable?: KadTable }).routingTable?.kBucketSize
+  return typeof k === 'number' && k > 0 ? k : 20
+}
+
+interface Candidate { kad: Uint8Array, state: 'known' | 'answered' | 'failed' }
+
+/**
+ * Follows one lookup's events and says when it has converged: the `closest` peers nearest to
+ * the key among those it knows of (the local routing table's and every peer named as closer,
+ * leaving out peers that failed) have all answered. A hostile peer can only delay this (by
+ * naming peers that do not exist, which fail, or by not answering, which its deadline ends);
+ * then the lookup ends as kad-dht's does.
+ */
+export interface Convergence {
+  /** Takes the lookup's next event; true once it has converged. */
+  observe: (event: QueryEvent) => Promise<boolean>
+}
+
+export async function convergence (dht: unknown, self: PeerId, key: Uint8Array, closest: number): Promise<Convergence> {
+  const target = await kadId(key)
+  const peers = new Map<string, Candidate>()
+  const me = self.toString()
+  const know = async (peer: PeerId): Promise<void> => {
+    const id = peer.toString()
+    if (id === me || peers.has(id)) return
+    peers.set(id, { kad: await kadId(peer.toMultihash().bytes), state: 'known' })
+  }
+  const k = bucketSize(dht)
+  for (const peer of closestInTable(dht, target, k)) await know(peer)
+
+  const converged = (): boolean => {
+    const live = [...peers.values()].filter(p => p.state !== 'failed').sort((a, b) => compareDistance(target, a.kad, b.kad))
+    const nearest = live.slice(0, closest)
+    return nearest.length > 0 && nearest.every(p => p.state === 'answered')
+  }
+
+  return {
+    async observe (event) {
+      if (event.name === 'PEER_RESPONSE') {
+        if (event.from.equals(self)) return false
+        // peers without an address cannot be asked: kad-dht skips them too
+        // an honest peer names at most k closer peers; more would only cost hashing
+        for (const peer of event.closer.slice(0, k)) if (peer.multiaddrs.length > 0) await know(peer.id)
+        await know(event.from)
+        const answered = peers.get(event.from.toString())
+        if (answered != null) answered.state = 'answered'
+        return converged()
+      }
+      if (event.name === 'QUERY_ERROR' && event.from != null && !event.from.equals(self)) {
+        await know(event.from)
+        const failed = peers.get(event.from.toString())
+        if (failed != null && failed.state !== 'answered') failed.state = 'failed'
+        return converged()
+      }
+      return false
+    }
+  }
+}

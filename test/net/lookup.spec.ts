@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { providers } from '../../src/net/discover.js'
+import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
+import { compareDistance, convergence, kadId } from '../../src/net/lookup.js'
+import type { PeerId } from '@libp2p/interface'
+import type { QueryEvent } from '@libp2p/kad-dht'
+
+const KEY = new TextEncoder().encode('/paip/test/lookup-key')
+const ADDRESS = multiaddr('/memory/lookup-test')
+
+async function peers (n: number): Promise<PeerId[]> {
+  return await Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+}
+
+/** Peers ordered by their distance to KEY, closest first. */
+async function byDistance (list: PeerId[]): Promise<PeerId[]> {
+  const target = await kadId(KEY)
+  const ids = await Promise.all(list.map(async p => ({ p, kad: await kadId(p.toMultihash().bytes) })))
+  return ids.sort((a, b) => compareDistance(target, a.kad, b.kad)).map(x => x.p)
+}
+
+/** A kad-dht whose routing table holds `table` (its closestPeers as kad-dht orders them). */
+async function dhtWith (table: PeerId[]): Promise<unknown> {
+  const sorted = await byDistance(table)
+  return { routingTable: { size: table.length, kBucketSize: 20, closestPeers: (_: Uint8Array, { count }: { count: number }) => sorted.slice(0, count) } }
+}
+
+const answer = (from: PeerId, closer: PeerId[] = [], addressed = true): QueryEvent => ({
+  name: 'PEER_RESPONSE', from, closer: closer.map(id => ({ id, multiaddrs: addressed ? [ADDRESS] : [] })), providers: [], messageName: 'GET_PROVIDERS', messageType: 3, type: 1
+} as unknown as QueryEvent)
+const failure = (from: PeerId): QueryEvent => ({ name: 'QUERY_ERROR', from, error: new Error('dial failed'), type: 3 } as unknown as QueryEvent)
+
+describe('net: when a DHT lookup has converged', () => {
+  let self: PeerId
+  let all: PeerId[]
+
+  before(async () => {
+    [self] = await peers(1)
+    all = await byDistance(await peers(16))
+  })
+
+  it('converges once the peers closest to the key that it knows of have all answered, not before', async () => {
+    const table = all.slice(0, 8)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 3)
+    // the far ones answering first is not enough
+    for (const p of table.slice(3).reverse()) assert.equal(await lookup.observe(answer(p)), false)
+    assert.equal(await lookup.observe(answer(table[1])), false)
+    assert.equal(await lookup.observe(answer(table[2])), false)
+    assert.equal(await lookup.observe(answer(table[0])), true)
+  })
+
+  it('waits for a closer peer an answer names, until it answers or fails', async () => {
+    const table = all.slice(4, 12)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 3)
+    assert.equal(await lookup.observe(answer(table[0], [all[0]])), false)
+    assert.equal(await lookup.observe(answer(table[1])), false)
+    // the three closest known are now all[0], table[0], table[1]: all[0] has not answered
+    assert.equal(await lookup.observe(answer(table[2])), false)
+    assert.equal(await lookup.observe(failure(all[0])), true, 'a named peer that fails is left out')
+  })
+
+  it('is not held up by dead peers of the routing table', async () => {
+    const table = all.slice(0, 6)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 3)
+    assert.equal(await lookup.observe(failure(table[0])), false)
+    assert.equal(await lookup.observe(failure(table[1])), false)
+    for (const p of table.slice(2, 4)) assert.equal(await lookup.observe(answer(p)), false)
+    assert.equal(await lookup.observe(answer(table[4])), true)
+  })
+
+  it('is held up by the fake closer peers a hostile peer names only until they fail, and ignores peers named without an address', async () => {
+    const table = all.slice(8, 12)
+    const invented = all.slice(0, 4)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 2)
+    assert.equal(await lookup.observe(answer(table[2], all.slice(4, 6), false)), false)
+    assert.equal(await lookup.observe(answer(table[3], invented)), false)
+    assert.equal(await lookup.observe(answer(table[0])), false)
+    assert.equal(await lookup.observe(answer(table[1])), false, 'the invented peers are closer and have not answered')
+    for (const p of invented.slice(0, 3)) assert.equal(await lookup.observe(failure(p)), false)
+    assert.equal(await lookup.observe(failure(invented[3])), true)
+  })
+
+  it('never counts this node or its own local answer', async () => {
+    const table = all.slice(0, 3)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 1)
+    assert.equal(await lookup.observe(answer(self, [self])), false)
+    assert.equal(await lookup.observe(answer(table[0])), true)
+  })
+
+  it('yields the providers named by the answer that completes the lookup', async () => {
+    const key = dhtKey(KEY_NAMESPACES.datasetTag, '#converged')
+    const [closest] = all
+    const [provider] = await peers(1)
+    const table = await dhtWith([closest])
+    const response = { ...answer(closest), providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+    const dht = {
+      ...(table as object),
+      // kad-dht yields an answer, then its new providers again as a PROVIDER event
+      async * findProviders () {
+        yield response
+        yield { name: 'PROVIDER', from: closest, providers: response.providers }
+      }
+    }
+    const host = { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }
+    const found: string[] = []
+    for await (const p of providers(host as any, (() => {}) as any, key)) found.push(p.toString())
+    assert.deepEqual(found, [provider.toString()])
+  })
+})
