@@ -99,8 +99,8 @@ async function collectKeys (c: RoundContext, at: At, chosen: string[], workers: 
 }
 
 /** Asks each worker to train; keeps the updates that match their CID (and, plain, their sample count). */
-async function collectUpdates (c: RoundContext, at: At, asked: string[], keys: SignedFedKey[] | undefined, workers: Map<string, FedWorker>, record: FedRound, signals: { deadline: AbortSignal, signal: AbortSignal, timeLimit: number }): Promise<Update[]> {
-  const { deadline, signal, timeLimit } = signals
+async function collectUpdates (c: RoundContext, at: At, asked: string[], keys: SignedFedKey[] | undefined, workers: Map<string, FedWorker>, record: FedRound, signals: { deadline: AbortSignal, signal: AbortSignal, timeLimit: number, endsAt: number }): Promise<Update[]> {
+  const { deadline, signal, timeLimit, endsAt } = signals
   const updates: Update[] = []
   await Promise.all(asked.map(async peer => {
     const w = workers.get(peer) as FedWorker
@@ -119,7 +119,9 @@ async function collectUpdates (c: RoundContext, at: At, asked: string[], keys: S
       updates.push({ peer, bytes })
     } catch (err: any) {
       const refused = err?.name === 'FedNotAllowedError' || err?.name === 'DatasetNotHeldError'
-      Object.assign(w, { state: refused ? 'refused' : 'dropped', reason: deadline.aborted && !signal.aborted ? 'round deadline passed' : (err?.message ?? String(err)), ms: Date.now() - t0 })
+      // the train request's own timeout ends at the deadline too, and its timer may fire first
+      const late = (deadline.aborted || Date.now() >= endsAt) && !signal.aborted
+      Object.assign(w, { state: refused ? 'refused' : 'dropped', reason: late ? 'round deadline passed' : (err?.message ?? String(err)), ms: Date.now() - t0 })
     }
   }))
   return updates
@@ -183,7 +185,7 @@ export async function playRound (c: RoundContext, run: StoredFedRun, round: numb
   const keys = run.secure ? await collectKeys(c, at, chosen, workers, deadline) : undefined
   const asked = keys == null ? chosen : keys.map(k => k.peer)
   const timeLimit = Math.max(1, run.roundTimeout - (Date.now() - startedAt))
-  const updates = await collectUpdates(c, at, asked, keys, workers, record, { deadline, signal, timeLimit })
+  const updates = await collectUpdates(c, at, asked, keys, workers, record, { deadline, signal, timeLimit, endsAt: startedAt + run.roundTimeout })
   if (signal.aborted) throw signal.reason
   const vectors = commonShape(updates, workers, keys != null)
   const kept = updates.filter(u => vectors.has(u.peer))

@@ -33,7 +33,7 @@ export const RPC_TIMEOUT = 10 * second
 /** Deadline of a ping or a join dial when the caller gives none. */
 export const DIAL_TIMEOUT = 10 * second
 /**
- * A node without any connection dials its bootstrap peers again after this pause (libp2p's
+ * A node without any connection, or with an empty routing table, dials its bootstrap peers again after this pause (libp2p's
  * bootstrap dials them once, at start), doubling while it stays alone...
  */
 export const REBOOTSTRAP_INTERVAL = 2 * second

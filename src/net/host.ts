@@ -77,7 +77,9 @@ const mappers = {
  */
 export async function createHost (init: HostInit): Promise<Host> {
   const bootstrapList = init.bootstrap ?? []
-  return createLibp2p({
+  // the rebootstrap service reads the DHT's routing table, a sibling service built in the same call
+  let host: Host | undefined
+  host = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
     metrics: init.metrics,
@@ -100,11 +102,17 @@ export async function createHost (init: HostInit): Promise<Host> {
     logger: init.logger,
     services: {
       identify: identify(),
+      rebootstrap: rebootstrap({
+        list: bootstrapList,
+        interval: C.REBOOTSTRAP_INTERVAL,
+        maxInterval: C.REBOOTSTRAP_MAX_INTERVAL,
+        dialTimeout: C.DIAL_TIMEOUT,
+        routingTableSize: () => host?.services.dht.routingTable.size ?? 1
+      }),
       // libp2p's connection monitor and kad-dht (checking a contact before adding or evicting
       // it) ping over the same connection at once; with the ping protocol's default of one
       // outbound stream the monitor's ping fails and it aborts the connection, killing every
       // DHT query in flight on it
-      rebootstrap: rebootstrap({ list: bootstrapList, interval: C.REBOOTSTRAP_INTERVAL, maxInterval: C.REBOOTSTRAP_MAX_INTERVAL, dialTimeout: C.DIAL_TIMEOUT }),
       ping: ping({ maxOutboundStreams: C.PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: C.PING_MAX_INBOUND_STREAMS }),
       dht: kadDHT({
         protocol: C.DHT_PROTOCOL,
@@ -122,4 +130,5 @@ export async function createHost (init: HostInit): Promise<Host> {
       }) as (components: KadDHTComponents) => SingleKadDHT
     }
   })
+  return host
 }

@@ -1,13 +1,18 @@
 /**
- * Dialling the bootstrap peers again while the node has no connection. libp2p's bootstrap
- * module dials them once, at start: when that dial fails (the bootstrap node is not up yet, or
- * too busy to finish the Noise handshakes of many nodes joining at once, as on a loaded
- * machine) the node stays alone for good, its routing table empty. Here, every pause (growing
- * from `interval` to `maxInterval`, with jitter so that nodes that failed together do not retry
- * together) a node without connections dials its bootstrap peers again.
+ * Dialling the bootstrap peers again while the node is alone. libp2p's bootstrap module dials
+ * them once, at start: when that dial fails (the bootstrap node is not up yet, or too busy to
+ * finish the Noise handshakes of many nodes joining at once, as on a loaded machine) the node
+ * stays alone for good, its routing table empty. A node can also hold a connection and still
+ * have an empty routing table: kad-dht adds a peer when identify names its protocol, and an
+ * identify that timed out on a starved machine is never run again on that connection (seen in
+ * the netns testbed: a daemon alone for 13 minutes with its bootstrap connection open).
+ * Here, every pause (growing from `interval` to `maxInterval`, with jitter so that nodes that
+ * failed together do not retry together) a node without connections, or with an empty routing
+ * table, closes what it holds to its bootstrap peers and dials them anew.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ComponentLogger, Startable } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface RebootstrapInit {
@@ -19,11 +24,14 @@ export interface RebootstrapInit {
   maxInterval: number
   /** Deadline of one dial (ms). */
   dialTimeout: number
+  /** How many peers the DHT's routing table holds; none counts as alone even when connected. */
+  routingTableSize?: () => number
 }
 
 export interface RebootstrapComponents {
   connectionManager: {
     getConnections: () => unknown[]
+    closeConnections: (peer: PeerId, options?: { signal?: AbortSignal }) => Promise<void>
     openConnection: (address: Multiaddr, options?: { signal?: AbortSignal }) => Promise<unknown>
   }
   logger: ComponentLogger
@@ -45,12 +53,17 @@ export function rebootstrap (init: RebootstrapInit): (components: RebootstrapCom
 
     async function tick (): Promise<void> {
       if (controller.signal.aborted) return
-      if (components.connectionManager.getConnections().length > 0) {
+      const connected = components.connectionManager.getConnections().length > 0
+      const known = init.routingTableSize?.() ?? 1
+      if (connected && known > 0) {
         pause = init.interval
       } else {
-        log('no connection: dialling %d bootstrap peers again', list.length)
+        log('%s: dialling %d bootstrap peers again', connected ? 'empty routing table' : 'no connection', list.length)
         const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(init.dialTimeout)])
         await Promise.allSettled(list.map(async address => {
+          // a fresh connection runs identify again, which is what puts the peer in the routing table
+          const peer = address.getComponents().filter(c => c.name === 'p2p').at(-1)?.value
+          if (connected && peer != null) await components.connectionManager.closeConnections(peerIdFromString(peer), { signal })
           await components.connectionManager.openConnection(address, { signal })
         }))
         pause = Math.min(pause * 2, init.maxInterval)

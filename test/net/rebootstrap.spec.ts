@@ -25,4 +25,20 @@ describe('net: bootstrap dialled again', () => {
     await until(() => lonely.services.dht.routingTable.size > 0, 30_000, 'the lonely node to have its bootstrap peer in its routing table')
     assert.ok(lonely.getConnections(boot.peerId).length > 0)
   })
+  it('joins again a node whose routing table emptied while its bootstrap connection stayed open', async () => {
+    const boot = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: [`/memory/${randomUUID()}`], addressFilter: 'all' })
+    hosts.push(boot)
+    await boot.start()
+    const bootAddress = `${boot.getMultiaddrs()[0].toString()}`
+    const node = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: [`/memory/${randomUUID()}`], addressFilter: 'all', bootstrap: [bootAddress] })
+    hosts.push(node)
+    await node.start()
+    await until(() => node.services.dht.routingTable.size > 0, 30_000, 'the node to join its bootstrap peer')
+    // as after an identify that timed out: connected, but the DHT does not know the peer
+    // (kad-dht's own routing table, whose public type shows only its size)
+    await (node.services.dht.routingTable as unknown as { remove: (peer: typeof boot.peerId) => Promise<void> }).remove(boot.peerId)
+    assert.equal(node.services.dht.routingTable.size, 0)
+    assert.ok(node.getConnections(boot.peerId).length > 0)
+    await until(() => node.services.dht.routingTable.size > 0, 30_000, 'the node to have its bootstrap peer in its routing table again')
+  })
 })
