@@ -18,6 +18,21 @@ export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/** `promise`'s value, or the signal's reason as soon as it aborts (the promise goes on). */
+export async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return await promise
+  signal.throwIfAborted()
+  let onAbort = (): void => {}
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
 /**
  * Resolves after `ms`, or at once when the signal aborts (never rejects): for loops that look
  * at the signal themselves after each pause.

@@ -1,5 +1,6 @@
 /** Copying a public entry from the grid to this node: find its holders, fetch, register. */
 import { parseBlobCid } from '../storage/index.js'
+import { abortable } from '../time.js'
 import { entryOf, register } from './add.js'
 import { EntryExistsError, EntryNotFoundError } from './errors.js'
 import { chooseHolders, fetchEntryBlobs } from './fetch.js'
@@ -20,21 +21,6 @@ export async function findLocal (ctx: CatalogContext, kind: EntryKind, ref: stri
     return (await ctx.store.entriesUsing(manifest)).find(e => e.kind === kind && e.manifest === manifest)
   }
   return await ctx.store.get(kind, ref)
-}
-
-/** Waits for another fetch to end (whatever its outcome), or throws when `signal` aborts first. */
-async function settledOrAborted (work: Promise<unknown> | undefined, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted()
-  if (signal == null) { await work?.catch(() => {}); return }
-  let onAbort = (): void => {}
-  try {
-    await Promise.race([work?.catch(() => {}), new Promise<void>((_resolve, reject) => {
-      onAbort = () => { reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
 }
 
 export type GridSearch = (kind: EntryKind, terms: string[], options: SearchOptions) => Promise<SearchResult[]>
@@ -81,7 +67,8 @@ export function createCopier (ctx: CatalogContext, search: GridSearch): (kind: E
     const matching = results.filter(r => byCid ? r.entry.manifest === parseBlobCid(ref).toString() : r.entry.name.toLowerCase() === ref.toLowerCase())
     if (matching.length === 0) throw new EntryNotFoundError(kind, ref)
     const { manifest, holders } = chooseHolders(ref, matching)
-    while (fetching.has(manifest)) await settledOrAborted(fetching.get(manifest), options.signal)
+    // another fetch of it ends first (whatever its outcome), unless this caller gives up
+    while (fetching.has(manifest)) await abortable((fetching.get(manifest) ?? Promise.resolve()).then(() => {}, () => {}), options.signal)
     // no await between the check above and the set below: one fetch per manifest at a time
     const work = (async () => await findLocal(ctx, kind, manifest) ?? await fetchAndRegister(ctx, kind, manifest, holders, options))()
     fetching.set(manifest, work)

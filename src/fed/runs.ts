@@ -1,5 +1,5 @@
 import { FedRunEndedError, FedRunNotFoundError } from './errors.js'
-import { sleep } from '../time.js'
+import { abortable, sleep } from '../time.js'
 import type { createCoordinator } from './coordinator.js'
 import type { FedStore } from './store.js'
 import type { FedRun, StoredFedRun } from './types.js'
@@ -23,21 +23,6 @@ export interface LocalRuns {
   list: () => Promise<FedRun[]>
   /** Resolves once every launched run has let go (after the shutdown signal aborted). */
   settled: () => Promise<void>
-}
-
-/** `promise`'s value, or the signal's reason as soon as it aborts (the promise goes on). */
-async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal == null) return await promise
-  signal.throwIfAborted()
-  let onAbort = (): void => {}
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
-      onAbort = () => { reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
 }
 
 /** The runs this node coordinates: launched, cancelled, waited for; a failed or cancelled one is stored so. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { cidOfBytes } from '../storage/cid.js'
+import { sleep } from '../time.js'
 import { JOB_POLL } from './constants.js'
 import { BadFedKeyError, BadUpdateError, FedNotAllowedError, TrainingFailedError } from './errors.js'
 import { maskUpdate, newKeyPair, pairSeed, signKey, verifyKey } from './secure.js'
@@ -88,11 +89,7 @@ export function createWorker (c: WorkerComponents) {
     while (true) {
       const job = await c.jobs.status(id)
       if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') return job
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, JOB_POLL)
-        const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-        signal.addEventListener('abort', onAbort, { once: true })
-      })
+      await sleep(JOB_POLL, signal)
     }
   }
 
