@@ -40,11 +40,16 @@ export async function listenAddressesOf (host: Pick<Libp2p, 'peerStore' | 'getCo
   return [...byText.values()].sort((a, b) => rank(a) - rank(b))
 }
 
+/** The peer ID an address names: its last `/p2p/<peer id>` (the target of a relayed one), if any. */
+export function namedPeer (address: Multiaddr): string | undefined {
+  return address.getComponents().filter(c => c.name === 'p2p').at(-1)?.value
+}
+
 /** The address, ending in `/p2p/<peer id>` (added if missing). */
 export function withPeerId (address: Multiaddr | string, peer: PeerId | string): Multiaddr {
   const ma = typeof address === 'string' ? multiaddr(address) : address
   const id = peer.toString()
-  const named = ma.getComponents().filter(c => c.name === 'p2p').at(-1)?.value
+  const named = namedPeer(ma)
   if (named === id) return ma
   return ma.encapsulate(`/p2p/${id}`)
 }

@@ -12,6 +12,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { namedPeer } from './addresses.js'
 import type { ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -62,7 +63,7 @@ export function rebootstrap (init: RebootstrapInit): (components: RebootstrapCom
         const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(init.dialTimeout)])
         await Promise.allSettled(list.map(async address => {
           // a fresh connection runs identify again, which is what puts the peer in the routing table
-          const peer = address.getComponents().filter(c => c.name === 'p2p').at(-1)?.value
+          const peer = namedPeer(address)
           if (connected && peer != null) await components.connectionManager.closeConnections(peerIdFromString(peer), { signal })
           await components.connectionManager.openConnection(address, { signal })
         }))
