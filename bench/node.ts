@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../src/client/index.js'
-import { PAIP_BIN, spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
-import { second } from '../src/time.js'
+import { cpuTime, PAIP_BIN, spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
+import { second, sleep } from '../src/time.js'
 import type { TestbedNode } from '../src/testbed/index.js'
 import type { Bench, BenchOptions } from './types.js'
 
@@ -126,7 +126,7 @@ async function coldStart (unbundled: boolean, signal: AbortSignal, whileUp: (url
       const { url, pid } = daemon.started
       await createApiClient({ url }).get('/health-check', { signal })
       const ms = performance.now() - t0
-      const cpu = await cpuSeconds(pid)
+      const cpu = (await cpuTime(pid) ?? NaN) / second
       const phases = new Map<string, number>()
       const text = await (await fetch(`${url}/metrics`, { signal })).text()
       for (const [, phase, value] of text.matchAll(/^paip_start_phase_seconds\{phase="([^"]+)",clock="cpu"\} ([0-9.e+-]+)$/gm)) phases.set(phase, Number(value))
@@ -146,12 +146,6 @@ function phaseBreakdown (runs: ColdStart[]): string {
   const parts = names.map(name => `${name} ${(median(runs.map(r => r.phases.get(name) ?? 0)) * 1000).toFixed(0)}`)
   const after = median(runs.map(r => r.cpu - [...r.phases.values()].reduce((a, b) => a + b, 0)))
   return `CPU ms by start phase (median, measured by the daemon): ${parts.join(', ')}, after the API listened until healthy ${(after * 1000).toFixed(0)}`
-}
-
-/** CPU seconds a process used so far (/proc/<pid>/stat, user + system). */
-async function cpuSeconds (pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /**
@@ -247,13 +241,6 @@ async function cpuPercent (pids: number[], ms: number, signal: AbortSignal): Pro
   const seconds = (performance.now() - t0) / second
   // Linux counts in USER_HZ, 100 a second
   return after.map((t, i) => (t - before[i]) / 100 / seconds * 100)
-}
-
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
-  })
 }
 
 /**

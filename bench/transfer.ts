@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FETCH_RUN_BLOCKS } from '../src/catalog/constants.js'
+import { cpuTime } from '../src/testbed/index.js'
 import { startNodes, stopNodes, writeRandomFile } from './catalog.js'
 import { describe, profiled } from './profile.js'
 import type { ChildProcess } from 'node:child_process'
@@ -79,16 +80,6 @@ function cpuSince (start: NodeJS.CpuUsage): number {
   return (user + system) / 1000
 }
 
-/** CPU time (ms) a process used so far, from /proc (Linux), or undefined. */
-async function cpuOf (pid: number | undefined): Promise<number | undefined> {
-  try {
-    const fields = (await fs.readFile(`/proc/${String(pid)}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return undefined
-  }
-}
-
 export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[]> {
   const signal = options.signal ?? new AbortController().signal
   const log = options.log ?? ((line: string) => { process.stdout.write(`   ${line}\n`) })
@@ -108,15 +99,15 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
     const rate = (ms: number): number => (BYTES / MiB) / (ms / 1000)
     for (const [sources, fetcher, name] of [[1, 0, 'one'], [3, 1, 'three']] as const) {
       const plural = sources > 1 ? 's' : ''
-      const rawCpu0 = [process.cpuUsage(), await cpuOf(holders.child.pid)] as const
+      const rawCpu0 = [process.cpuUsage(), await cpuTime(holders.child.pid)] as const
       const rawMs = await rawCopyFrom(holders.port, path.join(work, 'copy.bin'))
-      const rawCpu = cpuSince(rawCpu0[0]) + ((await cpuOf(holders.child.pid) ?? NaN) - (rawCpu0[1] ?? NaN))
+      const rawCpu = cpuSince(rawCpu0[0]) + ((await cpuTime(holders.child.pid) ?? NaN) - (rawCpu0[1] ?? NaN))
       report({ name: `raw TCP loopback copy of ${BYTES / MiB} MiB (disk to disk, two processes), before the ${sources}-holder fetch`, value: rate(rawMs), unit: 'MiB/s', plot: { id: 'throughput', series: 'raw TCP copy', x: sources } })
       globalThis.gc?.()
       const baseline = process.memoryUsage.rss()
       let peak = baseline
       const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 250)
-      const holderCpu0 = await cpuOf(holders.child.pid)
+      const holderCpu0 = await cpuTime(holders.child.pid)
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
       let summary
@@ -127,7 +118,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
       }
       const ms = performance.now() - t0
       const cpu = cpuSince(cpu0)
-      const holderCpu = (await cpuOf(holders.child.pid) ?? NaN) - (holderCpu0 ?? NaN)
+      const holderCpu = (await cpuTime(holders.child.pid) ?? NaN) - (holderCpu0 ?? NaN)
       const ratio = rawMs / ms
       const perMiB = (cpuMs: number): string => `${(cpuMs / (BYTES / MiB)).toFixed(1)}`
       const busy = `fetching process ${(100 * cpu / ms).toFixed(0)}% of a core, holder process ${(100 * holderCpu / ms).toFixed(0)}%; CPU ms per MiB: ${perMiB(cpu)} fetching + ${perMiB(holderCpu)} sending, raw copy ${perMiB(rawCpu)} both ends`

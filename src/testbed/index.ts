@@ -12,7 +12,7 @@ import type { ApiClient } from '../client/index.js'
 import type { DaemonProcess } from './process.js'
 import type { ChildProcess } from 'node:child_process'
 
-export { DaemonStartError, PAIP_BIN, spawnDaemon, stopDaemon } from './process.js'
+export { cpuTime, DaemonStartError, PAIP_BIN, spawnDaemon, stopDaemon } from './process.js'
 export type { DaemonProcess, DaemonStarted, SpawnDaemonOptions } from './process.js'
 export { cleanupNetns, createNetnsNetwork, NetnsUnavailableError } from './netns.js'
 export type { NetnsNetwork, NetnsNetworkInit, NetnsShaper } from './netns.js'
