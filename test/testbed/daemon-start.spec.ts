@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { DaemonStartError, spawnDaemon, stopDaemon } from '../../src/testbed/index.js'
+import { removeDir, tempDir } from '../fixtures/temp.js'
 import type { DaemonProcess } from '../../src/testbed/index.js'
 
 const ARGS = ['--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0']
@@ -17,10 +15,10 @@ describe('testbed: a daemon\'s start is waited for while it runs, not for a fixe
   let home: string
   const running: DaemonProcess[] = []
 
-  beforeEach(async () => { home = await mkdtemp(join(tmpdir(), 'paip-start-')) })
+  beforeEach(async () => { home = await tempDir('paip-start-') })
   afterEach(async () => {
     await Promise.allSettled(running.splice(0).map(async d => stopDaemon(d)))
-    await rm(home, { recursive: true, force: true })
+    await removeDir(home)
   })
 
   it('waits for a start that takes longer than the timeout while it keeps using CPU (a busy machine)', async function () {
