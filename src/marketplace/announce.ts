@@ -35,19 +35,26 @@ export interface AnnounceRecordOptions extends AbortOptions {
 
 /**
  * Provides a record's keywords and the given CIDs. The name's keyword (and with `headFirst`
- * the head version with its content) is announced first and awaited, until enough peers
- * hold it for searches to find it; the other keywords, the rest of the history and the
- * prefix keys follow in the background, cancelled when the marketplace stops.
+ * the head version with its content) is announced and awaited until enough peers hold it for
+ * searches to find it; the other keywords and the prefix keys are sent at once to the closest
+ * peers known and awaited as well (one round trip), their DHT lookups following in the
+ * background with the rest of the history, cancelled when the marketplace stops.
  */
 export async function announceRecord (ctx: MarketContext, record: ProtocolRecord, cids: CID[], options: AnnounceRecordOptions = {}): Promise<void> {
   const { name, words, prefixes } = recordKeys(record)
   const head = CID.parse(record.value.version)
   const headIndex = cids.findIndex(c => c.equals(head))
   const first = [...(name == null ? [] : [name]), ...(headIndex < 0 || options.headFirst !== true ? [] : cids.slice(headIndex, headIndex + 2))]
-  // prefix keys last: exact keywords and the history matter more
-  const rest = [...words, ...cids, ...prefixes].filter(c => !first.some(f => f.equals(c)))
-  ctx.routing.announceLater(rest, { signal: ctx.stopping() })
-  await ctx.routing.announce(first, { signal: options.signal, urgent: true, enough: ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH })
+  const enough = ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH
+  const without = (keys: CID[], taken: CID[]): CID[] => keys.filter(c => !taken.some(f => f.equals(c)))
+  // the other keywords and the prefix keys are sent at once to the closest peers known (their
+  // lookups follow in the background); the rest of the history only in the background
+  const findable = without([...words, ...prefixes], first)
+  ctx.routing.announceLater(without(cids, first), { signal: ctx.stopping() })
+  await Promise.all([
+    ctx.routing.announce(first, { signal: options.signal, urgent: true, enough }),
+    ctx.routing.announce(findable, { signal: options.signal, urgent: true, enough, lookupLater: true })
+  ])
 }
 
 /**

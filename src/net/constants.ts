@@ -100,6 +100,11 @@ export const PEER_POLL_INTERVAL = 100
  * instead of when kad-dht has asked every peer it heard of (see src/net/lookup.ts).
  */
 export const LOOKUP_CONVERGED_PEERS = 5
+/**
+ * Keys announced with `lookupLater` (a publication's other keywords) are first sent to this
+ * many peers of the routing table closest to each, more than a converged lookup asks.
+ */
+export const DIRECT_PROVIDE_PEERS = 8
 /** A whole discovery: after this, it ends with the answers it has. */
 export const DISCOVER_TIMEOUT = 5 * second
 /** Finding the providers of the keys (within the whole deadline). */

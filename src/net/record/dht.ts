@@ -1,6 +1,7 @@
 import { RECORD_TIMEOUT } from './constants.js'
 import { RecordNotFoundError, RecordNotStoredError } from './errors.js'
 import { encodeRecord, sameBytes, verifyRecord } from './sign.js'
+import { canSendDirect, firstAcks, putDirect } from '../direct.js'
 import type { RecordNamespace } from './namespace.js'
 import type { SignedRecord } from './sign.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
@@ -33,6 +34,11 @@ function deadline (options: AbortOptions): AbortSignal {
  * Checks the record locally (as every DHT node will), then puts it in the DHT. kad-dht does not
  * throw when remote peers refuse a record, so the answers are counted: RecordNotStoredError
  * when peers were asked and none stored it, or when there are no DHT peers at all.
+ *
+ * With `enough`, the record is also sent at once to the closest peers of the local routing
+ * table (src/net/direct.ts) and the put returns once `enough` peers stored it, by either way;
+ * kad-dht's lookup-based put goes on in the background to the closest peers of the whole grid
+ * whatever those peers answered (an answer only says that one peer took it).
  */
 export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, record: SignedRecord<T>, options: PutOptions = {}): Promise<PutResult> {
   const key = ns.key(record.publisher, record.name)
@@ -45,22 +51,36 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
   const peers = (host.services.dht as any).routingTable?.size
   if (peers === 0) throw new RecordNotStoredError(`no DHT peers to store ${ns.namespace} record "${record.name}"`)
   const stored = (): number => [...responded].filter(p => !refused.has(p)).length
-  const events = host.services.dht.put(key, bytes, { signal })[Symbol.asyncIterator]()
-  try {
-    while (true) {
-      const next = await events.next()
-      if (next.done === true) break
-      const event = next.value
-      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') responded.add(event.from.toString())
+  /** kad-dht's put: the peers that stored the record (answered with it as sent), as they answer. */
+  const lookup = async function * (): AsyncGenerator<string> {
+    for await (const event of host.services.dht.put(key, bytes, { signal })) {
+      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' && event.record != null && sameBytes(event.record.value, bytes)) {
+        responded.add(event.from.toString())
+        yield event.from.toString()
+      }
       if (event.name === 'QUERY_ERROR') {
         failed++
         if (event.from != null) refused.add(event.from.toString())
       }
-      if (options.enough != null && stored() >= options.enough) {
-        // enough peers hold it: the put goes on to the other closest peers in the background
-        void (async () => { while (!(await events.next()).done) { /* the other peers */ } })().catch(() => {})
-        break
-      }
+    }
+  }
+  const direct = async function * (): AsyncGenerator<string> {
+    for await (const ack of putDirect(host.services.dht, key, bytes, { signal })) {
+      if (!ack.ok) { failed++; continue }
+      responded.add(ack.peer.toString())
+      yield ack.peer.toString()
+    }
+  }
+  try {
+    if (options.enough == null) {
+      for await (const _ of lookup()) { /* counted as they answer */ }
+    } else {
+      const sources = [lookup(), ...(canSendDirect(host.services.dht) ? [direct()] : [])]
+      const first = await firstAcks(sources, options.enough)
+      // enough peers hold it: the put goes on to the other closest peers in the background
+      first.rest.catch(() => {})
+      if (first.peers.size > 0) return { stored: first.peers.size, failed }
+      await first.rest
     }
   } catch (err) {
     // a deadline that passes after some peers stored it still counts as stored
