@@ -25,6 +25,8 @@ const PROTOCOLS = 8
 /** Node counts; PAIP_BENCH_MARKET_SIZES=10 for a quick run. */
 const SIZES = (process.env.PAIP_BENCH_MARKET_SIZES ?? '10,25').split(',').map(Number).filter(n => n > PROTOCOLS)
 const SEARCHES = 30
+/** PAIP_BENCH_MARKET_ONLY=publish: only the publish rounds (to compare two builds' publish on a loaded machine). */
+const ONLY_PUBLISH = process.env.PAIP_BENCH_MARKET_ONLY === 'publish'
 const PULLS = 10
 const PUBLISH_MEDIAN_TARGET = 300
 const PUBLISH_P95_TARGET = 1000
@@ -209,13 +211,16 @@ async function runSize (size: number, db: Level<string, any>, { signal, log, rep
     const [first, firstShare] = await cpuShareOf(async () => await publishRound(publishers, '', published))
     await reportPublish(`${size} nodes: publish`, first, firstShare, async () => await publishRound(publishers, ' p'), report, `${PROTOCOLS} first publications, one after another`)
 
-    await searchRound(nodes, `${size} nodes, 0% dead:`, report, log)
-    await pullRound(nodes, published, `${size} nodes:`, report, log)
+    if (!ONLY_PUBLISH) {
+      await searchRound(nodes, `${size} nodes, 0% dead:`, report, log)
+      await pullRound(nodes, published, `${size} nodes:`, report, log)
+    }
 
     // a later version from the same publishers, once their connections are up: steady state
     const [updates, updateShare] = await cpuShareOf(async () => await publishRound(publishers, ' v2'))
     await reportPublish(`${size} nodes: publish (new version)`, updates, updateShare, async () => await publishRound(publishers, ' v3'), report, 'a new version of each, connections up')
 
+    if (ONLY_PUBLISH) return
     // 20% of the nodes die (never the publishers), then search again
     const victims = nodes.slice(PROTOCOLS).sort(() => Math.random() - 0.5).slice(0, Math.round(size * 0.2))
     await stopNodes(victims)

@@ -12,7 +12,7 @@
 import { CID } from 'multiformats/cid'
 import { limiter } from './channel.js'
 import type { Limiter } from './channel.js'
-import { canSendDirect, firstAcks, provideDirect } from './direct.js'
+import { canSendDirect, firstAcks, lookupGate, provideDirect } from './direct.js'
 import { pause } from '../time.js'
 import * as C from './constants.js'
 import type { RoutingHost } from './types.js'
@@ -107,14 +107,20 @@ async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, opt
     }
   }
   const later = options.lookupLater
+  // kad-dht's lookup-based provide always follows (a hostile or partial neighbourhood must not
+  // be all the record reaches), a few seconds later unless the direct sends fell short
+  const gate = lookupGate(enough, C.BACKGROUND_LOOKUP_DELAY)
   if (later != null && canSendDirect(dht)) {
-    const { peers, rest } = await firstAcks([direct(C.DIRECT_PROVIDE_PEERS)], enough)
+    const { peers, rest } = await firstAcks([gate.track(direct(C.DIRECT_PROVIDE_PEERS))], enough)
     // the lookup-based provide reaches the closest peers of the whole grid; its failure is logged
     // (kad-dht's reprovider provides the key again before it expires)
-    background(rest.then(async () => await later(async () => {
+    background(rest.then(async () => {
       const within = options.laterSignal?.() ?? signal
-      if (!within.aborted && await count(lookup(within)) === 0 && !within.aborted) log.error('provide of %s reached no peer after its lookup', key)
-    })))
+      await gate.opened(within)
+      await later(async () => {
+        if (!within.aborted && await count(lookup(within)) === 0 && !within.aborted) log.error('provide of %s reached no peer after its lookup', key)
+      })
+    }))
     if (peers.size > 0) return peers.size
     return await count(lookup())
   }
@@ -122,8 +128,13 @@ async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, opt
   // the lookup outlives the caller's deadline: acknowledgements of the closest peers known
   // (perhaps hostile, perhaps not the grid's closest) are no reason to stop it
   const within = options.laterSignal?.() ?? signal
-  const viaLookup = async function * (): AsyncGenerator<string> { for await (const peer of lookup(within)) { fromLookup.add(peer); yield peer } }
-  const { peers, rest } = await firstAcks([viaLookup(), ...(canSendDirect(dht) ? [direct()] : [])], enough, signal)
+  const viaLookup = async function * (): AsyncGenerator<string> {
+    await gate.opened(within)
+    for await (const peer of lookup(within)) { fromLookup.add(peer); yield peer }
+  }
+  const directs = canSendDirect(dht) ? [gate.track(direct(C.DIRECT_PROVIDE_PEERS))] : []
+  if (directs.length === 0) gate.open()
+  const { peers, rest } = await firstAcks([viaLookup(), ...directs], enough, signal)
   // the lookup-based provide reaches the closest peers of the whole grid: its failure is logged
   // (kad-dht's reprovider provides the key again before it expires)
   background(rest.then(() => { if (fromLookup.size === 0 && !within.aborted) log.error('provide of %s reached no peer after its lookup', key) }))
@@ -168,6 +179,7 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
     const provide = async (): Promise<number> => await provideKey(host, key, signal, { enough: options.enough, lookupLater: options.lookupLater === true ? limit : undefined, laterSignal }, track, log)
     const stored = options.urgent === true ? await provide() : await limit(provide)
     if (shutdown.signal.aborted) return stored > 0
+    if (stored === 0) log('provide of %s failed: no peer took it in time', key)
     await setPending(key, stored === 0)
     return stored > 0
   }

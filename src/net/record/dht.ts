@@ -1,7 +1,8 @@
-import { RECORD_TIMEOUT } from './constants.js'
+import { BACKGROUND_PUT_TIMEOUT, RECORD_TIMEOUT } from './constants.js'
 import { RecordNotFoundError, RecordNotStoredError } from './errors.js'
 import { encodeRecord, sameBytes, verifyRecord } from './sign.js'
-import { canSendDirect, firstAcks, putDirect } from '../direct.js'
+import { canSendDirect, firstAcks, lookupGate, putDirect } from '../direct.js'
+import { BACKGROUND_LOOKUP_DELAY, DIRECT_PROVIDE_PEERS } from '../constants.js'
 import type { RecordNamespace } from './namespace.js'
 import type { SignedRecord } from './sign.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
@@ -16,6 +17,12 @@ export interface PutOptions extends AbortOptions {
    * other closest peers (until the signal aborts). Default: when the put ended.
    */
   enough?: number
+  /**
+   * With `enough`: the signal of the put's part that runs on after it returned (kad-dht's
+   * lookup-based put to the closest peers of the whole grid). Default: the put's own signal,
+   * which may end with the caller's request, before a slow lookup reached anyone.
+   */
+  background?: AbortSignal
 }
 
 export interface PutResult {
@@ -52,8 +59,8 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
   if (peers === 0) throw new RecordNotStoredError(`no DHT peers to store ${ns.namespace} record "${record.name}"`)
   const stored = (): number => [...responded].filter(p => !refused.has(p)).length
   /** kad-dht's put: the peers that stored the record (answered with it as sent), as they answer. */
-  const lookup = async function * (): AsyncGenerator<string> {
-    for await (const event of host.services.dht.put(key, bytes, { signal })) {
+  const lookup = async function * (within: AbortSignal): AsyncGenerator<string> {
+    for await (const event of host.services.dht.put(key, bytes, { signal: within })) {
       if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' && event.record != null && sameBytes(event.record.value, bytes)) {
         responded.add(event.from.toString())
         yield event.from.toString()
@@ -65,7 +72,7 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
     }
   }
   const direct = async function * (): AsyncGenerator<string> {
-    for await (const ack of putDirect(host.services.dht, key, bytes, { signal })) {
+    for await (const ack of putDirect(host.services.dht, key, bytes, { signal, peers: DIRECT_PROVIDE_PEERS })) {
       if (!ack.ok) { failed++; continue }
       responded.add(ack.peer.toString())
       yield ack.peer.toString()
@@ -73,14 +80,23 @@ export async function putRecord<T> (host: RecordHost, ns: RecordNamespace<T>, re
   }
   try {
     if (options.enough == null) {
-      for await (const _ of lookup()) { /* counted as they answer */ }
+      for await (const _ of lookup(signal)) { /* counted as they answer */ }
     } else {
-      const sources = [lookup(), ...(canSendDirect(host.services.dht) ? [direct()] : [])]
-      const first = await firstAcks(sources, options.enough)
+      // the lookup outlives the caller: acknowledgements of the closest peers known (perhaps
+      // hostile, perhaps not the grid's closest) are no reason to stop it
+      const within = options.background == null ? signal : AbortSignal.any([options.background, AbortSignal.timeout(BACKGROUND_PUT_TIMEOUT)])
+      // a few seconds later unless the direct sends fell short (see lookupGate)
+      const gate = lookupGate(options.enough, BACKGROUND_LOOKUP_DELAY)
+      const later = async function * (): AsyncGenerator<string> { await gate.opened(within); yield * lookup(within) }
+      const directs = canSendDirect(host.services.dht) ? [gate.track(direct())] : []
+      if (directs.length === 0) gate.open()
+      const sources = [later(), ...directs]
+      const first = await firstAcks(sources, options.enough, signal)
       // enough peers hold it: the put goes on to the other closest peers in the background
       first.rest.catch(() => {})
       if (first.peers.size > 0) return { stored: first.peers.size, failed }
-      await first.rest
+      if (!signal.aborted) await first.rest
+      signal.throwIfAborted()
     }
   } catch (err) {
     // a deadline that passes after some peers stored it still counts as stored
