@@ -104,6 +104,11 @@ export const LOOKUP_CONVERGED_PEERS = 5
 export const DISCOVER_TIMEOUT = 5 * second
 /** Finding the providers of the keys (within the whole deadline). */
 export const FIND_PROVIDERS_TIMEOUT = 5 * second
+/**
+ * A discovery's broader keys (`thenKeys`: the marketplace's prefix keys) are looked up once the
+ * exact keys' lookups ended, or after this long when those take longer.
+ */
+export const THEN_KEYS_AFTER = second
 /** One provider's answer. */
 export const DISCOVER_PEER_TIMEOUT = 3 * second
 /** Providers asked at once. */

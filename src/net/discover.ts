@@ -5,6 +5,7 @@
 import { channel, limiter } from './channel.js'
 import * as C from './constants.js'
 import { convergence } from './lookup.js'
+import { pause } from '../time.js'
 import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -12,7 +13,10 @@ import type { CID } from 'multiformats/cid'
 export interface DiscoverQuery<T> {
   /** Keys whose providers are asked; looked up all at once. */
   keys: CID[]
-  /** More keys (e.g. broader ones, whose answers rank lower): looked up at the same time. */
+  /**
+   * More keys (e.g. broader ones, whose answers rank lower): looked up once the lookups of `keys`
+   * ended, or `thenKeysAfter` after the start when they take longer.
+   */
   thenKeys?: CID[]
   /** Peers to ask instead of looking providers up (known holders). */
   peers?: PeerId[]
@@ -34,6 +38,8 @@ export interface DiscoverOptions extends AbortOptions {
   concurrency?: number
   /** Most peers asked. */
   maxPeers?: number
+  /** Longest wait (ms) for the lookups of `keys` before those of `thenKeys` start. */
+  thenKeysAfter?: number
 }
 
 /** One checked answer of one peer. */
@@ -84,7 +90,18 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     const lookup = async (key: CID): Promise<void> => {
       for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout, converge: true })) ask(peer)
     }
-    await Promise.all([...query.keys, ...(query.thenKeys ?? [])].map(lookup))
+    // the broader keys wait until the exact ones' lookups ended (converged), or THEN_KEYS_AFTER at
+    // most (a lookup a hostile peer holds up delays them no longer): started at once, they doubled
+    // the lookups competing for the CPU before the first answer
+    const exact = Promise.all(query.keys.map(lookup))
+    const thenKeys = query.thenKeys ?? []
+    if (thenKeys.length > 0) {
+      const waited = new AbortController()
+      await Promise.race([exact, pause(options.thenKeysAfter ?? C.THEN_KEYS_AFTER, AbortSignal.any([findSignal, waited.signal]))])
+      waited.abort()
+      if (!findSignal.aborted) await Promise.all(thenKeys.map(lookup))
+    }
+    await exact
   })()
 
   void (async () => {

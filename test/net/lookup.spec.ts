@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { providers } from '../../src/net/discover.js'
+import { discover, providers } from '../../src/net/discover.js'
 import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
 import { compareDistance, convergence, kadId } from '../../src/net/lookup.js'
 import type { PeerId } from '@libp2p/interface'
@@ -108,5 +108,48 @@ describe('net: when a DHT lookup has converged', () => {
     const found: string[] = []
     for await (const p of providers(host as any, (() => {}) as any, key, { converge: true })) found.push(p.toString())
     assert.deepEqual(found, [provider.toString()])
+  })
+
+  describe('a discovery with broader keys', () => {
+    const exactKey = dhtKey(KEY_NAMESPACES.protocolKeyword, 'mnist')
+    const broadKey = dhtKey(KEY_NAMESPACES.protocolPrefix, 'mnis')
+
+    /** A host whose DHT names `exactProvider` for the exact key (or never ends that lookup when `stall`) and `broadProvider` for the broad one, noting when each lookup starts and ends. */
+    async function fakeHost (stall: boolean): Promise<{ host: unknown, order: string[], exactProvider: PeerId, broadProvider: PeerId }> {
+      const [exactProvider, broadProvider] = await peers(2)
+      const order: string[] = []
+      const dht = {
+        async * findProviders (key: typeof exactKey, { signal }: { signal: AbortSignal }) {
+          const name = key.equals(exactKey) ? 'exact' : 'broad'
+          order.push(`${name} start`)
+          const provider = name === 'exact' ? exactProvider : broadProvider
+          yield { name: 'PROVIDER', from: provider, providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+          // a hostile peer holding the lookup up: it ends only at its deadline
+          if (stall && name === 'exact') await new Promise(resolve => { signal.addEventListener('abort', resolve, { once: true }) })
+          order.push(`${name} end`)
+        }
+      }
+      return { host: { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }, order, exactProvider, broadProvider }
+    }
+
+    it('looks the broader keys up once the exact keys\' lookups ended, and asks the providers of both', async () => {
+      const { host, order, exactProvider, broadProvider } = await fakeHost(false)
+      const asked: string[] = []
+      const query = { keys: [exactKey], thenKeys: [broadKey], ask: async (peer: PeerId) => { asked.push(peer.toString()); return [peer.toString()] } }
+      for await (const _ of discover(host as any, (() => {}) as any, query)) { /* all answers */ }
+      assert.deepEqual(order, ['exact start', 'exact end', 'broad start', 'broad end'])
+      assert.deepEqual(asked.sort(), [exactProvider.toString(), broadProvider.toString()].sort())
+    })
+
+    it('does not let an exact lookup a hostile peer holds up keep the broader keys from being looked up', async () => {
+      const { host, order, broadProvider } = await fakeHost(true)
+      const answers: string[] = []
+      const query = { keys: [exactKey], thenKeys: [broadKey], ask: async (peer: PeerId) => [peer.toString()] }
+      const started = Date.now()
+      for await (const found of discover(host as any, (() => {}) as any, query, { thenKeysAfter: 100, findTimeout: 2000, timeout: 3000 })) answers.push(found.value)
+      assert.ok(answers.includes(broadProvider.toString()), 'the broader key\'s provider answered')
+      assert.deepEqual(order.slice(0, 2), ['exact start', 'broad start'])
+      assert.ok(Date.now() - started < 3000, 'the discovery ends at the lookups\' deadline')
+    })
   })
 })
