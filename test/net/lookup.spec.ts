@@ -5,6 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { discover, providers } from '../../src/net/discover.js'
 import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
 import { compareDistance, convergence, kadId } from '../../src/net/lookup.js'
+import { until } from '../fixtures/wait.js'
 import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
 
@@ -31,6 +32,7 @@ async function dhtWith (table: PeerId[]): Promise<unknown> {
 const answer = (from: PeerId, closer: PeerId[] = [], addressed = true): QueryEvent => ({
   name: 'PEER_RESPONSE', from, closer: closer.map(id => ({ id, multiaddrs: addressed ? [ADDRESS] : [] })), providers: [], messageName: 'GET_PROVIDERS', messageType: 3, type: 1
 } as unknown as QueryEvent)
+const dialing = (peer: PeerId): QueryEvent => ({ name: 'DIAL_PEER', peer, type: 7 } as unknown as QueryEvent)
 const failure = (from: PeerId): QueryEvent => ({ name: 'QUERY_ERROR', from, error: new Error('dial failed'), type: 3 } as unknown as QueryEvent)
 
 describe('net: when a DHT lookup has converged', () => {
@@ -81,6 +83,42 @@ describe('net: when a DHT lookup has converged', () => {
     assert.equal(await lookup.observe(answer(table[1])), false, 'the invented peers are closer and have not answered')
     for (const p of invented.slice(0, 3)) assert.equal(await lookup.observe(failure(p)), false)
     assert.equal(await lookup.observe(failure(invented[3])), true)
+  })
+
+  it('is held up by a peer it asked that does not answer only until that peer is slow', async () => {
+    const table = all.slice(0, 4)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 2, 200)
+    assert.equal(await lookup.observe(dialing(table[0])), false)
+    for (const p of table.slice(1, 3)) assert.equal(await lookup.observe(answer(p)), false)
+    assert.ok((lookup.nextSlow() ?? Infinity) <= 200, 'it says when to look again')
+    await until(() => lookup.converged(), 5000, 'the silent peer to be left out')
+    assert.equal(lookup.nextSlow(), undefined)
+  })
+
+  it('ends a discovery\'s provider lookup soon after a silent peer among the closest became slow, with the providers named', async () => {
+    const key = dhtKey(KEY_NAMESPACES.datasetTag, '#silent')
+    const target = await byDistance(all)
+    const [silent, ...others] = target.slice(0, 7)
+    const [provider] = await peers(1)
+    const dht = {
+      ...(await dhtWith(target.slice(0, 7)) as object),
+      async * findProviders (_: unknown, { signal }: { signal: AbortSignal }) {
+        yield dialing(silent)
+        for (const p of others) {
+          yield dialing(p)
+          yield { ...answer(p), providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+          yield { name: 'PROVIDER', from: p, providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+        }
+        // the silent peer's request: kad-dht's own deadline is 5 s at least
+        await new Promise(resolve => { signal.addEventListener('abort', resolve, { once: true }) })
+      }
+    }
+    const host = { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }
+    const started = Date.now()
+    const found: string[] = []
+    for await (const p of providers(host as any, (() => {}) as any, key, { converge: true, timeout: 20_000 })) found.push(p.toString())
+    assert.deepEqual(found, [provider.toString()])
+    assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms, not at the lookup's deadline`)
   })
 
   it('never counts this node or its own local answer', async () => {
