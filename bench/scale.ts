@@ -41,6 +41,7 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { plaintext } from '@libp2p/plaintext'
 import { MemoryDatastore } from 'datastore-core'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { createLibp2p } from 'libp2p'
 import * as C from '../src/net/constants.js'
 import { KEY_NAMESPACES, dhtKey } from '../src/net/keys.js'
@@ -241,6 +242,11 @@ function tracedHost (host: SimLibp2p, traces: Map<string, Trace>): RoutingHost {
 export class Trace {
   private readonly depth = new Map<string, number>()
   private readonly contacted = new Set<string>()
+  /** Peers that answered, and those whose request failed (with the first error's message). */
+  readonly answered = new Set<string>()
+  readonly failed = new Map<string, string>()
+  /** ADD_PROVIDER messages answered (a store's records placed). */
+  addProviders = 0
   messages = 0
   /** Hops to the peer that first named `expected` as a provider (NaN until one did). */
   hops = NaN
@@ -257,7 +263,11 @@ export class Trace {
       this.messages++
       this.contacted.add(event.to.toString())
       if (!this.depth.has(event.to.toString())) this.depth.set(event.to.toString(), 1)
+    } else if (event.name === 'QUERY_ERROR' && event.from != null) {
+      if (!this.failed.has(event.from.toString())) this.failed.set(event.from.toString(), String(event.error?.message ?? event.error))
     } else if (event.name === 'PEER_RESPONSE') {
+      this.answered.add(event.from.toString())
+      if (event.messageName === 'ADD_PROVIDER') this.addProviders++
       const d = this.hopsOf(event.from) + 1
       for (const peer of event.closer) {
         const key = peer.id.toString()
@@ -269,6 +279,7 @@ export class Trace {
   }
 
   peersContacted (): number { return this.contacted.size }
+  asked (peer: string): boolean { return this.contacted.has(peer) }
 }
 
 export interface OpStats {
@@ -277,6 +288,8 @@ export interface OpStats {
   hops: number
   contacted: number
   messages: number
+  /** The lookup's or store's trace (kept for a missed lookup's diagnosis). */
+  trace?: Trace
 }
 
 /** Stores a key through paip's routing (the announcer: a kad-dht provide to the k closest nodes). */
@@ -286,7 +299,7 @@ export async function store (node: SimNode, key: CID, timeout: number, signal: A
   const t0 = performance.now()
   try {
     const { announced } = await node.routing.announce([key], { urgent: true, signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })
-    return { ms: performance.now() - t0, ok: announced === 1, hops: NaN, contacted: trace.peersContacted(), messages: trace.messages }
+    return { ms: performance.now() - t0, ok: announced === 1, hops: NaN, contacted: trace.peersContacted(), messages: trace.messages, trace }
   } finally {
     node.traces.delete(key.toString())
   }
@@ -302,7 +315,7 @@ export async function get (node: SimNode, key: CID, expected: PeerId, timeout: n
     for await (const peer of node.routing.providers(key, { timeout, signal })) {
       if (peer.equals(expected)) { ok = true; break }
     }
-    return { ms: performance.now() - t0, ok, hops: trace.hops, contacted: trace.peersContacted(), messages: trace.messages }
+    return { ms: performance.now() - t0, ok, hops: trace.hops, contacted: trace.peersContacted(), messages: trace.messages, trace }
   } finally {
     node.traces.delete(key.toString())
   }
@@ -387,6 +400,7 @@ export interface SizeStats {
   getWall: number
   cpuMs: number
   records: number[]
+  misses: Miss[]
 }
 
 /** Stores `lookups` fresh keys (each by a random node) and gets each from another random node. */
@@ -405,7 +419,81 @@ export async function measure (network: SimNode[], round: string, options: Pick<
   const getWall = performance.now() - getStart
   const cpu = process.cpuUsage(cpu0)
   const records = await Promise.all(network.map(countProviderRecords))
-  return { size: network.length, stores, gets, storeWall, getWall, cpuMs: (cpu.user + cpu.system) / 1000, records }
+  const misses: Miss[] = []
+  for (let k = 0; k < keys.length; k++) {
+    if (!gets[k].ok) misses.push(await diagnose(network, keys[k].key, keys[k].by, stores[k], gets[k], options.lookupTimeout))
+  }
+  return { size: network.length, stores, gets, storeWall, getWall, cpuMs: (cpu.user + cpu.system) / 1000, records, misses }
+}
+
+/** Why one lookup ended without the provider, from the network's state and the two traces. */
+export interface Miss {
+  /** The lookup ran into its deadline (else kad-dht's paths ended on their own). */
+  timedOut: boolean
+  ms: number
+  /** Nodes other than the storer holding the key's provider record, and how many of them are among the k closest to the key. */
+  holders: number
+  holdersClosest: number
+  /** ADD_PROVIDER answers the store got. */
+  stored: number
+  /** Holders the lookup sent a request to; of them, those that answered (without naming the provider) and those whose request failed. */
+  askedHolders: number
+  answeredHolders: number
+  failedHolders: number
+  /** Of the k nodes closest to the key, how many the lookup asked; its peers contacted; its failed requests, by error. */
+  askedClosest: number
+  contacted: number
+  errors: Map<string, number>
+}
+
+export async function diagnose (network: SimNode[], key: CID, by: SimNode, stored: OpStats, got: OpStats, timeout: number): Promise<Miss> {
+  const target = createHash('sha256').update(key.multihash.bytes).digest()
+  const distance = (node: SimNode): Buffer => {
+    const id = createHash('sha256').update(node.host.peerId.toMultihash().bytes).digest()
+    return Buffer.from(id.map((b, i) => b ^ target[i]))
+  }
+  const closest = new Set(network.map(node => ({ node, d: distance(node) })).sort((a, b) => Buffer.compare(a.d, b.d)).slice(0, K).map(x => x.node.host.peerId.toString()))
+  const prefix = `/dht/provider/${uint8ArrayToString(key.multihash.bytes, 'base32')}`
+  const holders: string[] = []
+  for (const node of network) {
+    if (node === by) continue
+    for await (const _ of node.datastore.queryKeys({ prefix })) { holders.push(node.host.peerId.toString()); break }
+  }
+  const trace = got.trace as Trace
+  const errors = new Map<string, number>()
+  for (const message of trace.failed.values()) {
+    const kind = message.replace(/[0-9a-zA-Z]{40,}/g, '<id>').slice(0, 80)
+    errors.set(kind, (errors.get(kind) ?? 0) + 1)
+  }
+  const asked = holders.filter(h => trace.asked(h))
+  return {
+    timedOut: got.ms >= timeout * 0.95,
+    ms: got.ms,
+    holders: holders.length,
+    holdersClosest: holders.filter(h => closest.has(h)).length,
+    stored: stored.trace?.addProviders ?? 0,
+    askedHolders: asked.length,
+    answeredHolders: asked.filter(h => trace.answered.has(h)).length,
+    failedHolders: asked.filter(h => trace.failed.has(h)).length,
+    askedClosest: [...closest].filter(c => trace.asked(c)).length,
+    contacted: trace.peersContacted(),
+    errors
+  }
+}
+
+/** The missed lookups' measured reason, for the figure. */
+export function missReason (misses: Miss[]): string {
+  const n = misses.length
+  const med = (values: number[]): number => quantile(values, 0.5)
+  const count = (f: (m: Miss) => boolean): number => misses.filter(f).length
+  const errors = new Map<string, number>()
+  for (const m of misses) for (const [e, c] of m.errors) errors.set(e, (errors.get(e) ?? 0) + c)
+  const topErrors = [...errors].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, c]) => `${c}x "${e}"`).join(', ')
+  return `of ${n} missed, measured from each lookup's query events and every node's provider records: ${count(m => m.timedOut)} ran into the deadline, ${count(m => !m.timedOut)} ended on their own (kad-dht's paths ran out of closer peers) after ${(med(misses.map(m => m.ms)) / 1000).toFixed(1)} s median; ` +
+    `the key's provider record was on ${med(misses.map(m => m.holders))} nodes (median; the store got ${med(misses.map(m => m.stored))} answers), ${med(misses.map(m => m.holdersClosest))} of them among the ${K} nodes closest to the key; ` +
+    `${count(m => m.askedHolders === 0)} lookups never asked a holder (asking ${med(misses.map(m => m.askedClosest))} of the ${K} closest, ${med(misses.map(m => m.contacted))} peers in all, median), ` +
+    `${count(m => m.answeredHolders > 0)} asked a holder that answered without the provider, ${count(m => m.failedHolders > 0)} asked one whose request failed` +
+    (topErrors === '' ? '' : `; failed requests: ${topErrors}`)
 }
 
 /** The figures of one size. */
@@ -418,7 +506,7 @@ export function sizeFigures (s: SizeStats, options: Pick<ScaleOptions, 'concurre
   const rss = process.memoryUsage().rss
   const ms = (v: number): string => v.toFixed(v < 10 ? 1 : 0)
   return [
-    { name: `${size} nodes: lookup success`, value: 100 * found.length / gets.length, unit: '%', target: 100, higherIsBetter: true, anchor: 'hivemind DHT at 1,024 peers: 100%', note: `${gets.length} keys, each stored by a random node and looked up from another, first provider within ${options.lookupTimeout / 1000} s`, reason: found.length < gets.length ? `${gets.length - found.length} lookups ended without the provider; stores that reached no node: ${stores.filter(x => !x.ok).length}; the process was on a CPU ${busy.toFixed(0)}% of the wall time (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)` : undefined },
+    { name: `${size} nodes: lookup success`, value: 100 * found.length / gets.length, unit: '%', target: 100, higherIsBetter: true, anchor: 'hivemind DHT at 1,024 peers: 100%', note: `${gets.length} keys, each stored by a random node and looked up from another, first provider within ${options.lookupTimeout / 1000} s`, reason: found.length < gets.length ? `${missReason(s.misses)}; stores that reached no node: ${stores.filter(x => !x.ok).length}; the process was on a CPU ${busy.toFixed(0)}% of the wall time (1-min load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)` : undefined },
     { name: `${size} nodes: hops, median`, value: quantile(found.map(g => g.hops), 0.5), unit: 'hops', anchor: 'IPFS: about 4 hops at 16k peers', note: 'hops to the node that named the provider (1: one in the looking node\'s own routing table)', plot: plot('hops-vs-n', 'paip lookup hops, median') },
     { name: `${size} nodes: hops, p95`, value: quantile(found.map(g => g.hops), 0.95), unit: 'hops', plot: plot('hops-vs-n', 'paip lookup hops, p95') },
     { name: `${size} nodes: peers contacted per lookup, median`, value: quantile(gets.map(g => g.contacted), 0.5), unit: 'peers', anchor: 'js-libp2p on IPFS: about 218 peers per lookup', note: `p95 ${quantile(gets.map(g => g.contacted), 0.95)}; until the first provider; a store contacts ${quantile(stores.map(x => x.contacted), 0.5)} (median) and sends ${quantile(stores.map(x => x.messages), 0.5)} messages` },
@@ -564,6 +652,7 @@ export async function simulate (o: ScaleOptions, options: Pick<BenchOptions, 'si
       const connections = network.map(n => n.host.getConnections().length)
       log(`${size} nodes up in ${(joinMs / 1000).toFixed(0)} s; routing tables median ${quantile(tables, 0.5)} (min ${Math.min(...tables)}), connections per node median ${quantile(connections, 0.5)}; measuring ${o.lookups} stores and gets...`)
       const stats = await measure(network, `${size}-${Date.now()}`, o, signal)
+      for (const m of stats.misses) log(`missed lookup: ${m.timedOut ? 'deadline' : 'ended'} after ${(m.ms / 1000).toFixed(1)} s; record on ${m.holders} nodes (${m.holdersClosest} of the ${K} closest; store placed ${m.stored}); asked ${m.askedHolders} holders (${m.answeredHolders} answered, ${m.failedHolders} failed), ${m.askedClosest} of the ${K} closest, ${m.contacted} peers; errors ${[...m.errors].map(([e, c]) => `${c}x ${e}`).join(', ')}`)
       for (const figure of sizeFigures(stats, o, joinMs, network.length - before)) report(figure)
     }
     const node = network[network.length - 1]

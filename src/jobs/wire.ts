@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RemoteError } from '../net/errors.js'
 import { dialMessages, handleRequests, request } from '../net/rpc.js'
+import type { MessageStream } from '../net/rpc.js'
 import * as C from './constants.js'
 import { InvalidJobError, JobNotAllowedError, JobNotFoundError } from './errors.js'
 import type { LocalJobs } from './local.js'
@@ -219,23 +220,19 @@ export function jobsClient (host: Libp2p<any>): JobsClient {
     cancel: async (peer, id, user, options) => await ask(peer, { op: 'cancel', id, user }, v => job(obj(v).job), { ...options, timeout: C.OFFER_TIMEOUT * 4 }),
     async * logs (peer, id, options = {}) {
       const messages = await dialMessages(host, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
-      try {
+      yield * readToEnd(messages, options, async function * () {
         await messages.write({ op: 'logs', id, offset: options.offset, follow: options.follow === true }, options)
         while (true) {
           const m = await messages.read(v => obj(v), options)
           if (m.error != null) throw remote(m.error)
-          if (m.end === true) break
+          if (m.end === true) return
           yield new Uint8Array(Buffer.from(str(m.chunk, C.LOG_CHUNK_BYTES * 2), 'base64'))
         }
-        await messages.close(options).catch(() => {})
-      } catch (err: any) {
-        messages.abort(err)
-        throw err
-      }
+      })
     },
     async * output (peer, id, cid, options = {}) {
       const messages = await dialMessages(host, toPeer(peer), C.JOB_DATA_PROTOCOL, options)
-      try {
+      yield * readToEnd(messages, options, async function * () {
         await messages.write({ op: 'output', id, cid }, options)
         const head = await messages.read(v => obj(v), options)
         if (head.error != null) throw remote(head.error)
@@ -245,12 +242,24 @@ export function jobsClient (host: Libp2p<any>): JobsClient {
           left -= bytes.byteLength
           yield bytes
         }
-        await messages.close(options).catch(() => {})
-      } catch (err: any) {
-        messages.abort(err)
-        throw err
-      }
+      })
     }
+  }
+}
+
+/**
+ * Yields what `read` yields, then closes the stream; a failure, or a consumer that stops early
+ * (a `break` out of a followed log), aborts it, so the serving peer stops at once instead of
+ * writing into a stream nobody reads until its follow timeout.
+ */
+async function * readToEnd (messages: MessageStream, options: AbortOptions, read: () => AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let done = false
+  try {
+    yield * read()
+    done = true
+    await messages.close(options).catch(() => {})
+  } finally {
+    if (!done) messages.abort(new DOMException('the reader stopped before the end of the stream', 'AbortError'))
   }
 }
 

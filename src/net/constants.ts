@@ -111,10 +111,21 @@ export const DIRECT_PROVIDE_PEERS = 8
  * start this long after it (at once when it fell short): see lookupGate in src/net/direct.ts.
  */
 export const BACKGROUND_LOOKUP_DELAY = 5 * second
+/**
+ * A peer a converging lookup asked this long ago without an answer yet no longer holds the
+ * convergence up (it still may answer): kad-dht's own deadline of a DHT message is 5 s at least,
+ * so one silent peer among the closest held a search up to its deadline.
+ */
+export const LOOKUP_PEER_SLOW = second
 /** A whole discovery: after this, it ends with the answers it has. */
 export const DISCOVER_TIMEOUT = 5 * second
 /** Finding the providers of the keys (within the whole deadline). */
 export const FIND_PROVIDERS_TIMEOUT = 5 * second
+/**
+ * A discovery's broader keys (`thenKeys`: the marketplace's prefix keys) are looked up once the
+ * exact keys' lookups ended, or after this long when those take longer.
+ */
+export const THEN_KEYS_AFTER = second
 /** One provider's answer. */
 export const DISCOVER_PEER_TIMEOUT = 3 * second
 /**

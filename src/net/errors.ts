@@ -1,4 +1,5 @@
 import { PaipError } from '../errors.js'
+import type { ErrorKind } from '../errors.js'
 
 /** A peer sent something that is not a well-formed message of the protocol. */
 export class BadPeerMessageError extends PaipError {
@@ -21,11 +22,27 @@ export class PeerUnavailableError extends PaipError {
   constructor (message: string, options?: ErrorOptions) { super(message, 'unavailable', undefined, options) }
 }
 
-/** The remote handler answered with an error (its name and message are carried over). */
+/**
+ * What a remote peer's error kind means here. A peer names its own failure, but it must not
+ * choose ours: `unauthorized` means our user's credentials are bad (a client would log in
+ * again), so a peer refusing us is `forbidden`; a peer's full disk is not ours; a kind we don't
+ * know is a peer we could not use.
+ */
+function remoteKind (kind: unknown): ErrorKind {
+  switch (kind) {
+    case 'invalid-input': case 'forbidden': case 'not-found': case 'conflict': case 'busy':
+    case 'too-large': case 'unavailable': case 'timeout': case 'corrupt': case 'internal':
+      return kind
+    case 'unauthorized': return 'forbidden'
+    default: return 'unavailable'
+  }
+}
+
+/** The remote handler answered with an error (its name and message are carried over, its kind as `remoteKind` maps it). */
 export class RemoteError extends PaipError {
   static name = 'RemoteError'
   name = 'RemoteError'
-  constructor (readonly remoteName: string, message: string, kind: PaipError['kind']) { super(message, kind) }
+  constructor (readonly remoteName: string, message: string, kind: unknown) { super(message, remoteKind(kind)) }
 }
 
 /** A peer kept its side of a stream open after ours was closed: the stream was aborted. */

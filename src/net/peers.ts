@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from '../errors.js'
-import { listenAddressesOf } from './addresses.js'
+import { listenAddressesOf, namedPeer } from './addresses.js'
 import { PeerUnavailableError } from './errors.js'
 import { DIAL_TIMEOUT } from './constants.js'
 import { measureRtt } from './rtt.js'
@@ -92,7 +92,7 @@ export async function pingPeer (host: Host, target: PeerId | Multiaddr, options:
           continue
         }
         // still busy: the connection monitor's own measurement (same protocol) will do
-        const peer = isMultiaddr(target) ? target.getComponents().find(c => c.name === 'p2p')?.value : target.toString()
+        const peer = isMultiaddr(target) ? namedPeer(target) : target.toString()
         const rtt = host.getConnections().find(c => c.remotePeer.toString() === peer && c.rtt != null)?.rtt
         if (rtt != null) return rtt
       }
@@ -128,7 +128,7 @@ export async function joinPeer (host: Host, request: JoinRequest, options: Abort
   } catch (err: any) {
     throw new InvalidArgumentError(`node-address is not a valid multiaddr: ${request.nodeAddress} (${err.message})`)
   }
-  const named = address.getComponents().find(c => c.name === 'p2p')?.value
+  const named = namedPeer(address)
   if (named != null && named !== peerId.toString()) {
     throw new InvalidArgumentError(`node-address names peer ${named}, not node-id ${peerId.toString()}`)
   }
@@ -173,7 +173,7 @@ async function joinByUrl (host: Host, peerId: PeerId, url: string, options: Abor
   for (const text of answer.addresses.slice(0, 32)) {
     try {
       const ma = multiaddr(String(text))
-      const named = ma.getComponents().find(c => c.name === 'p2p')?.value
+      const named = namedPeer(ma)
       if (named != null && named !== peerId.toString()) continue
       addresses.push(named == null ? ma.encapsulate(`/p2p/${peerId.toString()}`) : ma)
     } catch {}

@@ -187,7 +187,7 @@ export async function request<T> (libp2p: Libp2p, peer: PeerId | Multiaddr, prot
     await messages.write(body, { signal })
     const answer = await messages.read(v => v, { signal })
     if (isErrorEnvelope(answer)) {
-      throw new RemoteError(answer.error.name, answer.error.message, (answer.error.kind as any) ?? 'internal')
+      throw new RemoteError(answer.error.name, answer.error.message, answer.error.kind ?? 'internal')
     }
     const value = (() => {
       try { return decode(answer) } catch (err: any) {

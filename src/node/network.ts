@@ -1,5 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT } from '../net/constants.js'
+import { namedPeer } from '../net/addresses.js'
 import { ConfigInvalidError, PortInUseError } from './errors.js'
 import type { Host } from '../net/host.js'
 import type { RecordNamespaces } from './components.js'
@@ -40,7 +41,7 @@ export function usableBootstrap (list: string[], warn: (message: string) => void
   for (const address of list) {
     try {
       const ma = multiaddr(address)
-      if (ma.getComponents().find(c => c.name === 'p2p') == null) {
+      if (namedPeer(ma) == null) {
         warn(`bootstrap address ${address} has no /p2p/<peer id>: skipped`)
         continue
       }

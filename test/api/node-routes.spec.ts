@@ -54,6 +54,15 @@ describe('api: node routes', () => {
     await assert.rejects(a.client.post('/join', { 'node-id': b.node.components.peerId.toString(), 'node-address': address }), (err: any) => err.status === 400)
   })
 
+  it('POST /join reads the node an address names from its end, not from a relay before it', async () => {
+    const relayed = `${bAddress()}/p2p-circuit/p2p/${a.node.components.peerId.toString()}`
+    await assert.rejects(a.client.post('/join', { 'node-id': b.node.components.peerId.toString(), 'node-address': relayed }), (err: any) => {
+      assert.equal(err.status, 400)
+      assert.match(err.message, new RegExp(`names peer ${a.node.components.peerId.toString()}`))
+      return true
+    })
+  })
+
   it('POST /join dials the node and adds it to the routing table', async () => {
     const bId = b.node.components.peerId.toString()
     const address = bAddress().replace(/\/p2p\/.*$/, '')

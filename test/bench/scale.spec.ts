@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { DEFAULTS, optionsFromEnv, simulate } from '../../bench/scale.js'
+import { DEFAULTS, diagnose, get, grow, missReason, optionsFromEnv, simulate, store } from '../../bench/scale.js'
+import { KEY_NAMESPACES, dhtKey } from '../../src/net/keys.js'
+import type { SimNode } from '../../bench/scale.js'
 import type { Figure } from '../../bench/types.js'
 
 describe('bench scale simulation', function () {
@@ -43,6 +45,33 @@ describe('bench scale simulation', function () {
       report: f => { figures.push(f) }
     })
     assert.equal(figures.find(f => f.name === '8 nodes: lookup success')?.value, 100)
+  })
+
+  it('says why a lookup missed: on which nodes the key\'s provider records were, which of them and of the closest nodes the lookup asked, how it ended', async () => {
+    const signal = AbortSignal.timeout(170_000)
+    const network: SimNode[] = []
+    try {
+      await grow(network, 8, { joinBatch: 8, bootstrapPeers: 3, join: 'prefill' }, signal, () => {})
+      const key = dhtKey(KEY_NAMESPACES.datasetTag, '#scale-miss')
+      const by = network[0]
+      const stored = await store(by, key, 30_000, signal)
+      assert.ok(stored.ok)
+      // every node forgets the record, the provider its own too: the lookup can only miss
+      for (const node of network) for await (const k of node.datastore.queryKeys({ prefix: '/dht/provider' })) await node.datastore.delete(k)
+      const got = await get(network[1], key, by.host.peerId, 30_000, signal)
+      assert.equal(got.ok, false)
+      const miss = await diagnose(network, key, by, stored, got, 30_000)
+      assert.equal(miss.holders, 0)
+      assert.equal(miss.timedOut, false)
+      assert.ok(miss.stored > 0, 'the store placed records')
+      assert.ok(miss.askedClosest > 0, 'the lookup asked some of the closest nodes')
+      assert.match(missReason([miss]), /^of 1 missed, .*0 ran into the deadline, 1 ended on their own .*provider record was on 0 nodes/)
+    } finally {
+      for (const node of network) {
+        await Promise.resolve(node.routing.stop()).catch(() => {})
+        await Promise.resolve(node.host.stop()).catch(() => {})
+      }
+    }
   })
 
   it('reads sizes, lookups, budget, memory limit and catalogues from the environment', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
+import { JOB_DATA_PROTOCOL } from '../../src/jobs/constants.js'
 import { createJobs } from '../../src/jobs/index.js'
 import { startHosts, stopHosts } from '../fixtures/hosts.js'
 import { until } from '../fixtures/wait.js'
@@ -88,6 +89,21 @@ describe('jobs dispatch between nodes', function () {
     assert.equal(cancelled.state, 'cancelled')
     await follow // the follow ends when the job does
     assert.equal((await c.status('remote-2')).state, 'cancelled')
+  })
+
+  it('stops the remote log stream as soon as a follower stops reading early', async () => {
+    const [a] = nodes
+    const protocol = protocolYaml(['i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done'])
+    await a.run({ id: 'remote-early', protocol, dataset: '#MNIST' })
+    const logStreams = (host: Host): number => host.getConnections()
+      .flatMap(c => c.streams).filter(s => s.protocol === JOB_DATA_PROTOCOL && s.status === 'open').length
+    for await (const chunk of a.logs('remote-early', { follow: true, signal: AbortSignal.timeout(20_000) })) {
+      assert.equal(logStreams(hosts[2]), 1, 'C serves the followed log')
+      if (Buffer.from(chunk).toString().includes('tick 2')) break
+    }
+    // C would otherwise keep writing ticks into the stream until its follow timeout
+    await until(() => logStreams(hosts[2]) === 0 && logStreams(hosts[0]) === 0, 10_000, 'the log stream to end on both sides')
+    assert.equal((await a.cancel('remote-early')).state, 'cancelled')
   })
 
   it('refuses a job from a peer not allowed to run jobs', async () => {

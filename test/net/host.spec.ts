@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
-import { request, handleRequests } from '../../src/net/rpc.js'
+import { messageStream, request, handleRequests } from '../../src/net/rpc.js'
 import { startHosts, stopHosts } from '../fixtures/hosts.js'
 import type { Host } from '../../src/net/host.js'
 
@@ -41,5 +41,20 @@ describe('net: host', () => {
     assert.deepEqual(answer, { greeting: 'hello grid' })
     await assert.rejects(request(hosts[1], hosts[0].peerId, '/paip/test/1.0.0', { name: 7 }, v => v),
       (err: any) => err.name === 'RemoteError' && err.remoteName === 'BadPeerMessageError')
+  })
+
+  it('never lets a peer choose that our caller is unauthorized, or an error kind we do not know', async () => {
+    // a hostile handler: it answers every request with the error envelope it likes
+    await hosts[0].handle('/paip/test-kind/1.0.0', async (stream) => {
+      const messages = messageStream(stream)
+      const { kind } = await messages.read(v => v as any)
+      await messages.write({ error: { name: 'UnauthorizedError', message: 'log in again', kind } })
+      await messages.close()
+    })
+    const ask = async (kind: string): Promise<unknown> => await request(hosts[1], hosts[0].peerId, '/paip/test-kind/1.0.0', { kind }, v => v)
+    await assert.rejects(ask('unauthorized'), (err: any) => err.name === 'RemoteError' && err.remoteName === 'UnauthorizedError' && err.kind === 'forbidden')
+    await assert.rejects(ask('no-space'), (err: any) => err.kind === 'unavailable')
+    await assert.rejects(ask('constructor'), (err: any) => err.kind === 'unavailable')
+    await assert.rejects(ask('not-found'), (err: any) => err.kind === 'not-found')
   })
 })
