@@ -111,7 +111,7 @@ export async function * searchNetwork (ctx: MarketContext, words: string[], opti
   const timeout = options.timeout ?? ctx.init.searchTimeout ?? C.SEARCH_TIMEOUT
   const answers = ctx.routing.discover({
     keys: query.map(keywordKey),
-    // prefix keys are looked up at the same time; their matches rank below exact ones
+    // prefix keys are looked up once the keywords' lookups ended (their matches rank below exact ones)
     thenKeys: [...new Set(query.map(prefixKeyOf).filter(p => p != null))].map(prefixKey),
     ask: async (peer, { signal }) => {
       const answer = await request(ctx.host, peer, C.SEARCH_PROTOCOL, { keywords: query, limit }, decodeSearchAnswer, { signal, maxMessageBytes: C.MAX_SEARCH_MESSAGE_BYTES })

@@ -5,6 +5,9 @@
 import { channel, limiter } from './channel.js'
 import * as C from './constants.js'
 import { convergence } from './lookup.js'
+import type { Convergence } from './lookup.js'
+import type { QueryEvent } from '@libp2p/kad-dht'
+import { pause } from '../time.js'
 import type { RoutingHost } from './types.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -12,7 +15,10 @@ import type { CID } from 'multiformats/cid'
 export interface DiscoverQuery<T> {
   /** Keys whose providers are asked; looked up all at once. */
   keys: CID[]
-  /** More keys (e.g. broader ones, whose answers rank lower): looked up at the same time. */
+  /**
+   * More keys (e.g. broader ones, whose answers rank lower): looked up once the lookups of `keys`
+   * ended, or `thenKeysAfter` after the start when they take longer.
+   */
   thenKeys?: CID[]
   /** Peers to ask instead of looking providers up (known holders). */
   peers?: PeerId[]
@@ -28,12 +34,17 @@ export interface DiscoverOptions extends AbortOptions {
   timeout?: number
   /** Deadline of the provider lookups (ms). */
   findTimeout?: number
-  /** Deadline of one peer's answer (ms). */
+  /**
+   * Deadline of one peer's answer (ms), once connected: a peer this node has no connection to
+   * yet gets FIRST_CONTACT_ALLOWANCE more.
+   */
   peerTimeout?: number
   /** Peers asked at once. */
   concurrency?: number
   /** Most peers asked. */
   maxPeers?: number
+  /** Longest wait (ms) for the lookups of `keys` before those of `thenKeys` start. */
+  thenKeysAfter?: number
 }
 
 /** One checked answer of one peer. */
@@ -66,7 +77,10 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     asks.push(limit(async () => {
       if (signal.aborted) return
       try {
-        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(options.peerTimeout ?? C.DISCOVER_PEER_TIMEOUT)])
+        // a peer not connected yet gets the time a first contact takes on top (dial, handshake)
+        const firstContact = host.getConnections != null && host.getConnections(peer).length === 0
+        const peerTimeout = (options.peerTimeout ?? C.DISCOVER_PEER_TIMEOUT) + (firstContact ? C.FIRST_CONTACT_ALLOWANCE : 0)
+        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(peerTimeout)])
         for (const value of await query.ask(peer, { signal: peerSignal })) found.push({ peer, value })
       } catch (err: any) {
         log('discover: %p did not answer: %s', peer, err?.message ?? err)
@@ -84,7 +98,18 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     const lookup = async (key: CID): Promise<void> => {
       for await (const peer of providers(host, log, key, { signal: findSignal, timeout: findTimeout, converge: true })) ask(peer)
     }
-    await Promise.all([...query.keys, ...(query.thenKeys ?? [])].map(lookup))
+    // the broader keys wait until the exact ones' lookups ended (converged), or THEN_KEYS_AFTER at
+    // most (a lookup a hostile peer holds up delays them no longer): started at once, they doubled
+    // the lookups competing for the CPU before the first answer
+    const exact = Promise.all(query.keys.map(lookup))
+    const thenKeys = query.thenKeys ?? []
+    if (thenKeys.length > 0) {
+      const waited = new AbortController()
+      await Promise.race([exact, pause(options.thenKeysAfter ?? C.THEN_KEYS_AFTER, AbortSignal.any([findSignal, waited.signal]))])
+      waited.abort()
+      if (!findSignal.aborted) await Promise.all(thenKeys.map(lookup))
+    }
+    await exact
   })()
 
   void (async () => {
@@ -125,12 +150,20 @@ export interface ProvidersOptions extends AbortOptions {
  * src/net/lookup.ts), or at the deadline, without an error.
  */
 export async function * providers (host: RoutingHost, log: Logger, key: CID, options: ProvidersOptions = {}): AsyncGenerator<PeerId> {
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
+  // stopping ends kad-dht's lookup and its requests in flight
+  const stop = new AbortController()
+  const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(options.timeout ?? C.FIND_PROVIDERS_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
   const seen = new Set<string>([host.peerId.toString()])
+  const events = host.services.dht.findProviders(key, { signal })[Symbol.asyncIterator]()
+  let pending: Promise<IteratorResult<QueryEvent>> | undefined
   try {
-    const lookup = options.converge !== true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS)
+    const lookup = options.converge !== true ? undefined : await convergence(host.services.dht, host.peerId, key.multihash.bytes, C.LOOKUP_CONVERGED_PEERS, C.LOOKUP_PEER_SLOW)
     let converged = false
-    for await (const event of host.services.dht.findProviders(key, { signal })) {
+    for (;;) {
+      pending = events.next()
+      const result = await nextOrConverged(pending, lookup)
+      if (result == null || result.done === true) break
+      const event = result.value
       if (event.name === 'PROVIDER') {
         for (const provider of event.providers) {
           if (seen.has(provider.id.toString())) continue
@@ -139,8 +172,7 @@ export async function * providers (host: RoutingHost, log: Logger, key: CID, opt
           yield provider.id
         }
       }
-      // leaving the loop ends kad-dht's lookup (and its requests in flight); an answer naming
-      // new providers is followed at once by their PROVIDER event: that is read first
+      // an answer naming new providers is followed at once by their PROVIDER event: that is read first
       if (converged) break
       if (lookup != null && await lookup.observe(event)) {
         if (!(event.name === 'PEER_RESPONSE' && event.providers.some(p => !seen.has(p.id.toString())))) break
@@ -149,5 +181,24 @@ export async function * providers (host: RoutingHost, log: Logger, key: CID, opt
     }
   } catch (err: any) {
     if (!signal.aborted) log('provider lookup of %s ended: %s', key, err?.message ?? err)
+  } finally {
+    stop.abort()
+    pending?.catch(() => {})
+    events.return?.(undefined)?.catch(() => {})
+  }
+}
+
+/**
+ * The lookup's next event, or undefined once it converged while waiting for one (a peer asked
+ * meanwhile became slow: see src/net/lookup.ts).
+ */
+async function nextOrConverged (next: Promise<IteratorResult<QueryEvent>>, lookup: Convergence | undefined): Promise<IteratorResult<QueryEvent> | undefined> {
+  for (;;) {
+    const wait = lookup?.nextSlow()
+    if (lookup == null || wait == null) return await next
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const woke = await Promise.race([next, new Promise<'slow'>(resolve => { timer = setTimeout(resolve, wait + 1, 'slow') })]).finally(() => { clearTimeout(timer) })
+    if (woke !== 'slow') return woke
+    if (lookup.converged()) return undefined
   }
 }

@@ -35,33 +35,38 @@ interface KadTable {
 }
 
 /** The `count` peers of the local routing table closest to a key (by kad-dht's own order); [] when unreadable. */
-function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
+export function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
   const table = (dht as { routingTable?: KadTable }).routingTable
   if (typeof table?.closestPeers !== 'function') return []
   try { return table.closestPeers(target, { count }) } catch { return [] }
 }
 
 /** kad-dht's replication factor k (20), read from its routing table. */
-function bucketSize (dht: unknown): number {
+export function bucketSize (dht: unknown): number {
   const k = (dht as { routingTable?: KadTable }).routingTable?.kBucketSize
   return typeof k === 'number' && k > 0 ? k : 20
 }
 
-interface Candidate { kad: Uint8Array, state: 'known' | 'answered' | 'failed' }
+interface Candidate { kad: Uint8Array, state: 'known' | 'answered' | 'failed', askedAt?: number }
 
 /**
  * Follows one lookup's events and says when it has converged: the `closest` peers nearest to
  * the key among those it knows of (the local routing table's and every peer named as closer,
- * leaving out peers that failed) have all answered. A hostile peer can only delay this (by
- * naming peers that do not exist, which fail, or by not answering, which its deadline ends);
- * then the lookup ends as kad-dht's does.
+ * leaving out peers that failed, and peers asked more than `slowAfter` ms ago that have not
+ * answered yet) have all answered. A hostile peer can only delay this (by naming peers that do
+ * not exist, which fail, or by not answering, which `slowAfter` ends: kad-dht's own deadline
+ * of a DHT message is 5 s at least); then the lookup ends as kad-dht's does.
  */
 export interface Convergence {
   /** Takes the lookup's next event; true once it has converged. */
   observe: (event: QueryEvent) => Promise<boolean>
+  /** True once it has converged (peers asked too long ago have become slow meanwhile). */
+  converged: () => boolean
+  /** Milliseconds until the next peer asked becomes slow (when to look again); undefined when none is waited for. */
+  nextSlow: () => number | undefined
 }
 
-export async function convergence (dht: unknown, self: PeerId, key: Uint8Array, closest: number): Promise<Convergence> {
+export async function convergence (dht: unknown, self: PeerId, key: Uint8Array, closest: number, slowAfter = Infinity): Promise<Convergence> {
   const target = await kadId(key)
   const peers = new Map<string, Candidate>()
   const me = self.toString()
@@ -73,14 +78,35 @@ export async function convergence (dht: unknown, self: PeerId, key: Uint8Array, 
   const k = bucketSize(dht)
   for (const peer of closestInTable(dht, target, k)) await know(peer)
 
+  const slow = (p: Candidate, now: number): boolean => p.state === 'known' && p.askedAt != null && now - p.askedAt >= slowAfter
   const converged = (): boolean => {
-    const live = [...peers.values()].filter(p => p.state !== 'failed').sort((a, b) => compareDistance(target, a.kad, b.kad))
+    const now = Date.now()
+    const live = [...peers.values()].filter(p => p.state !== 'failed' && !slow(p, now)).sort((a, b) => compareDistance(target, a.kad, b.kad))
     const nearest = live.slice(0, closest)
     return nearest.length > 0 && nearest.every(p => p.state === 'answered')
   }
 
   return {
+    converged,
+    nextSlow () {
+      const now = Date.now()
+      let next: number | undefined
+      for (const p of peers.values()) {
+        if (p.state !== 'known' || p.askedAt == null || slow(p, now)) continue
+        const left = p.askedAt + slowAfter - now
+        if (next == null || left < next) next = left
+      }
+      return next
+    },
     async observe (event) {
+      if (event.name === 'DIAL_PEER') {
+        // kad-dht is about to ask it (dial if need be, then send): its deadline starts now
+        if (event.peer.equals(self)) return false
+        await know(event.peer)
+        const asked = peers.get(event.peer.toString())
+        if (asked != null && asked.askedAt == null) asked.askedAt = Date.now()
+        return converged()
+      }
       if (event.name === 'PEER_RESPONSE') {
         if (event.from.equals(self)) return false
         // peers without an address cannot be asked: kad-dht skips them too

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { providers } from '../../src/net/discover.js'
+import { discover, providers } from '../../src/net/discover.js'
 import { dhtKey, KEY_NAMESPACES } from '../../src/net/keys.js'
 import { compareDistance, convergence, kadId } from '../../src/net/lookup.js'
+import { until } from '../fixtures/wait.js'
 import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
 
@@ -31,6 +32,7 @@ async function dhtWith (table: PeerId[]): Promise<unknown> {
 const answer = (from: PeerId, closer: PeerId[] = [], addressed = true): QueryEvent => ({
   name: 'PEER_RESPONSE', from, closer: closer.map(id => ({ id, multiaddrs: addressed ? [ADDRESS] : [] })), providers: [], messageName: 'GET_PROVIDERS', messageType: 3, type: 1
 } as unknown as QueryEvent)
+const dialing = (peer: PeerId): QueryEvent => ({ name: 'DIAL_PEER', peer, type: 7 } as unknown as QueryEvent)
 const failure = (from: PeerId): QueryEvent => ({ name: 'QUERY_ERROR', from, error: new Error('dial failed'), type: 3 } as unknown as QueryEvent)
 
 describe('net: when a DHT lookup has converged', () => {
@@ -83,6 +85,42 @@ describe('net: when a DHT lookup has converged', () => {
     assert.equal(await lookup.observe(failure(invented[3])), true)
   })
 
+  it('is held up by a peer it asked that does not answer only until that peer is slow', async () => {
+    const table = all.slice(0, 4)
+    const lookup = await convergence(await dhtWith(table), self, KEY, 2, 200)
+    assert.equal(await lookup.observe(dialing(table[0])), false)
+    for (const p of table.slice(1, 3)) assert.equal(await lookup.observe(answer(p)), false)
+    assert.ok((lookup.nextSlow() ?? Infinity) <= 200, 'it says when to look again')
+    await until(() => lookup.converged(), 5000, 'the silent peer to be left out')
+    assert.equal(lookup.nextSlow(), undefined)
+  })
+
+  it('ends a discovery\'s provider lookup soon after a silent peer among the closest became slow, with the providers named', async () => {
+    const key = dhtKey(KEY_NAMESPACES.datasetTag, '#silent')
+    const target = await byDistance(all)
+    const [silent, ...others] = target.slice(0, 7)
+    const [provider] = await peers(1)
+    const dht = {
+      ...(await dhtWith(target.slice(0, 7)) as object),
+      async * findProviders (_: unknown, { signal }: { signal: AbortSignal }) {
+        yield dialing(silent)
+        for (const p of others) {
+          yield dialing(p)
+          yield { ...answer(p), providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+          yield { name: 'PROVIDER', from: p, providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+        }
+        // the silent peer's request: kad-dht's own deadline is 5 s at least
+        await new Promise(resolve => { signal.addEventListener('abort', resolve, { once: true }) })
+      }
+    }
+    const host = { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }
+    const started = Date.now()
+    const found: string[] = []
+    for await (const p of providers(host as any, (() => {}) as any, key, { converge: true, timeout: 20_000 })) found.push(p.toString())
+    assert.deepEqual(found, [provider.toString()])
+    assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms, not at the lookup's deadline`)
+  })
+
   it('never counts this node or its own local answer', async () => {
     const table = all.slice(0, 3)
     const lookup = await convergence(await dhtWith(table), self, KEY, 1)
@@ -108,5 +146,48 @@ describe('net: when a DHT lookup has converged', () => {
     const found: string[] = []
     for await (const p of providers(host as any, (() => {}) as any, key, { converge: true })) found.push(p.toString())
     assert.deepEqual(found, [provider.toString()])
+  })
+
+  describe('a discovery with broader keys', () => {
+    const exactKey = dhtKey(KEY_NAMESPACES.protocolKeyword, 'mnist')
+    const broadKey = dhtKey(KEY_NAMESPACES.protocolPrefix, 'mnis')
+
+    /** A host whose DHT names `exactProvider` for the exact key (or never ends that lookup when `stall`) and `broadProvider` for the broad one, noting when each lookup starts and ends. */
+    async function fakeHost (stall: boolean): Promise<{ host: unknown, order: string[], exactProvider: PeerId, broadProvider: PeerId }> {
+      const [exactProvider, broadProvider] = await peers(2)
+      const order: string[] = []
+      const dht = {
+        async * findProviders (key: typeof exactKey, { signal }: { signal: AbortSignal }) {
+          const name = key.equals(exactKey) ? 'exact' : 'broad'
+          order.push(`${name} start`)
+          const provider = name === 'exact' ? exactProvider : broadProvider
+          yield { name: 'PROVIDER', from: provider, providers: [{ id: provider, multiaddrs: [ADDRESS] }] }
+          // a hostile peer holding the lookup up: it ends only at its deadline
+          if (stall && name === 'exact') await new Promise(resolve => { signal.addEventListener('abort', resolve, { once: true }) })
+          order.push(`${name} end`)
+        }
+      }
+      return { host: { peerId: self, services: { dht }, peerStore: { merge: async () => {} } }, order, exactProvider, broadProvider }
+    }
+
+    it('looks the broader keys up once the exact keys\' lookups ended, and asks the providers of both', async () => {
+      const { host, order, exactProvider, broadProvider } = await fakeHost(false)
+      const asked: string[] = []
+      const query = { keys: [exactKey], thenKeys: [broadKey], ask: async (peer: PeerId) => { asked.push(peer.toString()); return [peer.toString()] } }
+      for await (const _ of discover(host as any, (() => {}) as any, query)) { /* all answers */ }
+      assert.deepEqual(order, ['exact start', 'exact end', 'broad start', 'broad end'])
+      assert.deepEqual(asked.sort(), [exactProvider.toString(), broadProvider.toString()].sort())
+    })
+
+    it('does not let an exact lookup a hostile peer holds up keep the broader keys from being looked up', async () => {
+      const { host, order, broadProvider } = await fakeHost(true)
+      const answers: string[] = []
+      const query = { keys: [exactKey], thenKeys: [broadKey], ask: async (peer: PeerId) => [peer.toString()] }
+      const started = Date.now()
+      for await (const found of discover(host as any, (() => {}) as any, query, { thenKeysAfter: 100, findTimeout: 2000, timeout: 3000 })) answers.push(found.value)
+      assert.ok(answers.includes(broadProvider.toString()), 'the broader key\'s provider answered')
+      assert.deepEqual(order.slice(0, 2), ['exact start', 'broad start'])
+      assert.ok(Date.now() - started < 3000, 'the discovery ends at the lookups\' deadline')
+    })
   })
 })
