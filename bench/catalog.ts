@@ -28,7 +28,11 @@ const PROFILE_INTERVAL_US = 10_000
 
 interface BenchNode { host: Host, db: Level<string, any>, catalog: Catalog, dir: string }
 
-export async function startNodes (count: number, minPeers = 5): Promise<BenchNode[]> {
+/**
+ * `querySelfInterval`: how often each node's DHT looks itself up (2 s by default, to fill the
+ * tables fast; a bench measuring something else than the DHT passes a daemon's interval).
+ */
+export async function startNodes (count: number, minPeers = 5, options: { querySelfInterval?: number } = {}): Promise<BenchNode[]> {
   const nodes: BenchNode[] = []
   try {
     for (let i = 0; i < count; i++) {
@@ -36,7 +40,7 @@ export async function startNodes (count: number, minPeers = 5): Promise<BenchNod
         privateKey: await generateKeyPair('Ed25519'),
         listen: ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: i === 0 ? [] : nodes[0].host.getMultiaddrs().map(a => a.toString()),
-        querySelfInterval: 2000
+        querySelfInterval: options.querySelfInterval ?? 2000
       })
       await host.start()
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-catalog-'))

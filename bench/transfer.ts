@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FETCH_RUN_BLOCKS } from '../src/catalog/constants.js'
+import { QUERY_SELF_INTERVAL } from '../src/node/constants.js'
 import { cpuTime } from '../src/testbed/index.js'
 import { startNodes, stopNodes, writeRandomFile } from './catalog.js'
 import { describe, profiled } from './profile.js'
@@ -94,7 +95,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
     await writeRandomFile(source, BYTES)
     holders = await startHolders(source, signal)
     // fetchers: node 0 fetches from the first holder alone, node 1 from all three
-    nodes = await startNodes(2, 1)
+    nodes = await startNodes(2, 1, { querySelfInterval: QUERY_SELF_INTERVAL })
     for (const node of nodes) for (const h of holders.nodes) await node.host.dial(multiaddr(h.addrs[0]), { signal })
     const rate = (ms: number): number => (BYTES / MiB) / (ms / 1000)
     for (const [sources, fetcher, name] of [[1, 0, 'one'], [3, 1, 'three']] as const) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, webcrypto } from 'node:crypto'
 import { dialMessages, handleRequests, request } from '../net/rpc.js'
 import { RemoteError } from '../net/errors.js'
 import { BlobCorruptError, parseBlobCid } from '../storage/index.js'
@@ -91,8 +91,24 @@ function equal (a: Uint8Array, b: Uint8Array): boolean {
  * without one (a manifest, a block list, a one-block file) the CID's when it is the first and only block.
  */
 export function blockMatches (target: BlobTarget, index: number, bytes: Uint8Array): boolean {
+  const expected = expectedDigest(target, index)
+  return expected != null && equal(new Uint8Array(createHash('sha256').update(bytes).digest()), expected)
+}
+
+/** The sha-256 digest block `index` of the target must have, or undefined when nothing can check it. */
+function expectedDigest (target: BlobTarget, index: number): Uint8Array | undefined {
   const expected = target.digests != null ? target.digests.subarray(index * 32, index * 32 + 32) : index === 0 ? parseBlobCid(target.cid).multihash.digest : undefined
-  return expected != null && expected.byteLength === 32 && equal(new Uint8Array(createHash('sha256').update(bytes).digest()), expected)
+  return expected?.byteLength === 32 ? expected : undefined
+}
+
+/**
+ * blockMatches for a block received: hashed by WebCrypto, on libuv's thread pool, so this
+ * thread (decrypting and demultiplexing the next bytes meanwhile) does not hash. WebCrypto
+ * hashes a copy it takes at the call: the caller may reuse `bytes` once this resolves.
+ */
+async function receivedBlockMatches (target: BlobTarget, index: number, bytes: Uint8Array): Promise<boolean> {
+  const expected = expectedDigest(target, index)
+  return expected != null && equal(new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes)), expected)
 }
 
 export interface ReceiveOptions { signal?: AbortSignal, idleTimeout?: number }
@@ -129,7 +145,7 @@ async function openFetch (host: Libp2p, peer: PeerId, target: BlobTarget, offset
 }
 
 /**
- * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked (blockMatches)
+ * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked (receivedBlockMatches)
  * before `onBlock` sees it: each block in a buffer of its own from `allocate` when given
  * (`onBlock` then keeps it), else in one buffer reused once `onBlock` resolves.
  */
@@ -160,7 +176,7 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
         at += take
         if (filled < block.byteLength) continue
         const index = Math.floor(position / blockSize)
-        if (!blockMatches(target, index, block)) {
+        if (!await receivedBlockMatches(target, index, block)) {
           throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
         }
         await onBlock(index, block)

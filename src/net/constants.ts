@@ -112,6 +112,17 @@ export const DHT_DISJOINT_PATHS = 10
  */
 export const LOOKUP_CONVERGED_PEERS = 5
 /**
+ * A publication's record and provider records are first sent to this many peers of the routing
+ * table closest to each key (more than the 3 it waits for, more than a converged lookup asks);
+ * kad-dht's lookup-based put and provide reach the k closest of the grid later.
+ */
+export const DIRECT_PROVIDE_PEERS = 8
+/**
+ * kad-dht's lookup-based put and provide that follow a direct send that reached enough peers
+ * start this long after it (at once when it fell short): see lookupGate in src/net/direct.ts.
+ */
+export const BACKGROUND_LOOKUP_DELAY = 5 * second
+/**
  * A peer a converging lookup asked this long ago without an answer yet no longer holds the
  * convergence up (it still may answer): kad-dht's own deadline of a DHT message is 5 s at least,
  * so one silent peer among the closest held a search up to its deadline.
@@ -128,6 +139,12 @@ export const FIND_PROVIDERS_TIMEOUT = 5 * second
 export const THEN_KEYS_AFTER = second
 /** One provider's answer. */
 export const DISCOVER_PEER_TIMEOUT = 3 * second
+/**
+ * Added to a provider's deadline when this node has no connection to it yet: a first contact
+ * dials, runs Noise's handshake and negotiates the muxer and the protocol before the request
+ * (several round trips, and CPU on a loaded machine) that a connected peer answers without.
+ */
+export const FIRST_CONTACT_ALLOWANCE = 2 * second
 /** Providers asked at once. */
 export const DISCOVER_CONCURRENCY = 16
 /** Most providers asked in one discovery. */

@@ -10,6 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
+import { noiseCrypto } from './noise-crypto.js'
 import { rebootstrap } from './rebootstrap.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHTComponents, SingleKadDHT, Selectors, Validators } from '@libp2p/kad-dht'
@@ -88,7 +89,7 @@ export async function createHost (init: HostInit): Promise<Host> {
       announce: init.announce ?? []
     },
     transports: [tcp(), webSockets(), memory()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: C.STREAM_MAX_WINDOW_BYTES, maxReadBufferLength: C.STREAM_MAX_READ_BUFFER_BYTES } })],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],

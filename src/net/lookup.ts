@@ -35,14 +35,14 @@ interface KadTable {
 }
 
 /** The `count` peers of the local routing table closest to a key (by kad-dht's own order); [] when unreadable. */
-function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
+export function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
   const table = (dht as { routingTable?: KadTable }).routingTable
   if (typeof table?.closestPeers !== 'function') return []
   try { return table.closestPeers(target, { count }) } catch { return [] }
 }
 
 /** kad-dht's replication factor k (20), read from its routing table. */
-function bucketSize (dht: unknown): number {
+export function bucketSize (dht: unknown): number {
   const k = (dht as { routingTable?: KadTable }).routingTable?.kBucketSize
   return typeof k === 'number' && k > 0 ? k : 20
 }
