@@ -2,9 +2,9 @@
  * What paip reads of kad-dht's lookups: Kademlia distances, the peers closest to a key in the
  * local routing table, and when a lookup has converged.
  *
- * kad-dht 16 runs a provider lookup as up to 20 disjoint paths that each end only when no peer
- * they heard of is left to ask, so on a small grid it asks nearly every node and ends with the
- * slowest of them. A lookup has its answer much earlier: once the peers closest to the key that
+ * kad-dht 16 runs a provider lookup as disjoint paths (DHT_DISJOINT_PATHS, each asking up to
+ * DHT_ALPHA peers at once, closest first) that each end only when no peer they heard of is left
+ * to ask, so on a small grid it asks nearly every node and ends with the slowest of them. A lookup has its answer much earlier: once the peers closest to the key that
  * it knows of have all answered (those store the key's provider records), a closer peer can
  * only be named by one of them, and none was.
  */
