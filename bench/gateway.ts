@@ -10,7 +10,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
+import { DHT_ALPHA, DHT_DISJOINT_PATHS, LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
 import { startNodes } from './catalog.js'
 import { describe, profiled } from './profile.js'
 import { quantile } from './types.js'
@@ -88,6 +88,59 @@ async function post (url: string, value: unknown): Promise<any> {
   return await reply.json()
 }
 
+/** The grid as it is now, searched through paip and through the gateway: the figures of one row group. */
+async function compare (nodes: Node[], alive: boolean[], gwUrl: string, label: string, series: string, opened: () => number, signal: AbortSignal, report: (f: Figure) => void): Promise<void> {
+  const expected = new Set(nodes.map((n, i) => (alive[i] && (i % 3 === 0 || i % 5 === 0)) ? n.host.peerId.toString() : '').filter(id => id !== ''))
+  const living = nodes.filter((_, i) => alive[i])
+  const paip: number[] = []
+  const paipCpu: number[] = []
+  const central: number[] = []
+  const opened0 = opened()
+  let paipFound = 0
+  let centralFound = 0
+  for (let s = 0; s < SEARCHES; s++) {
+    signal.throwIfAborted()
+    const from = living[s % living.length]
+    const cpu0 = process.cpuUsage()
+    let t0 = performance.now()
+    const results = await from.catalog.search('dataset', TAGS, { signal })
+    paip.push(performance.now() - t0)
+    const cpu = process.cpuUsage(cpu0)
+    paipCpu.push((cpu.user + cpu.system) / 1000)
+    if ([...expected].every(id => results.some(r => r.node.peerId === id))) paipFound++
+    t0 = performance.now()
+    const { results: hits } = await post(`${gwUrl}/search`, { tags: TAGS }) as { results: Hit[] }
+    central.push(performance.now() - t0)
+    if ([...expected].every(id => hits.some(h => h.node === id))) centralFound++
+  }
+  // libp2p connections dialled during the searches (the gateway's HTTP ones are not counted)
+  const openedPer = (opened() - opened0) / SEARCHES
+  const cpuMedian = quantile(paipCpu, 0.5)
+  const pm = quantile(paip, 0.5)
+  const p95 = quantile(paip, 0.95)
+  let reason: string | undefined
+  if (pm > MEDIAN_TARGET || p95 > P95_TARGET) {
+    // measured, not guessed: where this process's CPU went during a few more paip searches
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const [, summary] = await profiled(async () => {
+      for (let s = 0; s < PROFILED_SEARCHES; s++) await living[s % living.length].catalog.search('dataset', TAGS, { signal })
+    })
+    const used = process.cpuUsage(cpu0)
+    const share = (used.user + used.system) / 1000 / (performance.now() - t0)
+    reason = `every node runs in this one process, which was on a CPU for ${(100 * share).toFixed(0)}% of the searches' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores); ` +
+      `one search cost ${cpuMedian.toFixed(0)} ms of CPU (median, both ends of every message) and opened ${openedPer.toFixed(1)} new connections; ` +
+      `CPU profile of ${PROFILED_SEARCHES} more searches: ${describe(summary)}; a search ends when the DHT lookups of both tags converged (the ${LOOKUP_CONVERGED_PEERS} peers closest to each tag's key that the lookup knows of answered; kad-dht asks up to ${Math.min(20, DHT_ALPHA * DHT_DISJOINT_PATHS)} of the 20 closest peers of its routing table at once (alpha ${DHT_ALPHA} on ${DHT_DISJOINT_PATHS} paths), over a new Noise-encrypted stream each) and every holder named answered, the gateway asks each node once over plain HTTP`
+  }
+  const gm = quantile(central, 0.5)
+  report({ name: `${label}: paip search median`, value: pm, unit: 'ms', target: MEDIAN_TARGET, note: `two tags, ${SEARCHES} searches from every live node in turn; found every holder in ${paipFound}/${SEARCHES}`, ...(pm > MEDIAN_TARGET && reason != null ? { reason } : {}), plot: { id: 'latency-vs-n', series: `paip search median${series}`, x: nodes.length } })
+  report({ name: `${label}: paip search p95`, value: p95, unit: 'ms', target: P95_TARGET, ...(p95 > P95_TARGET && reason != null ? { reason } : {}) })
+  report({ name: `${label}: paip CPU per search, median`, value: cpuMedian, unit: 'ms', note: `this process's CPU during one search: both ends of every message (all nodes share it); ${openedPer.toFixed(1)} new connections per search` })
+  report({ name: `${label}: gateway search median`, value: gm, unit: 'ms', note: `found every holder in ${centralFound}/${SEARCHES}; the gateway asks ${nodes.length} nodes per search`, plot: { id: 'latency-vs-n', series: `gateway search median${series}`, x: nodes.length } })
+  report({ name: `${label}: gateway search p95`, value: quantile(central, 0.95), unit: 'ms' })
+  report({ name: `${label}: paip median / gateway median`, value: pm / gm, unit: 'x', note: 'above 1: the gateway answers faster; it is one point of failure and sees every query' })
+}
+
 export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[]> {
   const signal = options.signal ?? new AbortController().signal
   const log = options.log ?? ((line: string) => { process.stdout.write(`   ${line}\n`) })
@@ -100,6 +153,8 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'paip-bench-gateway-'))
     const servers: http.Server[] = []
     const alive = nodes.map(() => true)
+    let connectionsOpened = 0
+    for (const node of nodes) node.host.addEventListener('connection:open', (event) => { if (event.detail.direction === 'outbound') connectionsOpened++ })
     try {
       const file = path.join(work, 'x.csv')
       await fs.writeFile(file, 'x')
@@ -127,47 +182,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
             servers[i + 1].closeAllConnections()
           }
         }
-        const expected = new Set(nodes.map((n, i) => (alive[i] && (i % 3 === 0 || i % 5 === 0)) ? n.host.peerId.toString() : '').filter(id => id !== ''))
-        const living = nodes.filter((_, i) => alive[i])
-        const paip: number[] = []
-        const central: number[] = []
-        let paipFound = 0
-        let centralFound = 0
-        for (let s = 0; s < SEARCHES; s++) {
-          signal.throwIfAborted()
-          const from = living[s % living.length]
-          let t0 = performance.now()
-          const results = await from.catalog.search('dataset', TAGS, { signal })
-          paip.push(performance.now() - t0)
-          if ([...expected].every(id => results.some(r => r.node.peerId === id))) paipFound++
-          t0 = performance.now()
-          const { results: hits } = await post(`${gwUrl}/search`, { tags: TAGS }) as { results: Hit[] }
-          central.push(performance.now() - t0)
-          if ([...expected].every(id => hits.some(h => h.node === id))) centralFound++
-        }
-        const label = `${size} nodes, ${dead * 100}% dead`
-        const pm = quantile(paip, 0.5)
-        const p95 = quantile(paip, 0.95)
-        let reason: string | undefined
-        if (pm > MEDIAN_TARGET || p95 > P95_TARGET) {
-          // measured, not guessed: where this process's CPU went during a few more paip searches
-          const cpu0 = process.cpuUsage()
-          const t0 = performance.now()
-          const [, summary] = await profiled(async () => {
-            for (let s = 0; s < PROFILED_SEARCHES; s++) await living[s % living.length].catalog.search('dataset', TAGS, { signal })
-          })
-          const used = process.cpuUsage(cpu0)
-          const share = (used.user + used.system) / 1000 / (performance.now() - t0)
-          reason = `every node runs in this one process, which was on a CPU for ${(100 * share).toFixed(0)}% of the searches' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores); ` +
-            `CPU profile of ${PROFILED_SEARCHES} more searches: ${describe(summary)}; a search ends when the DHT lookups of both tags converged (the ${LOOKUP_CONVERGED_PEERS} peers closest to each tag's key that the lookup knows of answered; kad-dht asks up to 20 at once, over a new Noise-encrypted stream each) and every holder named answered, the gateway asks each node once over plain HTTP`
-        }
-        const gm = quantile(central, 0.5)
-        const series = dead === 0 ? '' : ', 20% dead'
-        report({ name: `${label}: paip search median`, value: pm, unit: 'ms', target: MEDIAN_TARGET, note: `two tags, ${SEARCHES} searches from every live node in turn; found every holder in ${paipFound}/${SEARCHES}`, ...(pm > MEDIAN_TARGET && reason != null ? { reason } : {}), plot: { id: 'latency-vs-n', series: `paip search median${series}`, x: size } })
-        report({ name: `${label}: paip search p95`, value: p95, unit: 'ms', target: P95_TARGET, ...(p95 > P95_TARGET && reason != null ? { reason } : {}) })
-        report({ name: `${label}: gateway search median`, value: gm, unit: 'ms', note: `found every holder in ${centralFound}/${SEARCHES}; the gateway asks ${size} nodes per search`, plot: { id: 'latency-vs-n', series: `gateway search median${series}`, x: size } })
-        report({ name: `${label}: gateway search p95`, value: quantile(central, 0.95), unit: 'ms' })
-        report({ name: `${label}: paip median / gateway median`, value: pm / gm, unit: 'x', note: 'above 1: the gateway answers faster; it is one point of failure and sees every query' })
+        await compare(nodes, alive, gwUrl, `${size} nodes, ${dead * 100}% dead`, dead === 0 ? '' : ', 20% dead', () => connectionsOpened, signal, report)
       }
     } finally {
       for (const server of servers) { server.close(); server.closeAllConnections() }

@@ -17,6 +17,7 @@ import { loadavg } from 'node:os'
 import { base58btc } from 'multiformats/bases/base58'
 import { keywordKey } from '../src/marketplace/keys.js'
 import { SEARCH_PEER_TIMEOUT, PROVIDE_TIMEOUT } from '../src/marketplace/constants.js'
+import { FIRST_CONTACT_ALLOWANCE } from '../src/net/constants.js'
 import { startTestbed } from '../src/testbed/index.js'
 import { quantile } from './types.js'
 import { second, minute } from '../src/time.js'
@@ -139,7 +140,7 @@ function whyMissed (traces: Trace[], from: TestbedNode, publisher: TestbedNode, 
 }
 
 const MISS_TEXT: Record<Miss, string> = {
-  late: `the publisher was found but answered after the ${SEARCH_PEER_TIMEOUT} ms per-peer deadline (a new connection: dial, Noise, the request, on a loaded machine)`,
+  late: `the publisher was found but answered after the per-peer deadline (${SEARCH_PEER_TIMEOUT} ms, ${SEARCH_PEER_TIMEOUT + FIRST_CONTACT_ALLOWANCE} ms for a peer not connected yet: dial, Noise, the request, on a loaded machine)`,
   unheld: 'no peer but the publisher held the keyword\'s provider record yet, and the lookup did not reach the publisher',
   unreached: 'peers held the keyword\'s provider record, but the lookup reached none of them before the search deadline',
   error: 'the search failed (an error answer or a cut stream)'
@@ -252,7 +253,7 @@ export const run: Bench = async ({ signal: outer, log, report }) => {
     const publishers = testbed.nodes.slice(1, 1 + Math.min(PROTOCOLS, NODES - 1))
     const published = publishers.map((node, i): [string, TestbedNode] => [TOPICS[i], node])
     const first = await publishAll(publishers, '', traces, signal, log)
-    const publishNote = (p: typeof first): string => `${p.unstored}/${p.times.length} returned with their name keyword on no peer: kad-dht's provide walks the whole lookup before its first ADD_PROVIDER, and the publish's ${PROVIDE_TIMEOUT / second} s deadline cut it (a retry announces it later)${p.failed > 0 ? `; ${p.failed} failed` : ''}`
+    const publishNote = (p: typeof first): string => `${p.unstored}/${p.times.length} returned with their name keyword on no peer (the publish's ${PROVIDE_TIMEOUT / second} s deadline passed before 3 of the closest peers known took it; a retry announces it later)${p.failed > 0 ? `; ${p.failed} failed` : ''}; a publish sends the record and provider records at once to the closest peers of its routing table and returns on the first 3 acknowledgements of each, kad-dht's lookups follow in the background`
     for (const f of latency(`${NODES} nodes: publish`, first.times, rtt, publishNote(first))) report(f)
     await searchRound(published, testbed.nodes, `${NODES} nodes`, rtt, traces, signal, report)
 

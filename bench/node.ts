@@ -3,8 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../src/client/index.js'
+import { JOIN_IDLE_INTERVAL } from '../src/node/constants.js'
 import { cpuTime, PAIP_BIN, spawnDaemon, startTestbed, stopDaemon } from '../src/testbed/index.js'
 import { second, sleep } from '../src/time.js'
+import { byCause, connectInspector, profileRemote, unbundle } from './profile.js'
 import type { TestbedNode } from '../src/testbed/index.js'
 import type { Bench, BenchOptions } from './types.js'
 
@@ -38,19 +40,56 @@ const STATUS_RUNS = 5
 const K = 20
 /** Give up waiting for full routing tables after this long. */
 const FILL_DEADLINE = 90 * second
+/**
+ * A missed idle target's reason: one grid daemon's CPU profile over this long, sampled this
+ * often (its inspector opened by SIGUSR1 on a port of its own: NODE_OPTIONS=--inspect-port).
+ */
+const PROFILE_WINDOW = 60 * second
+const PROFILE_INTERVAL_US = 1000
+/** PAIP_BENCH_NODE=idle: only the idle figures (one daemon, the 10-node grid), ~6 min instead of ~12. */
+const ONLY_IDLE = process.env.PAIP_BENCH_NODE === 'idle'
+/**
+ * What an idle daemon's CPU goes to, by the code it was running (the first match from the
+ * running function towards the root of its stack).
+ */
+const CAUSES: Array<[string, RegExp]> = [
+  ['peer store (read, encode, write to leveldb)', /@libp2p\/peer-store|datastore-level|classic-level|abstract-level/],
+  ['kad-dht', /@libp2p\/kad-dht/],
+  ['ping', /@libp2p\/ping/],
+  ['identify', /@libp2p\/identify/],
+  ['Noise, Yamux, TCP and stream plumbing', /libp2p-noise|chacha20poly1305|libp2p-yamux|@libp2p\/tcp|@libp2p\/utils|multistream-select|@libp2p\/prometheus-metrics|node:net|stream_base_commons|node:internal\/streams|wasm:/],
+  ['metrics scrapes (prom-client)', /prom-client/],
+  ['paip', /\/dist\/src\//],
+  ['libp2p', /node_modules\/libp2p\//],
+  ['garbage collector', /^\(garbage collector\)$/],
+  ['V8 and native work outside JavaScript ((program))', /^\(program\)$/]
+]
 
 /**
  * The grid node: idle RSS and CPU of one daemon (and with V8's defaults), cold start to healthy,
  * routing tables of 10 and 25 nodes, idle CPU and RSS in the 10-node grid and RSS after a load run.
  */
 export const run: Bench = async ({ signal, log, report }) => {
-  await loneDaemon({ signal, log, report })
-  await coldStarts({ signal, log, report })
+  const lone = await loneDaemon({ signal, log, report })
+  if (!ONLY_IDLE) await coldStarts({ signal, log, report })
 
-  for (const nodes of [10, 25]) {
+  for (const nodes of ONLY_IDLE ? [10] : [10, 25]) {
     log(`starting ${nodes} nodes...`)
     const t0 = performance.now()
-    const testbed = await startTestbed({ nodes, signal })
+    // each node's inspector, once a SIGUSR1 opens it (on a port of its own), to profile one
+    const inspectors = new Map<number, string>()
+    // and each node's join lookups (paip's, src/node/join.ts: its debug line per lookup)
+    const joins = new Array<number>(nodes).fill(0)
+    const testbed = await startTestbed({
+      nodes,
+      signal,
+      env: { NODE_OPTIONS: '--inspect-port=127.0.0.1:0', DEBUG: 'paip:node:join' },
+      onLog: (node, line) => {
+        if (line.includes('join lookup')) joins[node]++
+        const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1]
+        if (url != null) inspectors.set(node, url)
+      }
+    })
     try {
       const started = performance.now()
       const cpu = testbed.nodes.map(n => n.start.cpuMs ?? 0)
@@ -71,7 +110,7 @@ export const run: Bench = async ({ signal, log, report }) => {
       } else {
         report({ name: `${nodes} nodes: tables full after ${FILL_DEADLINE / second} s`, value: full, unit: `of ${nodes}`, note: `want >= ${want} peers each; sizes min ${Math.min(...sizes)}, median ${median(sizes)}` })
       }
-      if (nodes === 10) await idleGrid(testbed.nodes, { signal, log, report })
+      if (nodes === 10) await idleGrid(testbed.nodes, lone, inspectors, joins, { signal, log, report })
     } finally {
       await testbed.stop()
     }
@@ -169,7 +208,8 @@ async function childCpu (args: string[], signal: AbortSignal): Promise<{ ms: num
  * One daemon alone, idle: its RSS and CPU, with the V8 settings the daemon applies to itself
  * and without them (`PAIP_V8_DEFAULTS=1`), to show what they are worth.
  */
-async function loneDaemon ({ signal, log, report }: BenchOptions): Promise<void> {
+async function loneDaemon ({ signal, log, report }: BenchOptions): Promise<Lone | undefined> {
+  let lone: Lone | undefined
   for (const v8Defaults of [false, true]) {
     const home = await mkdtemp(join(tmpdir(), 'paip-bench-'))
     try {
@@ -183,7 +223,8 @@ async function loneDaemon ({ signal, log, report }: BenchOptions): Promise<void>
         if (v8Defaults) {
           report({ name: 'idle RSS of one daemon, V8 defaults (before)', value: rss, unit: 'MiB', note: 'PAIP_V8_DEFAULTS=1: no --semi-space-growth-factor=1, no --optimize-for-size' })
         } else {
-          const why = rss > IDLE_RSS_TARGET ? await rssBreakdown(daemon.started.pid, daemon.started.url, signal) : undefined
+          lone = { cpu, rss: await rssParts(daemon.started.pid, daemon.started.url, signal) }
+          const why = rss > IDLE_RSS_TARGET ? describeRss(lone.rss) : undefined
           report({ name: 'idle RSS of one daemon', value: rss, unit: 'MiB', target: IDLE_RSS_TARGET, ...(why == null ? {} : { reason: why }) })
           report({ name: 'idle CPU of one daemon alone', value: cpu, unit: '% of a core', target: IDLE_CPU_TARGET })
         }
@@ -194,20 +235,35 @@ async function loneDaemon ({ signal, log, report }: BenchOptions): Promise<void>
       await rm(home, { recursive: true, force: true })
     }
   }
+  return lone
 }
+
+/** The lone daemon's idle figures, that the grid's are held against. */
+interface Lone { cpu: number, rss: RssParts }
 
 /**
  * The daemons of an idle 10-node grid (tables full): CPU per daemon over a minute; then a load
  * run (PARALLEL_SEARCHES searches at once on one node) and that node's RSS a minute later.
  */
-async function idleGrid (nodes: TestbedNode[], { signal, log, report }: BenchOptions): Promise<void> {
+async function idleGrid (nodes: TestbedNode[], lone: Lone | undefined, inspectors: Map<number, string>, joins: number[], { signal, log, report }: BenchOptions): Promise<void> {
   log(`idle grid: ${GRID_SETTLE / second} s to settle, then CPU over ${IDLE_WINDOW / second} s...`)
   await sleep(GRID_SETTLE, signal)
   const pids = nodes.map(n => n.process?.pid).filter((p): p is number => p != null)
+  // every daemon's counters around the window (scraped outside it), for what it exchanged in it
+  const countersBefore = await Promise.all(nodes.map(async n => await scrape(n.url, signal)))
+  const joinsBefore = [...joins]
   const cpu = await cpuPercent(pids, IDLE_WINDOW, signal)
-  report({ name: 'idle CPU of a daemon in a 10-node grid, median', value: median(cpu), unit: '% of a core', target: IDLE_CPU_TARGET, note: `max ${Math.max(...cpu).toFixed(2)}%; before issue 16: ${IDLE_CPU_BEFORE}% median` })
+  const joined = joins.map((j, i) => j - joinsBefore[i])
+  const counters = await Promise.all(nodes.map(async n => await scrape(n.url, signal)))
+  const traffic = `${describeTraffic(countersBefore, counters)}; of the lookups behind them, ${joined.reduce((a, b) => a + b, 0)} were paip's join lookups (${joined.filter(j => j > 0).length} of the ${nodes.length} daemons ran one: they back off from 1 s, doubling while the table stays as it is, to one every ${JOIN_IDLE_INTERVAL / 60 / second} min, so a grid ${((GRID_SETTLE + IDLE_WINDOW) / 60 / second).toFixed(0)} min after its tables filled still runs them; each asks every other node)`
+  const cpuWhy = median(cpu) > IDLE_CPU_TARGET ? await profileReason(nodes, cpu, inspectors, `${traffic}; a daemon alone idled at ${lone?.cpu.toFixed(2) ?? '?'}%`, log, signal) : undefined
+  report({ name: 'idle CPU of a daemon in a 10-node grid, median', value: median(cpu), unit: '% of a core', target: IDLE_CPU_TARGET, note: `max ${Math.max(...cpu).toFixed(2)}%; before issue 16: ${IDLE_CPU_BEFORE}% median${cpuWhy == null ? `; ${traffic}` : ''}`, ...(cpuWhy == null ? {} : { reason: cpuWhy }) })
   const rss = await Promise.all(pids.map(rssMiB))
-  report({ name: 'idle RSS of a daemon in a 10-node grid, median', value: median(rss), unit: 'MiB', target: IDLE_RSS_TARGET, note: `max ${Math.max(...rss).toFixed(0)} MiB` })
+  const middle = nodes[rss.indexOf(median(rss))]
+  const rssWhy = median(rss) > IDLE_RSS_TARGET && middle.process?.pid != null
+    ? describeRss(await rssParts(middle.process.pid, middle.url, signal), lone?.rss)
+    : undefined
+  report({ name: 'idle RSS of a daemon in a 10-node grid, median', value: median(rss), unit: 'MiB', target: IDLE_RSS_TARGET, note: `max ${Math.max(...rss).toFixed(0)} MiB; ${connectionsNote(counters)}`, ...(rssWhy == null ? {} : { reason: rssWhy }) })
 
   const node = nodes[nodes.length - 1]
   const pid = node.process?.pid
@@ -243,21 +299,98 @@ async function cpuPercent (pids: number[], ms: number, signal: AbortSignal): Pro
   return after.map((t, i) => (t - before[i]) / 100 / seconds * 100)
 }
 
-/**
- * What an idle daemon's resident memory is made of, measured: file-backed pages (the node binary:
- * V8's builtins, node's own JavaScript, ICU data once a collator or date format runs) against
- * anonymous ones, and of those the V8 heap by space (from the daemon's GET /metrics).
- */
-async function rssBreakdown (pid: number, url: string, signal: AbortSignal): Promise<string> {
+/** An idle daemon's resident memory by kind (MiB), from /proc and its GET /metrics. */
+interface RssParts { file: number, anon: number, heap: number, used: number, old: number, young: number, large: number, bytecode: number, code: number, external: number, threads: string }
+
+async function rssParts (pid: number, url: string, signal: AbortSignal): Promise<RssParts> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024
   const text = await (await fetch(`${url}/metrics`, { signal })).text()
   const metric = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024
   const space = (name: string): number => metric(`nodejs_heap_space_size_used_bytes\\{space="${name}"\\}`)
-  const mb = (n: number): string => `${n.toFixed(1)} MiB`
-  return `measured (/proc status, the daemon's heap statistics): ${mb(kib('RssFile'))} file-backed (pages of the node binary itself, a bare \`node\` has ~34 MiB; +2.6 MiB of ICU collation data that @libp2p/peer-store's localeCompare pages in), ` +
-    `${mb(kib('RssAnon'))} anonymous: V8 heap ${mb(metric('nodejs_heap_size_total_bytes'))} (old space ${mb(space('old'))}: module sources, function data and the node's state; bytecode ${mb(space('trusted'))}; machine code ${mb(space('code'))}), ` +
-    `${mb(metric('nodejs_external_memory_bytes'))} external (buffers, leveldb), the rest malloc and ${status.match(/Threads:\s+(\d+)/)?.[1] ?? '?'} threads' stacks`
+  return {
+    file: kib('RssFile'),
+    anon: kib('RssAnon'),
+    heap: metric('nodejs_heap_size_total_bytes'),
+    used: metric('nodejs_heap_size_used_bytes'),
+    old: space('old'),
+    young: space('new'),
+    large: space('large_object') + space('code_large_object'),
+    bytecode: space('trusted'),
+    code: space('code'),
+    external: metric('nodejs_external_memory_bytes'),
+    threads: status.match(/Threads:\s+(\d+)/)?.[1] ?? '?'
+  }
+}
+
+/**
+ * What an idle daemon's resident memory is made of, measured: file-backed pages (the node binary:
+ * V8's builtins, node's own JavaScript, ICU data once a collator or date format runs) against
+ * anonymous ones, and of those the V8 heap by space; with `lone`, each as a difference to a
+ * daemon alone (what being in a grid adds).
+ */
+function describeRss (p: RssParts, lone?: RssParts): string {
+  const mb = (n: number, was?: number): string => `${n.toFixed(1)} MiB${was == null ? '' : ` (${n - was >= 0 ? '+' : ''}${(n - was).toFixed(1)} on a lone daemon's)`}`
+  const rest = (x: RssParts): number => x.anon - x.heap - x.external
+  return `measured (/proc status, the daemon's heap statistics${lone == null ? '' : '; against the lone daemon above'}): ${mb(p.file, lone?.file)} file-backed (pages of the node binary itself, a bare \`node\` has ~34 MiB; +2.6 MiB of ICU collation data that @libp2p/peer-store's localeCompare pages in), ` +
+    `${mb(p.anon, lone?.anon)} anonymous: V8 heap ${mb(p.heap, lone?.heap)} (old space ${mb(p.old, lone?.old)}: module sources, function data and the node's state; bytecode ${mb(p.bytecode, lone?.bytecode)}; machine code ${mb(p.code, lone?.code)}; young objects ${mb(p.young, lone?.young)}; large objects ${mb(p.large, lone?.large)}; committed but free ${mb(p.heap - p.used, lone == null ? undefined : lone.heap - lone.used)}), ` +
+    `${mb(p.external, lone?.external)} external (buffers, leveldb), the rest ${mb(rest(p), lone == null ? undefined : rest(lone))}: malloc and ${p.threads} threads' stacks`
+}
+
+/** A daemon's counters and gauges from GET /metrics, by series (`name{labels}`). */
+async function scrape (url: string, signal: AbortSignal): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { signal })).text()
+  const series = new Map<string, number>()
+  for (const [, name, value] of text.matchAll(/^([a-zA-Z0-9_:]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/gm)) series.set(name, Number(value))
+  return series
+}
+
+/** Sum of the series of `metric` whose labels match `labels` (all when not given). */
+function total (series: Map<string, number>, metric: string, labels = /.*/): number {
+  let sum = 0
+  for (const [name, value] of series) if ((name === metric || name.startsWith(`${metric}{`)) && labels.test(name)) sum += value
+  return sum
+}
+
+/** What the daemons exchanged over the idle window (median per daemon, from their libp2p metrics). */
+function describeTraffic (before: Array<Map<string, number>>, after: Array<Map<string, number>>): string {
+  const delta = (metric: string, labels?: RegExp): number => median(after.map((a, i) => total(a, metric, labels) - total(before[i], metric, labels)))
+  const bytes = (protocol: string): string => `${(delta('libp2p_data_transfer_bytes_total', new RegExp(`protocol="${protocol.replaceAll('/', '\\/')} (sent|received)"`)) / 1024).toFixed(1)} KiB`
+  return `in the ${IDLE_WINDOW / second} s each daemon (median) answered ${delta('libp2p_kad_dht_inbound_rpc_requests_total')} and sent ${delta('libp2p_kad_dht_outbound_rpc_requests_total')} DHT requests ` +
+    `(kad ${bytes('/paip/kad/1.0.0')}, ping ${bytes('/ipfs/ping/1.0.0')}, identify ${bytes('/ipfs/id/1.0.0')} sent and received), ` +
+    `${delta('libp2p_noise_encrypted_packets_total') + delta('libp2p_noise_decrypted_packets_total')} Noise packets, ${delta('libp2p_connection_manager_dials_total')} new connections`
+}
+
+/** Connections per daemon against the peers it knows. */
+function connectionsNote (metrics: Array<Map<string, number>>): string {
+  const connections = metrics.map(m => total(m, 'libp2p_connection_manager_connections', /"(inbound|outbound)"/))
+  return `${median(connections)} connections per daemon (median, max ${Math.max(...connections)}) to ${metrics.length - 1} other daemons`
+}
+
+/**
+ * A CPU profile of the grid daemon of median idle CPU, through its inspector (opened now by
+ * SIGUSR1), summarised by what the CPU was doing; with the traffic that caused it.
+ */
+async function profileReason (nodes: TestbedNode[], cpu: number[], inspectors: Map<number, string>, context: string, log: (line: string) => void, signal: AbortSignal): Promise<string> {
+  const node = nodes[cpu.indexOf(median(cpu))]
+  const pid = node.process?.pid
+  if (pid == null) return 'not measured: the daemon of median CPU is gone'
+  process.kill(pid, 'SIGUSR1')
+  const deadline = Date.now() + 10 * second
+  while (!inspectors.has(node.index) && Date.now() < deadline) await sleep(100, signal)
+  const url = inspectors.get(node.index)
+  if (url == null) return `not measured: node${node.index}'s inspector did not open`
+  log(`profiling node${node.index} (median idle CPU) for ${PROFILE_WINDOW / second} s...`)
+  const inspector = await connectInspector(url, signal)
+  let profile
+  try {
+    profile = unbundle(await profileRemote(inspector, PROFILE_WINDOW, PROFILE_INTERVAL_US, async ms => { await sleep(ms, signal) }))
+  } finally {
+    inspector.close()
+  }
+  const { busyMs, shares } = byCause(profile, CAUSES)
+  const parts = shares.filter(([, v]) => v >= 0.02).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')
+  return `a CPU profile of node${node.index} (the median) over ${PROFILE_WINDOW / second} s, its inspector open: ${busyMs.toFixed(0)} ms on a CPU, of it ${parts}; ${context}`
 }
 
 async function rssMiB (pid: number): Promise<number> {

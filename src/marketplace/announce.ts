@@ -35,19 +35,33 @@ export interface AnnounceRecordOptions extends AbortOptions {
 
 /**
  * Provides a record's keywords and the given CIDs. The name's keyword (and with `headFirst`
- * the head version with its content) is announced first and awaited, until enough peers
- * hold it for searches to find it; the other keywords, the rest of the history and the
- * prefix keys follow in the background, cancelled when the marketplace stops.
+ * the head version with its content) is announced and awaited until enough peers hold it for
+ * searches to find it; the other keywords, the prefix keys and the head version with its content
+ * are sent at once to the closest peers known and awaited as well (one round trip: a search or a
+ * pull by CID right after the publish finds them), their DHT lookups following in the background
+ * with the rest of the history (HISTORY_ANNOUNCE_DELAY later), cancelled when the marketplace stops.
  */
 export async function announceRecord (ctx: MarketContext, record: ProtocolRecord, cids: CID[], options: AnnounceRecordOptions = {}): Promise<void> {
   const { name, words, prefixes } = recordKeys(record)
   const head = CID.parse(record.value.version)
   const headIndex = cids.findIndex(c => c.equals(head))
-  const first = [...(name == null ? [] : [name]), ...(headIndex < 0 || options.headFirst !== true ? [] : cids.slice(headIndex, headIndex + 2))]
-  // prefix keys last: exact keywords and the history matter more
-  const rest = [...words, ...cids, ...prefixes].filter(c => !first.some(f => f.equals(c)))
-  ctx.routing.announceLater(rest, { signal: ctx.stopping() })
-  await ctx.routing.announce(first, { signal: options.signal, urgent: true, enough: ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH })
+  const headCids = headIndex < 0 ? [] : cids.slice(headIndex, headIndex + 2)
+  const first = [...(name == null ? [] : [name]), ...(options.headFirst !== true ? [] : headCids)]
+  const enough = ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH
+  const without = (keys: CID[], taken: CID[]): CID[] => keys.filter(c => !taken.some(f => f.equals(c)))
+  const findable = without([...words, ...prefixes, ...headCids], first)
+  const history = without(cids, [...first, ...findable])
+  if (history.length > 0) {
+    ctx.background(`announce the history of ${record.name}`, async () => {
+      const stop = ctx.stopping()
+      await pause(C.HISTORY_ANNOUNCE_DELAY, stop)
+      if (!stop.aborted) ctx.routing.announceLater(history, { signal: stop })
+    })
+  }
+  await Promise.all([
+    ctx.routing.announce(first, { signal: options.signal, urgent: true, enough }),
+    ctx.routing.announce(findable, { signal: options.signal, urgent: true, enough, lookupLater: true })
+  ])
 }
 
 /**
@@ -59,7 +73,7 @@ export async function announceRecord (ctx: MarketContext, record: ProtocolRecord
 export async function putOrRetryLater (ctx: MarketContext, record: ProtocolRecord, signal: AbortSignal, caller?: AbortSignal): Promise<{ stored: number }> {
   for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
     try {
-      return await putRecord(ctx.host, ctx.records, record, { signal, enough: ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH })
+      return await putRecord(ctx.host, ctx.records, record, { signal, enough: ctx.init.announceEnough ?? C.ANNOUNCE_ENOUGH, background: ctx.stopping() })
     } catch (err: any) {
       if (err?.name !== 'RecordNotStoredError' || caller?.aborted === true || ctx.stopping().aborted) throw err
       ctx.log('put of %s failed (attempt %d): %s', record.name, attempt + 1, err.message)

@@ -58,3 +58,9 @@ export const REPUBLISH_INTERVAL = 6 * hour
  * provides to the other closest peers, and the other keywords, go on in the background.
  */
 export const ANNOUNCE_ENOUGH = 3
+/**
+ * A publication's history (its versions' and contents' CIDs) is announced this long after the
+ * publish returned, as the lookups behind its keywords are (src/net/direct.ts): the publisher
+ * answers the searches its publication draws first.
+ */
+export const HISTORY_ANNOUNCE_DELAY = 5 * second

@@ -11,6 +11,8 @@
  */
 import { CID } from 'multiformats/cid'
 import { limiter } from './channel.js'
+import type { Limiter } from './channel.js'
+import { canSendDirect, firstAcks, lookupGate, provideDirect } from './direct.js'
 import { pause } from '../time.js'
 import * as C from './constants.js'
 import type { RoutingHost } from './types.js'
@@ -31,6 +33,13 @@ export interface AnnounceOptions extends AbortOptions {
    * the background for the other closest peers. Default: when the provide ended.
    */
   enough?: number
+  /**
+   * With `enough`: send the provider records at once to the DIRECT_PROVIDE_PEERS closest peers
+   * of the routing table and resolve on their acknowledgements; kad-dht's lookup-based provide
+   * of the keys follows in the background, behind urgent work (what makes a publication
+   * findable by its other keywords soon after its name).
+   */
+  lookupLater?: boolean
 }
 
 export interface AnnounceResult {
@@ -62,26 +71,74 @@ export interface Announcer {
 
 /**
  * One provide of one key: the number of peers that stored the record. With `enough`, returns
- * once that many did and lets the rest of the provide run on in the background.
+ * once that many did and lets the rest of the provide run on in the background; the record is
+ * then also sent at once to the closest peers of the local routing table (src/net/direct.ts),
+ * so the first of them count without waiting for kad-dht's lookup, which goes on all the same
+ * (a hostile or partial neighbourhood must not be all the record reaches).
  */
-async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, enough: number | undefined, background: (work: Promise<unknown>) => void, log: Logger): Promise<number> {
-  if (host.services.dht.routingTable.size === 0) return 0
-  const events = host.services.dht.provide(key, { signal })[Symbol.asyncIterator]()
-  let stored = 0
-  try {
-    while (true) {
-      const next = await events.next()
-      if (next.done === true) break
-      if (next.value.name === 'PEER_RESPONSE' && next.value.messageName === 'ADD_PROVIDER') stored++
-      if (enough != null && stored >= enough) {
-        background((async () => { while (!(await events.next()).done) { /* the other closest peers */ } })())
-        break
+async function provideKey (host: RoutingHost, key: CID, signal: AbortSignal, options: { enough?: number, lookupLater?: Limiter, laterSignal?: () => AbortSignal }, background: (work: Promise<unknown>) => void, log: Logger): Promise<number> {
+  const { enough } = options
+  const dht = host.services.dht
+  if (dht.routingTable.size === 0) return 0
+  const lookup = async function * (within = signal): AsyncGenerator<string> {
+    try {
+      for await (const event of dht.provide(key, { signal: within })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') yield event.from.toString()
       }
+    } catch (err: any) {
+      log('provide of %s ended: %s', key, err?.message ?? err)
     }
-  } catch (err: any) {
-    if (stored === 0) log('provide of %s failed: %s', key, err?.message ?? err)
   }
-  return stored
+  const count = async (source: AsyncIterable<string>): Promise<number> => {
+    let n = 0
+    for await (const _ of source) n++
+    return n
+  }
+  if (enough == null) {
+    const stored = await count(lookup())
+    if (stored === 0) log('provide of %s reached no peer', key)
+    return stored
+  }
+  const direct = async function * (peers?: number): AsyncGenerator<string> {
+    try {
+      for await (const ack of provideDirect(dht, host.peerId, key, host.getMultiaddrs?.() ?? [], { signal, peers })) if (ack.ok) yield ack.peer.toString()
+    } catch (err: any) {
+      log('direct provide of %s failed: %s', key, err?.message ?? err)
+    }
+  }
+  const later = options.lookupLater
+  // kad-dht's lookup-based provide always follows (a hostile or partial neighbourhood must not
+  // be all the record reaches), a few seconds later unless the direct sends fell short
+  const gate = lookupGate(enough, C.BACKGROUND_LOOKUP_DELAY)
+  if (later != null && canSendDirect(dht)) {
+    const { peers, rest } = await firstAcks([gate.track(direct(C.DIRECT_PROVIDE_PEERS))], enough)
+    // the lookup-based provide reaches the closest peers of the whole grid; its failure is logged
+    // (kad-dht's reprovider provides the key again before it expires)
+    background(rest.then(async () => {
+      const within = options.laterSignal?.() ?? signal
+      await gate.opened(within)
+      await later(async () => {
+        if (!within.aborted && await count(lookup(within)) === 0 && !within.aborted) log.error('provide of %s reached no peer after its lookup', key)
+      })
+    }))
+    if (peers.size > 0) return peers.size
+    return await count(lookup())
+  }
+  const fromLookup = new Set<string>()
+  // the lookup outlives the caller's deadline: acknowledgements of the closest peers known
+  // (perhaps hostile, perhaps not the grid's closest) are no reason to stop it
+  const within = options.laterSignal?.() ?? signal
+  const viaLookup = async function * (): AsyncGenerator<string> {
+    await gate.opened(within)
+    for await (const peer of lookup(within)) { fromLookup.add(peer); yield peer }
+  }
+  const directs = canSendDirect(dht) ? [gate.track(direct(C.DIRECT_PROVIDE_PEERS))] : []
+  if (directs.length === 0) gate.open()
+  const { peers, rest } = await firstAcks([viaLookup(), ...directs], enough, signal)
+  // the lookup-based provide reaches the closest peers of the whole grid: its failure is logged
+  // (kad-dht's reprovider provides the key again before it expires)
+  background(rest.then(() => { if (fromLookup.size === 0 && !within.aborted) log.error('provide of %s reached no peer after its lookup', key) }))
+  return peers.size
 }
 
 /** The keys kept waiting for a peer (unreadable entries are dropped). */
@@ -118,9 +175,11 @@ export function createAnnouncer (host: RoutingHost, log: Logger, waitForPeers: (
   async function announceOne (key: CID, options: AnnounceOptions): Promise<boolean> {
     const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT), ...(options.signal == null ? [] : [options.signal])])
     // urgent work (what makes a publication findable) never waits for a slot behind background provides
-    const provide = async (): Promise<number> => await provideKey(host, key, signal, options.enough, track, log)
+    const laterSignal = (): AbortSignal => AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.provideTimeout ?? C.PROVIDE_TIMEOUT)])
+    const provide = async (): Promise<number> => await provideKey(host, key, signal, { enough: options.enough, lookupLater: options.lookupLater === true ? limit : undefined, laterSignal }, track, log)
     const stored = options.urgent === true ? await provide() : await limit(provide)
     if (shutdown.signal.aborted) return stored > 0
+    if (stored === 0) log('provide of %s failed: no peer took it in time', key)
     await setPending(key, stored === 0)
     return stored > 0
   }

@@ -95,11 +95,33 @@ export const PEER_WAIT = minute
 export const PEER_POLL_INTERVAL = 100
 
 /**
+ * kad-dht's lookup concurrency (alpha) and disjoint paths, kept at kad-dht's defaults (10, and
+ * as many paths). A lookup splits the k = 20 peers of its routing table closest to the key among
+ * the paths and each path asks up to alpha at once, closest first: on 25 nodes it asks 20 at
+ * once. Fewer were measured on a loaded 25-node grid (one process, 30 s search deadline, the
+ * same grid and searches interleaved): alpha 3 on 3 paths or on 1 path cost less CPU per search,
+ * but found the protocol in 3-4 of 12 searches against 8-9 of 12 with the defaults (a converged
+ * lookup that asked fewer peers missed providers a wider one reached), so they stay.
+ */
+export const DHT_ALPHA = 10
+export const DHT_DISJOINT_PATHS = 10
+/**
  * A provider lookup ends once this many peers, the closest to the key it knows of, have
  * answered (they hold the key's provider records: a provide stores them on the k = 20 closest),
  * instead of when kad-dht has asked every peer it heard of (see src/net/lookup.ts).
  */
 export const LOOKUP_CONVERGED_PEERS = 5
+/**
+ * A publication's record and provider records are first sent to this many peers of the routing
+ * table closest to each key (more than the 3 it waits for, more than a converged lookup asks);
+ * kad-dht's lookup-based put and provide reach the k closest of the grid later.
+ */
+export const DIRECT_PROVIDE_PEERS = 8
+/**
+ * kad-dht's lookup-based put and provide that follow a direct send that reached enough peers
+ * start this long after it (at once when it fell short): see lookupGate in src/net/direct.ts.
+ */
+export const BACKGROUND_LOOKUP_DELAY = 5 * second
 /**
  * A peer a converging lookup asked this long ago without an answer yet no longer holds the
  * convergence up (it still may answer): kad-dht's own deadline of a DHT message is 5 s at least,
@@ -117,6 +139,12 @@ export const FIND_PROVIDERS_TIMEOUT = 5 * second
 export const THEN_KEYS_AFTER = second
 /** One provider's answer. */
 export const DISCOVER_PEER_TIMEOUT = 3 * second
+/**
+ * Added to a provider's deadline when this node has no connection to it yet: a first contact
+ * dials, runs Noise's handshake and negotiates the muxer and the protocol before the request
+ * (several round trips, and CPU on a loaded machine) that a connected peer answers without.
+ */
+export const FIRST_CONTACT_ALLOWANCE = 2 * second
 /** Providers asked at once. */
 export const DISCOVER_CONCURRENCY = 16
 /** Most providers asked in one discovery. */

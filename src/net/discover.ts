@@ -34,7 +34,10 @@ export interface DiscoverOptions extends AbortOptions {
   timeout?: number
   /** Deadline of the provider lookups (ms). */
   findTimeout?: number
-  /** Deadline of one peer's answer (ms). */
+  /**
+   * Deadline of one peer's answer (ms), once connected: a peer this node has no connection to
+   * yet gets FIRST_CONTACT_ALLOWANCE more.
+   */
   peerTimeout?: number
   /** Peers asked at once. */
   concurrency?: number
@@ -74,7 +77,10 @@ export async function * discover<T> (host: RoutingHost, log: Logger, query: Disc
     asks.push(limit(async () => {
       if (signal.aborted) return
       try {
-        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(options.peerTimeout ?? C.DISCOVER_PEER_TIMEOUT)])
+        // a peer not connected yet gets the time a first contact takes on top (dial, handshake)
+        const firstContact = host.getConnections != null && host.getConnections(peer).length === 0
+        const peerTimeout = (options.peerTimeout ?? C.DISCOVER_PEER_TIMEOUT) + (firstContact ? C.FIRST_CONTACT_ALLOWANCE : 0)
+        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(peerTimeout)])
         for (const value of await query.ask(peer, { signal: peerSignal })) found.push({ peer, value })
       } catch (err: any) {
         log('discover: %p did not answer: %s', peer, err?.message ?? err)

@@ -118,6 +118,8 @@ export async function createHost (init: HostInit): Promise<Host> {
       dht: kadDHT({
         protocol: C.DHT_PROTOCOL,
         clientMode: false,
+        alpha: C.DHT_ALPHA,
+        disjointPaths: C.DHT_DISJOINT_PATHS,
         peerInfoMapper: mappers[init.addressFilter ?? 'private'],
         validators: init.validators ?? {},
         selectors: init.selectors ?? {},

@@ -2,9 +2,9 @@
  * What paip reads of kad-dht's lookups: Kademlia distances, the peers closest to a key in the
  * local routing table, and when a lookup has converged.
  *
- * kad-dht 16 runs a provider lookup as up to 20 disjoint paths that each end only when no peer
- * they heard of is left to ask, so on a small grid it asks nearly every node and ends with the
- * slowest of them. A lookup has its answer much earlier: once the peers closest to the key that
+ * kad-dht 16 runs a provider lookup as disjoint paths (DHT_DISJOINT_PATHS, each asking up to
+ * DHT_ALPHA peers at once, closest first) that each end only when no peer they heard of is left
+ * to ask, so on a small grid it asks nearly every node and ends with the slowest of them. A lookup has its answer much earlier: once the peers closest to the key that
  * it knows of have all answered (those store the key's provider records), a closer peer can
  * only be named by one of them, and none was.
  */
@@ -35,14 +35,14 @@ interface KadTable {
 }
 
 /** The `count` peers of the local routing table closest to a key (by kad-dht's own order); [] when unreadable. */
-function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
+export function closestInTable (dht: unknown, target: Uint8Array, count: number): PeerId[] {
   const table = (dht as { routingTable?: KadTable }).routingTable
   if (typeof table?.closestPeers !== 'function') return []
   try { return table.closestPeers(target, { count }) } catch { return [] }
 }
 
 /** kad-dht's replication factor k (20), read from its routing table. */
-function bucketSize (dht: unknown): number {
+export function bucketSize (dht: unknown): number {
   const k = (dht as { routingTable?: KadTable }).routingTable?.kBucketSize
   return typeof k === 'number' && k > 0 ? k : 20
 }

@@ -37,8 +37,22 @@ async function badHost (bootstrap: Host): Promise<Host> {
   return host
 }
 
+/**
+ * Provides a key from a bad host until at least one peer took its provider record (kad-dht's
+ * provide walks its whole lookup first: on a loaded machine that outlasts any fixed deadline).
+ */
 async function provide (host: Host, cid: CID): Promise<void> {
-  for await (const _ of host.services.dht.provide(cid, { signal: AbortSignal.timeout(10_000) })) { /* drain */ }
+  let reached = 0
+  await until(async () => {
+    try {
+      for await (const event of host.services.dht.provide(cid, { signal: AbortSignal.timeout(30_000) })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') reached++
+      }
+    } catch (err) {
+      if (reached === 0) throw err
+    }
+    return reached > 0
+  }, 90_000, () => `a bad host's provide of ${cid} to reach a peer`)
 }
 
 describe('marketplace: bad peers and bad input', function () {

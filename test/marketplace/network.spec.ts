@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { startMarkets, protocolYaml } from './fixtures.js'
+import { until } from '../fixtures/wait.js'
 import type { Markets } from './fixtures.js'
 
 describe('marketplace: six nodes', function () {
@@ -32,8 +33,12 @@ describe('marketplace: six nodes', function () {
     await A.stop()
     const again = await B.market.pull(`${A.host.peerId}/mnist`)
     assert.equal(again.selected.cid, published.version)
-    const hitsLater = await B.market.searchRanked(['mnist'])
-    assert.ok((hitsLater[0]?.holders.length ?? 0) >= 2, 'the pullers answer searches for it')
+    // the pullers announce what they pulled in the background: polled, with a deadline
+    let holders = 0
+    await until(async () => {
+      holders = (await B.market.searchRanked(['mnist']))[0]?.holders.length ?? 0
+      return holders >= 2
+    }, 30_000, () => `the pullers to answer searches for it (holders: ${holders})`)
   })
 
   it('keeps two publishers of the same name distinct, and pulls the later version next', async () => {
