@@ -21,7 +21,9 @@ import { FETCH_RUN_BLOCKS } from '../src/catalog/constants.js'
 import { QUERY_SELF_INTERVAL } from '../src/node/constants.js'
 import { cpuTime } from '../src/testbed/index.js'
 import { startNodes, stopNodes, writeRandomFile } from './catalog.js'
-import { describe, profiled } from './profile.js'
+import { Session } from 'node:inspector/promises'
+import { byCause } from './profile.js'
+import type { CpuProfile } from './profile.js'
 import type { ChildProcess } from 'node:child_process'
 import type { BenchOptions, Figure } from './types.js'
 
@@ -32,6 +34,40 @@ const RATIO_TARGET = 0.6
 const RSS_TARGET_MB = 64
 /** Profile samples every 10 ms: enough to say where the time goes, cheap enough not to slow the fetch. */
 const PROFILE_INTERVAL_US = 10_000
+
+/**
+ * What the fetching process's thread spends its time on, by the first of these a sample's stack
+ * meets from the running function up (bench/profile.ts byCause): the reason next to the ratio.
+ */
+const CAUSES: Array<[string, RegExp]> = [
+  ['garbage collection', /^\(garbage collector\)$/],
+  ['the profiler itself', /^node:inspector/],
+  ['ChaCha20-Poly1305 (Noise)', /node:internal\/crypto\/cipher|noise-crypto|as-chacha20poly1305|libp2p-noise\/dist\/src\/crypto/],
+  ['SHA-256 (block digests, the file\'s CID)', /node:internal\/crypto\/hash/],
+  ['disk writes', /node:internal\/fs\//],
+  ['Noise framing', /@chainsafe\/libp2p-noise/],
+  ['Yamux', /@chainsafe\/libp2p-yamux/],
+  ['libp2p stream plumbing (message streams, byte lists, events)', /@libp2p\/utils|uint8arraylist|node:internal\/event_target|it-pushable|race-signal|p-event|@libp2p\/interface/],
+  ['TCP socket (node:net, streams, syscalls)', /node:net|node:internal\/stream_base_commons|node:internal\/streams|@libp2p\/tcp|^\(writeBuffer\)$/],
+  ['paip fetch (receive, check, write blocks)', /\/dist\/src\/(catalog|storage|net)\//],
+  ['DHT and peer store', /@libp2p\/(kad-dht|peer-store)|mortice/],
+  ['promises and timers', /^\((runMicrotasks|program)\)$|node:internal\/(process\/task_queues|timers)/]
+]
+
+/** A CPU profile of this process (sampled every `intervalUs`) while `fn` runs. */
+async function profiled<T> (fn: () => Promise<T>, intervalUs: number): Promise<[T, CpuProfile]> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
+  await session.post('Profiler.start')
+  try {
+    const value = await fn()
+    return [value, (await session.post('Profiler.stop') as any).profile]
+  } finally {
+    session.disconnect()
+  }
+}
 
 interface Holders { child: ChildProcess, port: number, nodes: Array<{ id: string, addrs: string[] }> }
 
@@ -111,9 +147,9 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
       const holderCpu0 = await cpuTime(holders.child.pid)
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
-      let summary
+      let profile: CpuProfile
       try {
-        [, summary] = await profiled(async () => await nodes[fetcher].catalog.fetch('dataset', name, { signal, from: holders!.nodes.slice(0, sources).map(h => h.id) }), PROFILE_INTERVAL_US)
+        [, profile] = await profiled(async () => await nodes[fetcher].catalog.fetch('dataset', name, { signal, from: holders!.nodes.slice(0, sources).map(h => h.id) }), PROFILE_INTERVAL_US)
       } finally {
         clearInterval(sampler)
       }
@@ -123,6 +159,9 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
       const ratio = rawMs / ms
       const perMiB = (cpuMs: number): string => `${(cpuMs / (BYTES / MiB)).toFixed(1)}`
       const busy = `fetching process ${(100 * cpu / ms).toFixed(0)}% of a core, holder process ${(100 * holderCpu / ms).toFixed(0)}%; CPU ms per MiB: ${perMiB(cpu)} fetching + ${perMiB(holderCpu)} sending, raw copy ${perMiB(rawCpu)} both ends`
+      const causes = byCause(profile, CAUSES)
+      // shares of the samples where the thread was not idle (on a loaded machine, also while it waited for a core)
+      const thread = `where the fetching process's JavaScript thread was (sampled profile, idle left out): ${causes.shares.filter(([, v]) => v >= 0.02).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`
       report({ name: `paip fetch from ${sources} holder${plural} (verified, fsynced)`, value: rate(ms), unit: 'MiB/s', plot: { id: 'throughput', series: 'paip fetch', x: sources } })
       report({
         name: `fetch from ${sources} holder${plural} as a ratio of the raw TCP copy just before it`,
@@ -130,10 +169,10 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
         unit: 'x',
         target: RATIO_TARGET,
         higherIsBetter: true,
-        note: `holders in another process; ${busy}`,
+        note: `holders in another process; ${busy}; ${thread}`,
         reason: ratio >= RATIO_TARGET
           ? undefined
-          : `1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores; where the fetching process was on a CPU (sampled profile): ${describe(summary)}; every byte goes through Noise (ChaCha20-Poly1305, a new cipher per 64 KiB message, and a Yamux window update sent back, encrypted too, per data frame) on both sides and is hashed twice here (its block's digest, the whole file's CID), where the raw copy only moves bytes through the kernel${sources > 1 ? `; the ${sources} holders share this machine's cores with the fetcher: on loopback more holders add no CPU, only streams (a run of ${FETCH_RUN_BLOCKS} blocks per stream)` : ''}`
+          : `1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores; the fetch goes as fast as the fetching process's one JavaScript thread (see the note for what it spends its time on): every byte is decrypted there (Noise: ChaCha20-Poly1305, one cipher per message of at most 64 KiB, the protocol's maximum), passes through Yamux and libp2p's message streams (events and byte lists per message and frame, a Yamux window update sent back per data frame) and is hashed twice (its block's digest, then the whole file's CID: two different sha-256 digests, both checked), where the raw copy only moves bytes through the kernel${sources > 1 ? `; the ${sources} holders share this machine's cores with the fetcher: on loopback more holders add no CPU, only streams (a run of ${FETCH_RUN_BLOCKS} blocks per stream)` : ''}`
       })
       report({ name: `RSS growth of the fetching process during the fetch from ${sources} holder${plural}`, value: (Math.max(peak, process.memoryUsage.rss()) - baseline) / 1e6, unit: 'MB', target: RSS_TARGET_MB })
     }

@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { dialMessages, handleRequests, request } from '../net/rpc.js'
 import { RemoteError } from '../net/errors.js'
 import { BlobCorruptError, parseBlobCid } from '../storage/index.js'
@@ -101,16 +101,6 @@ function expectedDigest (target: BlobTarget, index: number): Uint8Array | undefi
   return expected?.byteLength === 32 ? expected : undefined
 }
 
-/**
- * blockMatches for a block received: hashed by WebCrypto, on libuv's thread pool, so this
- * thread (decrypting and demultiplexing the next bytes meanwhile) does not hash. WebCrypto
- * hashes a copy it takes at the call: the caller may reuse `bytes` once this resolves.
- */
-async function receivedBlockMatches (target: BlobTarget, index: number, bytes: Uint8Array): Promise<boolean> {
-  const expected = expectedDigest(target, index)
-  return expected != null && equal(new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes)), expected)
-}
-
 export interface ReceiveOptions { signal?: AbortSignal, idleTimeout?: number }
 
 /** A signal that fires when the caller aborts or `times` the idle timeout passes (for a header, a close, a block). */
@@ -145,7 +135,7 @@ async function openFetch (host: Libp2p, peer: PeerId, target: BlobTarget, offset
 }
 
 /**
- * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked (receivedBlockMatches)
+ * Reads `length` bytes from `offset` off a fetch stream as blocks, each checked (blockMatches)
  * before `onBlock` sees it: each block in a buffer of its own from `allocate` when given
  * (`onBlock` then keeps it), else in one buffer reused once `onBlock` resolves.
  */
@@ -176,7 +166,7 @@ async function receiveBlocks (messages: MessageStream, peer: PeerId, target: Blo
         at += take
         if (filled < block.byteLength) continue
         const index = Math.floor(position / blockSize)
-        if (!await receivedBlockMatches(target, index, block)) {
+        if (!blockMatches(target, index, block)) {
           throw new BlobCorruptError(`${peer.toString()} sent a block of ${target.cid} that does not match its digest`, { peer: peer.toString(), cid: target.cid, block: index })
         }
         await onBlock(index, block)
