@@ -18,6 +18,7 @@ import { instrumentComponents } from './instrument.js'
 import { loadIdentity } from './identity.js'
 import { runJoiner } from './join.js'
 import { lockHome } from './lock.js'
+import { peerRecordsInMemory } from './peer-records.js'
 import { checkBootstrap, mergeRecords, portError } from './network.js'
 import { CORE_RECORDS } from './registry.js'
 import { loadAdminToken } from './token.js'
@@ -32,7 +33,7 @@ import type { ComponentEntry, NodeComponents } from './components.js'
 import type { NodeConfig } from './config-schema.js'
 import type { NetworkAddresses } from './network.js'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
-import type { LevelDatastore } from 'datastore-level'
+import type { PeerRecordsDatastore } from './peer-records.js'
 
 /** What `stop()` undoes, last first. */
 export type UndoStack = Array<{ what: string, run: () => Promise<void> }>
@@ -56,8 +57,8 @@ export interface OpenedHome {
   peerId: PeerId
   authenticator: Authenticator
   db: Database
-  /** libp2p's datastore (peer store, DHT records) on its own sublevel. */
-  datastore: LevelDatastore
+  /** libp2p's datastore (peer store, DHT records) on its own sublevel, peer records held in memory (peer-records.ts). */
+  datastore: PeerRecordsDatastore
 }
 
 /**
@@ -76,9 +77,11 @@ export async function openHome (home: string, config: NodeConfig, undo: UndoStac
 
   const db = await openDatabase(homePath(home, 'db'), home)
   undo.push({ what: 'database', run: async () => { await db.close() } })
-  const datastore = libp2pDatastore(db)
-  await datastore.open()
-  undo.push({ what: 'datastore', run: async () => { await datastore.close() } })
+  const level = libp2pDatastore(db)
+  await level.open()
+  undo.push({ what: 'datastore', run: async () => { await level.close() } })
+  const datastore = peerRecordsInMemory(level)
+  undo.push({ what: 'peer records', run: async () => { await datastore.close() } })
   mark('database open')
   return { privateKey: identity.privateKey, peerId: identity.peerId, authenticator, db, datastore }
 }

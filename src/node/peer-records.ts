@@ -1,0 +1,148 @@
+/**
+ * libp2p's datastore with the peer store's records (keys under `/peers/`) kept in memory.
+ *
+ * Why: libp2p 3 merges a stream's protocol into the peer store on every stream it opens or
+ * accepts, and the store stamps each save with the time, so every stream rewrote the peer's
+ * whole record in LevelDB: a quarter of the CPU of a busy test grid, and most of an idle
+ * daemon's peer-store time. Here those records are read once from the datastore below, served
+ * from memory, and the changed ones written back every `flushInterval` and when the node stops.
+ * A crash loses at most that long of peer-store updates (addresses, protocols, tags the grid
+ * hands out again); every other key (DHT records, provider records) goes straight through.
+ */
+import { BaseDatastore } from 'datastore-core'
+import { Key } from 'interface-datastore'
+import { NotFoundError } from 'interface-store'
+import type { AbortOptions } from '@libp2p/interface'
+import type { Batch, Datastore, KeyQuery, Pair, Query } from 'interface-datastore'
+
+const PEERS = '/peers/'
+
+/** How often changed peer records are written to the datastore below (ms). */
+export const PEER_RECORDS_FLUSH_INTERVAL = 30_000
+
+export interface PeerRecordsDatastore extends Datastore {
+  /** Writes the changed peer records now. */
+  flush: (options?: AbortOptions) => Promise<void>
+  /** Stops the flush timer after a last flush. */
+  close: () => Promise<void>
+}
+
+const isPeer = (key: Key): boolean => key.toString().startsWith(PEERS)
+const touchesPeers = (prefix?: string): boolean => prefix == null || PEERS.startsWith(prefix) || prefix.startsWith(PEERS)
+
+class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
+  /** Every peer record, once loaded; undefined marks one deleted since the last flush. */
+  private records?: Map<string, Uint8Array | undefined>
+  private loading?: Promise<Map<string, Uint8Array | undefined>>
+  private readonly dirty = new Set<string>()
+  private readonly timer: ReturnType<typeof setInterval>
+  private flushing: Promise<void> = Promise.resolve()
+
+  constructor (private readonly inner: Datastore, flushInterval: number) {
+    super()
+    this.timer = setInterval(() => { void this.flush().catch(() => {}) }, flushInterval)
+    this.timer.unref()
+  }
+
+  private async all (options?: AbortOptions): Promise<Map<string, Uint8Array | undefined>> {
+    if (this.records != null) return this.records
+    this.loading ??= (async () => {
+      const records = new Map<string, Uint8Array | undefined>()
+      for await (const { key, value } of this.inner.query({ prefix: PEERS }, options)) records.set(key.toString(), value)
+      this.records = records
+      return records
+    })()
+    try {
+      return await this.loading
+    } catch (err) {
+      this.loading = undefined
+      throw err
+    }
+  }
+
+  async put (key: Key, value: Uint8Array, options?: AbortOptions): Promise<Key> {
+    if (!isPeer(key)) return await this.inner.put(key, value, options)
+    ;(await this.all(options)).set(key.toString(), value)
+    this.dirty.add(key.toString())
+    return key
+  }
+
+  async get (key: Key, options?: AbortOptions): Promise<Uint8Array> {
+    if (!isPeer(key)) return await this.inner.get(key, options)
+    const value = (await this.all(options)).get(key.toString())
+    if (value == null) throw new NotFoundError(`no peer record ${key.toString()}`)
+    return value
+  }
+
+  async has (key: Key, options?: AbortOptions): Promise<boolean> {
+    if (!isPeer(key)) return await this.inner.has(key, options)
+    return (await this.all(options)).get(key.toString()) != null
+  }
+
+  async delete (key: Key, options?: AbortOptions): Promise<void> {
+    if (!isPeer(key)) { await this.inner.delete(key, options); return }
+    const records = await this.all(options)
+    if (!records.has(key.toString())) return
+    records.set(key.toString(), undefined)
+    this.dirty.add(key.toString())
+  }
+
+  batch (): Batch {
+    const inner = this.inner.batch()
+    const peers: Array<() => Promise<unknown>> = []
+    return {
+      put: (key, value) => { if (isPeer(key)) peers.push(async () => await this.put(key, value)); else inner.put(key, value) },
+      delete: (key) => { if (isPeer(key)) peers.push(async () => { await this.delete(key) }); else inner.delete(key) },
+      commit: async (options) => {
+        await inner.commit(options)
+        for (const op of peers.splice(0)) await op()
+      }
+    }
+  }
+
+  async * _all (q: Query, options?: AbortOptions): AsyncGenerator<Pair> {
+    if (touchesPeers(q.prefix)) {
+      for (const [key, value] of await this.all(options)) if (value != null) yield { key: new Key(key), value }
+    }
+    for await (const pair of this.inner.query({ prefix: q.prefix }, options)) if (!isPeer(pair.key)) yield pair
+  }
+
+  async * _allKeys (q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
+    if (touchesPeers(q.prefix)) {
+      for (const [key, value] of await this.all(options)) if (value != null) yield new Key(key)
+    }
+    for await (const key of this.inner.queryKeys({ prefix: q.prefix }, options)) if (!isPeer(key)) yield key
+  }
+
+  async flush (options?: AbortOptions): Promise<void> {
+    // one flush at a time, in order: a later one writes what changed meanwhile
+    this.flushing = this.flushing.catch(() => {}).then(async () => {
+      if (this.records == null || this.dirty.size === 0) return
+      const batch = this.inner.batch()
+      const keys = [...this.dirty]
+      this.dirty.clear()
+      for (const key of keys) {
+        const value = this.records.get(key)
+        if (value == null) batch.delete(new Key(key)); else batch.put(new Key(key), value)
+      }
+      try {
+        await batch.commit(options)
+      } catch (err) {
+        for (const key of keys) this.dirty.add(key) // written next time
+        throw err
+      }
+      for (const key of keys) if (this.records.get(key) === undefined && !this.dirty.has(key)) this.records.delete(key)
+    })
+    await this.flushing
+  }
+
+  async close (): Promise<void> {
+    clearInterval(this.timer)
+    await this.flush()
+  }
+}
+
+/** `inner` with the peer store's records kept in memory and written back in the background. */
+export function peerRecordsInMemory (inner: Datastore, flushInterval = PEER_RECORDS_FLUSH_INTERVAL): PeerRecordsDatastore {
+  return new PeerRecords(inner, flushInterval)
+}
