@@ -12,24 +12,29 @@ export interface ProfileSummary { total: number, shares: Array<[string, number]>
 
 /** `intervalUs`: the sampling interval (node's default 1 ms when not given; longer costs the profiled work less). */
 export async function profiled<T> (fn: () => Promise<T>, intervalUs?: number): Promise<[T, ProfileSummary]> {
+  const [value, profile] = await profiledRaw(fn, intervalUs)
+  return [value, summarise(profile)]
+}
+
+/** The CPU profile itself, for a reason written by cause (`byCause`) rather than by package. */
+export async function profiledRaw<T> (fn: () => Promise<T>, intervalUs?: number): Promise<[T, CpuProfile]> {
   const session = new Session()
   session.connect()
-  await session.post('Profiler.enable')
-  if (intervalUs != null) await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
-  await session.post('Profiler.start')
-  const stop = async (): Promise<ProfileSummary> => {
-    const { profile } = await session.post('Profiler.stop') as any
-    session.disconnect()
-    return summarise(profile)
-  }
-  let value: T
   try {
-    value = await fn()
-  } catch (err) {
-    await stop()
-    throw err
+    await session.post('Profiler.enable')
+    if (intervalUs != null) await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
+    await session.post('Profiler.start')
+    let value: T
+    try {
+      value = await fn()
+    } catch (err) {
+      await session.post('Profiler.stop')
+      throw err
+    }
+    return [value, (await session.post('Profiler.stop') as { profile: CpuProfile }).profile]
+  } finally {
+    session.disconnect()
   }
-  return [value, await stop()]
 }
 
 /** A V8 CPU profile as the inspector's Profiler.stop returns it. */

@@ -21,8 +21,7 @@ import { FETCH_RUN_BLOCKS } from '../src/catalog/constants.js'
 import { QUERY_SELF_INTERVAL } from '../src/node/constants.js'
 import { cpuTime } from '../src/testbed/index.js'
 import { startNodes, stopNodes, writeRandomFile } from './catalog.js'
-import { Session } from 'node:inspector/promises'
-import { byCause } from './profile.js'
+import { byCause, profiledRaw } from './profile.js'
 import type { CpuProfile } from './profile.js'
 import type { ChildProcess } from 'node:child_process'
 import type { BenchOptions, Figure } from './types.js'
@@ -53,21 +52,6 @@ const CAUSES: Array<[string, RegExp]> = [
   ['DHT and peer store', /@libp2p\/(kad-dht|peer-store)|mortice/],
   ['promises and timers', /^\((runMicrotasks|program)\)$|node:internal\/(process\/task_queues|timers)/]
 ]
-
-/** A CPU profile of this process (sampled every `intervalUs`) while `fn` runs. */
-async function profiled<T> (fn: () => Promise<T>, intervalUs: number): Promise<[T, CpuProfile]> {
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
-  await session.post('Profiler.start')
-  try {
-    const value = await fn()
-    return [value, (await session.post('Profiler.stop') as any).profile]
-  } finally {
-    session.disconnect()
-  }
-}
 
 interface Holders { child: ChildProcess, port: number, nodes: Array<{ id: string, addrs: string[] }> }
 
@@ -149,7 +133,7 @@ export async function run (options: Partial<BenchOptions> = {}): Promise<Figure[
       const t0 = performance.now()
       let profile: CpuProfile
       try {
-        [, profile] = await profiled(async () => await nodes[fetcher].catalog.fetch('dataset', name, { signal, from: holders!.nodes.slice(0, sources).map(h => h.id) }), PROFILE_INTERVAL_US)
+        [, profile] = await profiledRaw(async () => await nodes[fetcher].catalog.fetch('dataset', name, { signal, from: holders!.nodes.slice(0, sources).map(h => h.id) }), PROFILE_INTERVAL_US)
       } finally {
         clearInterval(sampler)
       }
