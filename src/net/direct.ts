@@ -142,11 +142,8 @@ export async function firstAcks (sources: Array<AsyncIterable<string>>, enough: 
       if (peers.size >= enough) reached?.()
     }
   })).then(() => {})
-  const aborted = new Promise<void>(resolve => {
-    if (signal?.aborted === true) resolve()
-    signal?.addEventListener('abort', () => { resolve() }, { once: true })
-  })
-  await Promise.race([enoughPeers, rest.catch(() => {}), aborted])
+  // an abort only ends the wait (the sources run on)
+  await abortable(Promise.race([enoughPeers, rest.catch(() => {})]), signal).catch(() => {})
   return { peers: new Set(peers), rest }
 }
 
