@@ -91,14 +91,8 @@ function equal (a: Uint8Array, b: Uint8Array): boolean {
  * without one (a manifest, a block list, a one-block file) the CID's when it is the first and only block.
  */
 export function blockMatches (target: BlobTarget, index: number, bytes: Uint8Array): boolean {
-  const expected = expectedDigest(target, index)
-  return expected != null && equal(new Uint8Array(createHash('sha256').update(bytes).digest()), expected)
-}
-
-/** The sha-256 digest block `index` of the target must have, or undefined when nothing can check it. */
-function expectedDigest (target: BlobTarget, index: number): Uint8Array | undefined {
   const expected = target.digests != null ? target.digests.subarray(index * 32, index * 32 + 32) : index === 0 ? parseBlobCid(target.cid).multihash.digest : undefined
-  return expected?.byteLength === 32 ? expected : undefined
+  return expected != null && expected.byteLength === 32 && equal(new Uint8Array(createHash('sha256').update(bytes).digest()), expected)
 }
 
 export interface ReceiveOptions { signal?: AbortSignal, idleTimeout?: number }
