@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Level } from 'level'
@@ -16,15 +17,20 @@ import { createMarketplace, protocolRecords } from '../src/marketplace/index.js'
 import { ANNOUNCE_ENOUGH } from '../src/marketplace/constants.js'
 import { DHT_ALPHA, DHT_DISJOINT_PATHS, LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
 import { describe, profiled } from './profile.js'
+import { countLookups, describeMiss, diagnoseSearch, searchMissReason, traceLookups } from './search-misses.js'
+import { keywordKey } from '../src/marketplace/keys.js'
 import { quantile } from './types.js'
 import type { BenchOptions, Figure } from './types.js'
 import type { Host } from '../src/net/host.js'
 import type { Marketplace } from '../src/marketplace/index.js'
+import type { SearchMiss } from './search-misses.js'
 
 const PROTOCOLS = 8
 /** Node counts; PAIP_BENCH_MARKET_SIZES=10 for a quick run. */
 const SIZES = (process.env.PAIP_BENCH_MARKET_SIZES ?? '10,25').split(',').map(Number).filter(n => n > PROTOCOLS)
 const SEARCHES = 30
+const SEARCH_TIMEOUT = 2000
+const SEARCH_PEER_TIMEOUT = 1000
 /** PAIP_BENCH_MARKET_ONLY=publish: only the publish rounds (to compare two builds' publish on a loaded machine). */
 const ONLY_PUBLISH = process.env.PAIP_BENCH_MARKET_ONLY === 'publish'
 const PULLS = 10
@@ -79,7 +85,7 @@ async function startNodes (count: number, db: Level<string, any>, signal?: Abort
     })
     await host.start()
     const market = createMarketplace({ host, privateKey, db: db.sublevel(`n${count}-${i}`, { valueEncoding: 'json' }) as any, logger: paipLogger() },
-      { records, searchTimeout: 2000, searchPeerTimeout: 1000, republishInterval: 0 })
+      { records, searchTimeout: SEARCH_TIMEOUT, searchPeerTimeout: SEARCH_PEER_TIMEOUT, republishInterval: 0 })
     await market.start()
     nodes.push({ host, market, alive: true })
   }
@@ -137,14 +143,31 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
   const ends: number[] = []
   const firsts: number[] = []
   const cpus: number[] = []
+  const misses: SearchMiss[] = []
+  const lookups = countLookups(alive.map(n => n.host))
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)
   const [, share] = await cpuShareOf(async () => {
     for (let i = 0; i < SEARCHES; i++) {
-      const { first, end, cpu } = await once(i)
+      // the topic's publisher is the node that published it (publishRound), the wanted keyword's lookup traced
+      const key = keywordKey(TOPICS[i % PROTOCOLS])
+      const publisher = nodes[i % PROTOCOLS].host
+      const { trace, restore } = traceLookups(alive[i % alive.length].host, key, publisher.peerId)
+      const lag = monitorEventLoopDelay({ resolution: 10 })
+      lag.enable()
+      const samples: Array<{ self: number, other: number }> = []
+      const sampler = setInterval(() => { samples.push(lookups.sample()) }, 50)
+      const { first, end, cpu } = await once(i).finally(() => { restore(); lag.disable(); clearInterval(sampler) })
       ends.push(end)
       cpus.push(cpu)
       if (first != null) firsts.push(first)
+      else {
+        const miss = await diagnoseSearch(alive.map(n => n.host), key, publisher, trace, end, SEARCH_TIMEOUT, { mean: lag.mean / 1e6, max: lag.max / 1e6, cpu, lookups: mean(samples.map(s => s.other)), selfLookups: mean(samples.map(s => s.self)) })
+        misses.push(miss)
+        log(`${label} search ${i} for "${TOPICS[i % PROTOCOLS]}" missed: ${describeMiss(miss)}`)
+      }
     }
   })
+  lookups.restore()
   log(`${label} ${firsts.length}/${SEARCHES} searches found their protocol`)
   const note = `${SEARCHES} one-keyword searches from every live node in turn`
   const figures: Figure[] = [
@@ -161,7 +184,9 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
   }
   for (const f of figures) report(f)
   report({ name: `${label} search CPU, median`, value: quantile(cpus, 0.5), unit: 'ms', note: 'this process\'s CPU during one search: both ends of every message (all nodes share it)' })
-  report({ name: `${label} search success`, value: 100 * firsts.length / SEARCHES, unit: '%', target: 100, higherIsBetter: true })
+  const success: Figure = { name: `${label} search success`, value: 100 * firsts.length / SEARCHES, unit: '%', target: 100, higherIsBetter: true }
+  if (misses.length > 0) success.reason = searchMissReason(misses, SEARCH_PEER_TIMEOUT)
+  report(success)
 }
 
 /** Publishes a version of every bench protocol, one after another: their times. */
