@@ -8,6 +8,11 @@
  * from memory, and the changed ones written back every `flushInterval` and when the node stops.
  * A crash loses at most that long of peer-store updates (addresses, protocols, tags the grid
  * hands out again); every other key (DHT records, provider records) goes straight through.
+ *
+ * At most `maxRecords` peers are held: a hostile peer naming endless made-up peers (in DHT
+ * answers, which kad-dht merges into the peer store) would otherwise grow the memory without
+ * end. Past the cap, the records of peers not held go straight to the datastore below and are
+ * read from it, as without this layer.
  */
 import { BaseDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
@@ -20,11 +25,16 @@ const PEERS = '/peers/'
 /** How often changed peer records are written to the datastore below (ms). */
 export const PEER_RECORDS_FLUSH_INTERVAL = 30_000
 
+/** Most peer records held in memory (a few hundred bytes each); a grid node knows far fewer peers. */
+export const PEER_RECORDS_IN_MEMORY = 10_000
+
 export interface PeerRecordsDatastore extends Datastore {
   /** Writes the changed peer records now. */
   flush: (options?: AbortOptions) => Promise<void>
   /** Stops the flush timer after a last flush. */
   close: () => Promise<void>
+  /** Peer records held in memory now (deletions not yet written included). */
+  readonly held: number
 }
 
 const isPeer = (key: Key): boolean => key.toString().startsWith(PEERS)
@@ -37,8 +47,10 @@ class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
   private readonly dirty = new Set<string>()
   private readonly timer: ReturnType<typeof setInterval>
   private flushing: Promise<void> = Promise.resolve()
+  /** Some peer records are only below (more than the cap were known). */
+  private overflow = false
 
-  constructor (private readonly inner: Datastore, flushInterval: number) {
+  constructor (private readonly inner: Datastore, flushInterval: number, private readonly maxRecords: number) {
     super()
     this.timer = setInterval(() => { void this.flush().catch(() => {}) }, flushInterval)
     this.timer.unref()
@@ -48,7 +60,10 @@ class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
     if (this.records != null) return this.records
     this.loading ??= (async () => {
       const records = new Map<string, Uint8Array | undefined>()
-      for await (const { key, value } of this.inner.query({ prefix: PEERS }, options)) records.set(key.toString(), value)
+      for await (const { key, value } of this.inner.query({ prefix: PEERS }, options)) {
+        if (records.size >= this.maxRecords) { this.overflow = true; break }
+        records.set(key.toString(), value)
+      }
       this.records = records
       return records
     })()
@@ -60,31 +75,50 @@ class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
     }
   }
 
+  /** True when `key` is a peer record this layer answers for from memory (else the datastore below does). */
+  private async inMemory (key: Key, options?: AbortOptions): Promise<boolean> {
+    if (!isPeer(key)) return false
+    const records = await this.all(options)
+    return records.has(key.toString()) || !this.overflow
+  }
+
+  get held (): number { return this.records?.size ?? 0 }
+
   async put (key: Key, value: Uint8Array, options?: AbortOptions): Promise<Key> {
     if (!isPeer(key)) return await this.inner.put(key, value, options)
-    ;(await this.all(options)).set(key.toString(), value)
+    const records = await this.all(options)
+    if (!records.has(key.toString()) && records.size >= this.maxRecords) {
+      this.overflow = true
+      return await this.inner.put(key, value, options)
+    }
+    records.set(key.toString(), value)
     this.dirty.add(key.toString())
     return key
   }
 
   async get (key: Key, options?: AbortOptions): Promise<Uint8Array> {
-    if (!isPeer(key)) return await this.inner.get(key, options)
-    const value = (await this.all(options)).get(key.toString())
+    if (!await this.inMemory(key, options)) return await this.inner.get(key, options)
+    const value = this.records?.get(key.toString())
     if (value == null) throw new NotFoundError(`no peer record ${key.toString()}`)
     return value
   }
 
   async has (key: Key, options?: AbortOptions): Promise<boolean> {
-    if (!isPeer(key)) return await this.inner.has(key, options)
-    return (await this.all(options)).get(key.toString()) != null
+    if (!await this.inMemory(key, options)) return await this.inner.has(key, options)
+    return this.records?.get(key.toString()) != null
   }
 
   async delete (key: Key, options?: AbortOptions): Promise<void> {
-    if (!isPeer(key)) { await this.inner.delete(key, options); return }
-    const records = await this.all(options)
+    if (!await this.inMemory(key, options)) { await this.inner.delete(key, options); return }
+    const records = this.records as Map<string, Uint8Array | undefined>
     if (!records.has(key.toString())) return
     records.set(key.toString(), undefined)
     this.dirty.add(key.toString())
+  }
+
+  /** A key of the datastore below that a query yields: not a peer record held in memory (those come from memory). */
+  private fromBelow (key: Key): boolean {
+    return !isPeer(key) || (this.overflow && this.records?.has(key.toString()) !== true)
   }
 
   batch (): Batch {
@@ -104,14 +138,14 @@ class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
     if (touchesPeers(q.prefix)) {
       for (const [key, value] of await this.all(options)) if (value != null) yield { key: new Key(key), value }
     }
-    for await (const pair of this.inner.query({ prefix: q.prefix }, options)) if (!isPeer(pair.key)) yield pair
+    for await (const pair of this.inner.query({ prefix: q.prefix }, options)) if (this.fromBelow(pair.key)) yield pair
   }
 
   async * _allKeys (q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
     if (touchesPeers(q.prefix)) {
       for (const [key, value] of await this.all(options)) if (value != null) yield new Key(key)
     }
-    for await (const key of this.inner.queryKeys({ prefix: q.prefix }, options)) if (!isPeer(key)) yield key
+    for await (const key of this.inner.queryKeys({ prefix: q.prefix }, options)) if (this.fromBelow(key)) yield key
   }
 
   async flush (options?: AbortOptions): Promise<void> {
@@ -142,7 +176,7 @@ class PeerRecords extends BaseDatastore implements PeerRecordsDatastore {
   }
 }
 
-/** `inner` with the peer store's records kept in memory and written back in the background. */
-export function peerRecordsInMemory (inner: Datastore, flushInterval = PEER_RECORDS_FLUSH_INTERVAL): PeerRecordsDatastore {
-  return new PeerRecords(inner, flushInterval)
+/** `inner` with the peer store's records (at most `maxRecords`) kept in memory and written back in the background. */
+export function peerRecordsInMemory (inner: Datastore, flushInterval = PEER_RECORDS_FLUSH_INTERVAL, maxRecords = PEER_RECORDS_IN_MEMORY): PeerRecordsDatastore {
+  return new PeerRecords(inner, flushInterval, maxRecords)
 }

@@ -80,3 +80,36 @@ describe('node: peer records held in memory', () => {
     await store.close()
   })
 })
+
+describe('node: peer records held in memory, against a hostile peer', () => {
+  it('holds no more than its cap however many made-up peers are named, and still answers for every one of them', async () => {
+    const below = new MemoryDatastore()
+    const store = peerRecordsInMemory(below, 60_000, 100)
+    // what a peer naming endless fake peers in its DHT answers makes the peer store write
+    for (let i = 0; i < 1000; i++) await store.put(new Key(`/peers/fake${i}`), bytes(`fake ${i}`))
+    assert.equal(store.held, 100, 'memory holds the cap, no more')
+    assert.equal(text(await store.get(new Key('/peers/fake999'))), 'fake 999', 'a peer past the cap is read from below')
+    assert.equal(text(await store.get(new Key('/peers/fake0'))), 'fake 0')
+    await store.put(new Key('/peers/fake999'), bytes('updated'))
+    assert.equal(text(await store.get(new Key('/peers/fake999'))), 'updated')
+    await store.delete(new Key('/peers/fake500'))
+    await store.delete(new Key('/peers/fake5'))
+    assert.equal(await store.has(new Key('/peers/fake500')), false)
+    assert.equal(await store.has(new Key('/peers/fake5')), false)
+    const keys: string[] = []
+    for await (const key of store.queryKeys({ prefix: '/peers/' })) keys.push(key.toString())
+    assert.equal(keys.length, 998, 'a query yields every peer once, held or not')
+    assert.equal(new Set(keys).size, 998)
+    await store.close()
+
+    // a restart over the thousand loads the cap and reads the rest from below
+    const again = peerRecordsInMemory(below, 60_000, 100)
+    assert.equal(text(await again.get(new Key('/peers/fake999'))), 'updated')
+    assert.equal(again.held, 100)
+    await assert.rejects(async () => await again.get(new Key('/peers/fake5')), { name: 'NotFoundError' })
+    let count = 0
+    for await (const _ of again.query({ prefix: '/peers/' })) count++
+    assert.equal(count, 998)
+    await again.close()
+  })
+})
