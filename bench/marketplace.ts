@@ -162,7 +162,7 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
       cpus.push(cpu)
       if (first != null) firsts.push(first)
       else {
-        const miss = await diagnoseSearch(alive.map(n => n.host), key, publisher, trace, end, SEARCH_TIMEOUT, { mean: lag.mean / 1e6, max: lag.max / 1e6, cpu, lookups: mean(samples.map(s => s.other)), selfLookups: mean(samples.map(s => s.self)) })
+        const miss = await diagnoseSearch(alive.map(n => n.host), key, alive[i % alive.length].host, publisher, trace, end, SEARCH_TIMEOUT, { mean: lag.mean / 1e6, max: lag.max / 1e6, cpu, lookups: mean(samples.map(s => s.other)), selfLookups: mean(samples.map(s => s.self)) })
         misses.push(miss)
         log(`${label} search ${i} for "${TOPICS[i % PROTOCOLS]}" missed: ${describeMiss(miss)}`)
       }

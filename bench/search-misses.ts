@@ -20,11 +20,26 @@ export class KeyTrace {
   readonly failed = new Set<string>()
   /** ms after the trace began that a PROVIDER event first named the expected provider (NaN: never). */
   namedAt = NaN
+  /** ms after the trace began that the lookup started, yielded its first event, sent its first request (NaN: never). */
+  startedAt = NaN
+  firstEventAt = NaN
+  firstRequestAt = NaN
   private readonly start = performance.now()
+
+  /** ms the lookup's read of the node's own provider records took (NaN: not read). */
+  localReadMs = NaN
+  /** The searching node's peer store meanwhile: its longest read (ms), and the writes made to it. */
+  peerStoreReadMs = 0
+  peerStoreWrites = 0
+
+  started (): void { if (Number.isNaN(this.startedAt)) this.startedAt = performance.now() - this.start }
 
   constructor (private readonly expected: PeerId) {}
 
   see (event: QueryEvent): void {
+    const now = performance.now() - this.start
+    if (Number.isNaN(this.firstEventAt)) this.firstEventAt = now
+    if (event.name === 'SEND_QUERY' && Number.isNaN(this.firstRequestAt)) this.firstRequestAt = now
     if (event.name === 'SEND_QUERY') this.asked.add(event.to.toString())
     else if (event.name === 'PEER_RESPONSE') this.answered.add(event.from.toString())
     else if (event.name === 'QUERY_ERROR' && event.from != null) this.failed.add(event.from.toString())
@@ -38,16 +53,41 @@ interface FindProviders { findProviders: (key: CID, options?: any) => AsyncItera
 
 /** Traces the lookups of `key` that `host` starts until the returned function is called. */
 export function traceLookups (host: Host, key: CID, expected: PeerId): { trace: KeyTrace, restore: () => void } {
-  const dht = host.services.dht as unknown as FindProviders
+  const dht = host.services.dht as unknown as FindProviders & { providers?: { getProviders: (key: CID, options?: any) => Promise<PeerId[]> } }
   const original = dht.findProviders
   const trace = new KeyTrace(expected)
+  const local = dht.providers
+  const getProviders = local?.getProviders
+  if (local != null && getProviders != null) {
+    local.getProviders = async (k, options) => {
+      const t0 = performance.now()
+      try { return await getProviders.call(local, k, options) } finally { if (k.equals(key) && Number.isNaN(trace.localReadMs)) trace.localReadMs = performance.now() - t0 }
+    }
+  }
   dht.findProviders = async function * (k: CID, options?: any) {
+    if (k.equals(key)) trace.started()
     for await (const event of original.call(dht, k, options)) {
       if (k.equals(key)) trace.see(event)
       yield event
     }
   }
-  return { trace, restore: () => { dht.findProviders = original } }
+  const store = host.peerStore as unknown as Record<'get' | 'merge' | 'patch' | 'save', (...args: any[]) => Promise<unknown>>
+  const originals = { get: store.get, merge: store.merge, patch: store.patch, save: store.save }
+  store.get = async (...args) => {
+    const t0 = performance.now()
+    try { return await originals.get.apply(store, args) } finally { trace.peerStoreReadMs = Math.max(trace.peerStoreReadMs, performance.now() - t0) }
+  }
+  for (const name of ['merge', 'patch', 'save'] as const) {
+    store[name] = async (...args) => { trace.peerStoreWrites++; return await originals[name].apply(store, args) }
+  }
+  return {
+    trace,
+    restore: () => {
+      dht.findProviders = original
+      if (local != null && getProviders != null) local.getProviders = getProviders
+      Object.assign(store, originals)
+    }
+  }
 }
 
 interface QueryManager { run: (key: Uint8Array, query: unknown, options?: { isSelfQuery?: boolean }) => AsyncIterable<unknown> }
@@ -88,12 +128,23 @@ export interface SearchMiss {
   askedClosest: number
   /** When the lookup named the publisher (NaN: never): then the publisher's own answer was missing. */
   namedAt: number
+  /** When the lookup started, yielded its first event and sent its first request; how long its read of the local provider records took (ms, NaN: never). */
+  startedAt: number
+  firstEventAt: number
+  firstRequestAt: number
+  localReadMs: number
+  /** The searching node's longest peer-store read during the search (ms), and the writes made to its peer store meanwhile. */
+  peerStoreReadMs: number
+  peerStoreWrites: number
+  /** Peers in the searching node's routing table, and connections it has, at the end of the search. */
+  table: number
+  connections: number
   /** The process during the search: event-loop delay (ms, mean and max), CPU time (ms), DHT lookups running besides the search's (mean; self-lookups apart). */
   load: { mean: number, max: number, cpu: number, lookups: number, selfLookups: number }
 }
 
 /** Diagnoses one missed search of `key` (published by `publisher`) from the network's state and the trace. */
-export async function diagnoseSearch (alive: Host[], key: CID, publisher: Host, trace: KeyTrace, ms: number, timeout: number, load: SearchMiss['load']): Promise<SearchMiss> {
+export async function diagnoseSearch (alive: Host[], key: CID, searcher: Host, publisher: Host, trace: KeyTrace, ms: number, timeout: number, load: SearchMiss['load']): Promise<SearchMiss> {
   const target = await kadId(key.multihash.bytes)
   const ids = await Promise.all(alive.map(async host => ({ host, kad: await kadId(host.peerId.toMultihash().bytes) })))
   const closest = new Set(ids.sort((a, b) => compareDistance(target, a.kad, b.kad)).slice(0, LOOKUP_CONVERGED_PEERS).map(x => x.host.peerId.toString()))
@@ -115,12 +166,21 @@ export async function diagnoseSearch (alive: Host[], key: CID, publisher: Host, 
     failedHolders: asked.filter(h => trace.failed.has(h)).length,
     askedClosest: [...closest].filter(c => trace.asked.has(c)).length,
     namedAt: trace.namedAt,
+    startedAt: trace.startedAt,
+    firstEventAt: trace.firstEventAt,
+    firstRequestAt: trace.firstRequestAt,
+    localReadMs: trace.localReadMs,
+    peerStoreReadMs: trace.peerStoreReadMs,
+    peerStoreWrites: trace.peerStoreWrites,
+    table: searcher.services.dht.routingTable.size,
+    connections: searcher.getConnections().length,
     load
   }
 }
 
 export function describeMiss (m: SearchMiss): string {
-  return `${m.timedOut ? 'deadline' : 'ended'} after ${m.ms.toFixed(0)} ms; record on ${m.holders} nodes (${m.holdersClosest} of the ${LOOKUP_CONVERGED_PEERS} closest); ` +
+  const at = (ms: number): string => Number.isNaN(ms) ? 'never' : `${ms.toFixed(0)} ms`
+  return `${m.timedOut ? 'deadline' : 'ended'} after ${m.ms.toFixed(0)} ms; lookup started at ${at(m.startedAt)} (local provider read ${at(m.localReadMs)}), first event at ${at(m.firstEventAt)}, first request at ${at(m.firstRequestAt)}; the searcher's routing table ${m.table} peers, ${m.connections} connections, its peer store's longest read ${m.peerStoreReadMs.toFixed(0)} ms with ${m.peerStoreWrites} writes meanwhile; record on ${m.holders} nodes (${m.holdersClosest} of the ${LOOKUP_CONVERGED_PEERS} closest); ` +
     `lookup asked ${m.asked} peers (${m.askedClosest} of the ${LOOKUP_CONVERGED_PEERS} closest, ${m.askedHolders} holders: ${m.answeredHolders} answered, ${m.failedHolders} failed); ` +
     (Number.isNaN(m.namedAt) ? 'publisher never named' : `publisher named after ${m.namedAt.toFixed(0)} ms, its answer missing`) +
     `; event loop delay ${m.load.mean.toFixed(0)} ms mean, ${m.load.max.toFixed(0)} ms max; CPU ${m.load.cpu.toFixed(0)} ms; ${m.load.lookups.toFixed(1)} lookups and ${m.load.selfLookups.toFixed(1)} self-lookups running (mean)`
@@ -138,10 +198,18 @@ export function searchMissReason (misses: SearchMiss[], peerTimeout: number): st
   if (unnamed.length > 0) {
     const med = (f: (m: SearchMiss) => number): string => quantile(unnamed.map(f), 0.5).toFixed(0)
     parts.push(`${unnamed.length} never named it: the keyword's record was on ${med(m => m.holders)} nodes (median), ${med(m => m.holdersClosest)} of them among the ${LOOKUP_CONVERGED_PEERS} live nodes closest to the key; ` +
-      `the lookup asked ${med(m => m.asked)} peers, ${med(m => m.askedClosest)} of the closest; ${count(m => Number.isNaN(m.namedAt) && m.askedHolders === 0)} never asked a holder, ` +
+      `the lookup asked ${med(m => m.asked)} peers, ${med(m => m.askedClosest)} of the closest; ${count(m => Number.isNaN(m.namedAt) && m.asked === 0)} sent no request at all before the deadline, ` +
+      `${count(m => Number.isNaN(m.namedAt) && m.asked > 0 && m.askedHolders === 0)} never asked a holder, ` +
       `${count(m => Number.isNaN(m.namedAt) && m.answeredHolders > 0)} asked one that answered without it, ${count(m => Number.isNaN(m.namedAt) && m.failedHolders > 0)} one whose request failed`)
   }
   const all = (f: (m: SearchMiss) => number): string => quantile(misses.map(f), 0.5).toFixed(0)
+  const stuck = misses.filter(m => m.peerStoreReadMs >= m.ms / 2)
+  if (stuck.length > 0) {
+    const med = (f: (m: SearchMiss) => number): string => quantile(stuck.map(f), 0.5).toFixed(0)
+    parts.push(`${stuck.length} spent half the search or more in one read of the searching node's peer store (${med(m => m.peerStoreReadMs)} ms median, ` +
+      `${med(m => m.peerStoreWrites)} writes made to that store meanwhile: libp2p rewrites a peer's record on every stream with it, and kad-dht reads the record of each provider ` +
+      'the node itself holds before its lookup yields or asks anything; the store\'s per-peer lock, mortice, ends each read phase on a 1 ms timer, which fires an event-loop delay late, so each read queued behind writes waits that delay again)')
+  }
   parts.push(`during the missed searches this one process (every node of the bench) used ${all(m => m.load.cpu)} ms of CPU per search (median, in ${all(m => m.ms)} ms of wall time), ` +
     `its event loop ran ${all(m => m.load.mean)} ms late on average (${all(m => m.load.max)} ms at worst), with ${all(m => m.load.lookups)} DHT lookups running at once (median, self-lookups apart: ` +
     'the search\'s own two at most, the rest the publications\' background lookup-based puts and provides, nothing else runs then), so the DHT\'s and the publisher\'s answers came after the deadlines: ' +

@@ -31,7 +31,7 @@ describe('bench: why a marketplace search missed', function () {
     assert.equal(lookups.sample().other, 0, 'and no more once it ended')
     assert.ok(!Number.isNaN(trace.namedAt), 'the trace saw the publisher named')
 
-    const miss = await diagnoseSearch(grid.hosts, key, publisher, trace, 2100, 2000, { mean: 150, max: 400, cpu: 2000, lookups: 20, selfLookups: 0 })
+    const miss = await diagnoseSearch(grid.hosts, key, searcher, publisher, trace, 2100, 2000, { mean: 150, max: 400, cpu: 2000, lookups: 20, selfLookups: 0 })
     assert.ok(miss.holders >= 1, 'another node holds the publisher\'s provider record')
     assert.equal(miss.timedOut, true)
     assert.ok(miss.asked >= 1)
