@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Level } from 'level'
@@ -104,22 +104,46 @@ async function stopNodes (nodes: BenchNode[]): Promise<void> {
   await Promise.allSettled(nodes.filter(n => n.alive).map(async n => { n.alive = false; await n.market.stop(); await n.host.stop() }))
 }
 
-/** Share of the wall time this process was on a CPU while `fn` ran, and `fn`'s value. */
-async function cpuShareOf<T> (fn: () => Promise<T>): Promise<[T, number]> {
+/** How loaded this process (every node of the bench) was while something ran. */
+interface Load {
+  /** Share of the wall time it was on a CPU (1 = one core). */
+  cpu: number
+  /** How late its event loop ran (ms): mean and worst. */
+  lagMean: number
+  lagMax: number
+  /** Share of the wall time in garbage-collection pauses. */
+  gc: number
+}
+
+/** `fn`'s value, and how loaded this process was while it ran. */
+async function loadOf<T> (fn: () => Promise<T>): Promise<[T, Load]> {
+  const lag = monitorEventLoopDelay({ resolution: 10 })
+  let gcMs = 0
+  const gc = new PerformanceObserver(list => { for (const entry of list.getEntries()) gcMs += entry.duration })
+  gc.observe({ entryTypes: ['gc'] })
+  lag.enable()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  const value = await fn()
-  const used = process.cpuUsage(cpu0)
-  return [value, (used.user + used.system) / 1000 / Math.max(1, performance.now() - t0)]
+  try {
+    const value = await fn()
+    const used = process.cpuUsage(cpu0)
+    const wall = Math.max(1, performance.now() - t0)
+    return [value, { cpu: (used.user + used.system) / 1000 / wall, lagMean: lag.mean / 1e6, lagMax: lag.max / 1e6, gc: gcMs / wall }]
+  } finally {
+    lag.disable()
+    gc.disconnect()
+  }
 }
 
 /**
- * Why a latency target was missed, measured: how much of the wall time this process (every node
- * of the bench) was on a CPU, and where that CPU time went, from a profiled round of `fn`.
+ * Why a latency target was missed, measured: how loaded this process (every node of the bench)
+ * was (CPU, event-loop delay, garbage collection), and where the CPU time went, from a profiled
+ * round of `fn`.
  */
-async function reasonOf (what: string, cpuShare: number, fn: () => Promise<unknown>): Promise<string> {
+async function reasonOf (what: string, load: Load, fn: () => Promise<unknown>): Promise<string> {
   const [, summary] = await profiled(fn)
-  return `every node runs in this one process, which was on a CPU for ${(100 * cpuShare).toFixed(0)}% of the ${what}' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores); ` +
+  return `every node runs in this one process, which was on a CPU for ${(100 * load.cpu).toFixed(0)}% of the ${what}' wall time (1-min load average ${os.loadavg()[0].toFixed(0)} on ${os.cpus().length} cores), ` +
+    `its event loop ${load.lagMean.toFixed(0)} ms late on average (${load.lagMax.toFixed(0)} ms at worst), ${(100 * load.gc).toFixed(0)}% of the time in garbage-collection pauses; ` +
     `CPU profile of a second round: ${describe(summary)}`
 }
 
@@ -147,7 +171,7 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
   const misses: SearchMiss[] = []
   const lookups = countLookups(alive.map(n => n.host))
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)
-  const [, share] = await cpuShareOf(async () => {
+  const [, load] = await loadOf(async () => {
     for (let i = 0; i < SEARCHES; i++) {
       // the topic's publisher is the node that published it (publishRound), the wanted keyword's lookup traced
       const key = keywordKey(TOPICS[i % PROTOCOLS])
@@ -179,7 +203,7 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
   ]
   const missed = figures.filter(f => !(f.value <= (f.target as number)))
   if (missed.length > 0) {
-    const reason = `${await reasonOf('searches', share, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })}; one search cost ${quantile(cpus, 0.5).toFixed(0)} ms of CPU (median, both ends of every message); ` +
+    const reason = `${await reasonOf('searches', load, async () => { for (let i = 0; i < PROTOCOLS; i++) await once(i) })}; one search cost ${quantile(cpus, 0.5).toFixed(0)} ms of CPU (median, both ends of every message); ` +
       `a search ends when the DHT lookup of its keyword converged (the ${LOOKUP_CONVERGED_PEERS} peers closest to the key that the lookup knows of answered; kad-dht asks up to ${Math.min(20, DHT_ALPHA * DHT_DISJOINT_PATHS)} of the 20 closest peers of its routing table at once (alpha ${DHT_ALPHA} on ${DHT_DISJOINT_PATHS} paths), over a new stream each), then its prefix's, and every holder they named answered`
     for (const f of missed) f.reason = reason
   }
@@ -201,11 +225,11 @@ async function publishRound (publishers: BenchNode[], version: string, published
   return times
 }
 
-async function reportPublish (label: string, times: number[], share: number, again: () => Promise<unknown>, report: (f: Figure) => void, note: string): Promise<void> {
+async function reportPublish (label: string, times: number[], load: Load, again: () => Promise<unknown>, report: (f: Figure) => void, note: string): Promise<void> {
   const median: Figure = { name: `${label} median`, value: quantile(times, 0.5), unit: 'ms', target: PUBLISH_MEDIAN_TARGET, note }
   const p95: Figure = { name: `${label} p95`, value: quantile(times, 0.95), unit: 'ms', target: PUBLISH_P95_TARGET }
   if (median.value > PUBLISH_MEDIAN_TARGET || p95.value > PUBLISH_P95_TARGET) {
-    const reason = `${await reasonOf('publications', share, again)}; a publish returns once ${M.ANNOUNCE_ENOUGH} peers stored the record and ${M.ANNOUNCE_ENOUGH} the name keyword's provider record, both sent at once to the closest peers of the publisher's routing table (one round trip), while kad-dht's lookup-based put and provide, and the other keywords' provides, run in the background on the same CPU`
+    const reason = `${await reasonOf('publications', load, again)}; a publish returns once ${M.ANNOUNCE_ENOUGH} peers stored the record and ${M.ANNOUNCE_ENOUGH} the name keyword's provider record, both sent at once to the closest peers of the publisher's routing table (one round trip), while kad-dht's lookup-based put and provide, and the other keywords' provides, run in the background on the same CPU`
     if (median.value > PUBLISH_MEDIAN_TARGET) median.reason = reason
     if (p95.value > PUBLISH_P95_TARGET) p95.reason = reason
   }
@@ -240,8 +264,8 @@ async function runSize (size: number, db: Level<string, any>, { signal, log, rep
     const publishers = nodes.slice(0, PROTOCOLS)
     const published: string[] = []
     // first publications: every publisher dials the DHT's closest peers for the first time
-    const [first, firstShare] = await cpuShareOf(async () => await publishRound(publishers, '', published))
-    await reportPublish(`${size} nodes: publish`, first, firstShare, async () => await publishRound(publishers, ' p'), report, `${PROTOCOLS} first publications, one after another`)
+    const [first, firstLoad] = await loadOf(async () => await publishRound(publishers, '', published))
+    await reportPublish(`${size} nodes: publish`, first, firstLoad, async () => await publishRound(publishers, ' p'), report, `${PROTOCOLS} first publications, one after another`)
 
     if (!ONLY_PUBLISH) {
       await searchRound(nodes, `${size} nodes, 0% dead:`, report, log)
@@ -249,8 +273,8 @@ async function runSize (size: number, db: Level<string, any>, { signal, log, rep
     }
 
     // a later version from the same publishers, once their connections are up: steady state
-    const [updates, updateShare] = await cpuShareOf(async () => await publishRound(publishers, ' v2'))
-    await reportPublish(`${size} nodes: publish (new version)`, updates, updateShare, async () => await publishRound(publishers, ' v3'), report, 'a new version of each, connections up')
+    const [updates, updateLoad] = await loadOf(async () => await publishRound(publishers, ' v2'))
+    await reportPublish(`${size} nodes: publish (new version)`, updates, updateLoad, async () => await publishRound(publishers, ' v3'), report, 'a new version of each, connections up')
 
     if (ONLY_PUBLISH) return
     // 20% of the nodes die (never the publishers), then search again
