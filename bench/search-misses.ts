@@ -2,7 +2,9 @@
  * Why a marketplace search right after a publish missed the protocol, measured rather than
  * guessed: where the keyword's provider records were at the end of the search (every node's
  * kad-dht provider store) and what the search's lookup of that keyword did (kad-dht's query
- * events, read by wrapping the searching node's `findProviders` for the search's duration).
+ * events, read by wrapping the searching node's `findProviders` for the search's duration): when
+ * it started, read the node's own provider records, yielded and asked first, how long the
+ * searching node's peer store kept it waiting, and how many lookups shared the process meanwhile.
  */
 import os from 'node:os'
 import { compareDistance, kadId } from '../src/net/lookup.js'
@@ -24,17 +26,16 @@ export class KeyTrace {
   startedAt = NaN
   firstEventAt = NaN
   firstRequestAt = NaN
-  private readonly start = performance.now()
-
   /** ms the lookup's read of the node's own provider records took (NaN: not read). */
   localReadMs = NaN
   /** The searching node's peer store meanwhile: its longest read (ms), and the writes made to it. */
   peerStoreReadMs = 0
   peerStoreWrites = 0
-
-  started (): void { if (Number.isNaN(this.startedAt)) this.startedAt = performance.now() - this.start }
+  private readonly start = performance.now()
 
   constructor (private readonly expected: PeerId) {}
+
+  started (): void { if (Number.isNaN(this.startedAt)) this.startedAt = performance.now() - this.start }
 
   see (event: QueryEvent): void {
     const now = performance.now() - this.start
@@ -44,7 +45,7 @@ export class KeyTrace {
     else if (event.name === 'PEER_RESPONSE') this.answered.add(event.from.toString())
     else if (event.name === 'QUERY_ERROR' && event.from != null) this.failed.add(event.from.toString())
     else if (event.name === 'PROVIDER' && Number.isNaN(this.namedAt) && event.providers.some(p => p.id.equals(this.expected))) {
-      this.namedAt = performance.now() - this.start
+      this.namedAt = now
     }
   }
 }
