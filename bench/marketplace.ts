@@ -239,18 +239,27 @@ async function reportPublish (label: string, times: number[], load: Load, again:
 
 async function pullRound (nodes: BenchNode[], published: string[], label: string, report: (f: Figure) => void, log: (line: string) => void): Promise<void> {
   const pullTimes: number[] = []
-  let pulled = 0
-  for (let i = 0; i < PULLS; i++) {
-    const node = nodes[nodes.length - 1 - (i % (nodes.length - PROTOCOLS))]
-    try {
-      const [ms] = await timed(async () => await node.market.pull(published[i % published.length]))
-      pullTimes.push(ms)
-      pulled++
-    } catch (err: any) {
-      log(`pull of ${published[i % published.length]} failed: ${err?.name as string}`)
+  const failures: string[] = []
+  const [, load] = await loadOf(async () => {
+    for (let i = 0; i < PULLS; i++) {
+      const node = nodes[nodes.length - 1 - (i % (nodes.length - PROTOCOLS))]
+      const t0 = performance.now()
+      try {
+        await node.market.pull(published[i % published.length])
+        pullTimes.push(performance.now() - t0)
+      } catch (err: any) {
+        const failure = `${err?.name as string} after ${(performance.now() - t0).toFixed(0)} ms ("${String(err?.message ?? err).slice(0, 160)}")`
+        failures.push(failure)
+        log(`pull of ${published[i % published.length]} failed: ${failure}`)
+      }
     }
+  })
+  const success: Figure = { name: `${label} pull success`, value: 100 * pullTimes.length / PULLS, unit: '%', target: 100, higherIsBetter: true }
+  if (failures.length > 0) {
+    success.reason = `${failures.length} of ${PULLS} pulls failed: ${failures.join('; ')}; during the pulls this one process (every node of the bench) was on a CPU for ${(100 * load.cpu).toFixed(0)}% of the wall time, ` +
+      `its event loop ${load.lagMean.toFixed(0)} ms late on average (${load.lagMax.toFixed(0)} ms at worst)`
   }
-  report({ name: `${label} pull success`, value: 100 * pulled / PULLS, unit: '%', target: 100, higherIsBetter: true })
+  report(success)
   report({ name: `${label} pull median`, value: quantile(pullTimes, 0.5), unit: 'ms' })
   report({ name: `${label} pull p95`, value: quantile(pullTimes, 0.95), unit: 'ms' })
 }
