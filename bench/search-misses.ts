@@ -9,17 +9,18 @@
 import os from 'node:os'
 import { compareDistance, kadId } from '../src/net/lookup.js'
 import { LOOKUP_CONVERGED_PEERS } from '../src/net/constants.js'
+import { Trace } from './scale.js'
 import { quantile } from './types.js'
 import type { Host } from '../src/net/host.js'
 import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
 import type { CID } from 'multiformats/cid'
 
-/** One lookup of the traced key: whom it asked, who answered or failed, when `expected` was named. */
-export class KeyTrace {
-  readonly asked = new Set<string>()
-  readonly answered = new Set<string>()
-  readonly failed = new Set<string>()
+/**
+ * One lookup of the traced key (bench/scale.ts's Trace: whom it asked, who answered or failed),
+ * with its timeline: when it started, yielded and asked first, when `expected` was named.
+ */
+export class KeyTrace extends Trace {
   /** ms after the trace began that a PROVIDER event first named the expected provider (NaN: never). */
   namedAt = NaN
   /** ms after the trace began that the lookup started, yielded its first event, sent its first request (NaN: never). */
@@ -33,20 +34,18 @@ export class KeyTrace {
   peerStoreWrites = 0
   private readonly start = performance.now()
 
-  constructor (private readonly expected: PeerId) {}
+  constructor (self: PeerId, private readonly expectedProvider: PeerId) {
+    super(self, expectedProvider)
+  }
 
   started (): void { if (Number.isNaN(this.startedAt)) this.startedAt = performance.now() - this.start }
 
   see (event: QueryEvent): void {
+    super.see(event)
     const now = performance.now() - this.start
     if (Number.isNaN(this.firstEventAt)) this.firstEventAt = now
     if (event.name === 'SEND_QUERY' && Number.isNaN(this.firstRequestAt)) this.firstRequestAt = now
-    if (event.name === 'SEND_QUERY') this.asked.add(event.to.toString())
-    else if (event.name === 'PEER_RESPONSE') this.answered.add(event.from.toString())
-    else if (event.name === 'QUERY_ERROR' && event.from != null) this.failed.add(event.from.toString())
-    else if (event.name === 'PROVIDER' && Number.isNaN(this.namedAt) && event.providers.some(p => p.id.equals(this.expected))) {
-      this.namedAt = now
-    }
+    if (event.name === 'PROVIDER' && Number.isNaN(this.namedAt) && event.providers.some(p => p.id.equals(this.expectedProvider))) this.namedAt = now
   }
 }
 
@@ -56,7 +55,7 @@ interface FindProviders { findProviders: (key: CID, options?: any) => AsyncItera
 export function traceLookups (host: Host, key: CID, expected: PeerId): { trace: KeyTrace, restore: () => void } {
   const dht = host.services.dht as unknown as FindProviders & { providers?: { getProviders: (key: CID, options?: any) => Promise<PeerId[]> } }
   const original = dht.findProviders
-  const trace = new KeyTrace(expected)
+  const trace = new KeyTrace(host.peerId, expected)
   const local = dht.providers
   const getProviders = local?.getProviders
   if (local != null && getProviders != null) {
@@ -155,17 +154,17 @@ export async function diagnoseSearch (alive: Host[], key: CID, searcher: Host, p
     const providers: PeerId[] = await (host.services.dht as any).providers.getProviders(key).catch(() => [])
     if (providers.some(p => p.equals(publisher.peerId))) holders.push(host.peerId.toString())
   }
-  const asked = holders.filter(h => trace.asked.has(h))
+  const asked = holders.filter(h => trace.asked(h))
   return {
     ms,
     timedOut: ms >= timeout * 0.95,
     holders: holders.length,
     holdersClosest: holders.filter(h => closest.has(h)).length,
-    asked: trace.asked.size,
+    asked: trace.peersContacted(),
     askedHolders: asked.length,
     answeredHolders: asked.filter(h => trace.answered.has(h)).length,
     failedHolders: asked.filter(h => trace.failed.has(h)).length,
-    askedClosest: [...closest].filter(c => trace.asked.has(c)).length,
+    askedClosest: [...closest].filter(c => trace.asked(c)).length,
     namedAt: trace.namedAt,
     startedAt: trace.startedAt,
     firstEventAt: trace.firstEventAt,
