@@ -177,16 +177,14 @@ async function searchRound (nodes: BenchNode[], label: string, report: (f: Figur
       const key = keywordKey(TOPICS[i % PROTOCOLS])
       const publisher = nodes[i % PROTOCOLS].host
       const { trace, restore } = traceLookups(alive[i % alive.length].host, key, publisher.peerId)
-      const lag = monitorEventLoopDelay({ resolution: 10 })
-      lag.enable()
       const samples: Array<{ self: number, other: number }> = []
       const sampler = setInterval(() => { samples.push(lookups.sample()) }, 50)
-      const { first, end, cpu } = await once(i).finally(() => { restore(); lag.disable(); clearInterval(sampler) })
+      const [{ first, end, cpu }, searchLoad] = await loadOf(async () => await once(i)).finally(() => { restore(); clearInterval(sampler) })
       ends.push(end)
       cpus.push(cpu)
       if (first != null) firsts.push(first)
       else {
-        const miss = await diagnoseSearch(alive.map(n => n.host), key, alive[i % alive.length].host, publisher, trace, end, SEARCH_TIMEOUT, { mean: lag.mean / 1e6, max: lag.max / 1e6, cpu, lookups: mean(samples.map(s => s.other)), selfLookups: mean(samples.map(s => s.self)) })
+        const miss = await diagnoseSearch(alive.map(n => n.host), key, alive[i % alive.length].host, publisher, trace, end, SEARCH_TIMEOUT, { mean: searchLoad.lagMean, max: searchLoad.lagMax, cpu, lookups: mean(samples.map(s => s.other)), selfLookups: mean(samples.map(s => s.self)) })
         misses.push(miss)
         log(`${label} search ${i} for "${TOPICS[i % PROTOCOLS]}" missed: ${describeMiss(miss)}`)
       }
