@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
+import type { Datastore } from 'interface-datastore'
 import { peerRecordsInMemory } from '../../src/node/peer-records.js'
 import { until } from '../fixtures/wait.js'
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 const text = (value: Uint8Array): string => new TextDecoder().decode(value)
+
+/** The keys a query of `prefix` yields, in its order. */
+async function keysOf (store: Datastore, prefix: string): Promise<string[]> {
+  const keys: string[] = []
+  for await (const key of store.queryKeys({ prefix })) keys.push(key.toString())
+  return keys
+}
 
 describe('node: peer records held in memory', () => {
   it('keeps peer-store writes off the datastore until a flush, then writes the last of each', async () => {
@@ -47,9 +55,7 @@ describe('node: peer records held in memory', () => {
     assert.equal(await store.has(new Key('/peers/gone')), false)
     await store.close()
     const again = peerRecordsInMemory(below, 60_000)
-    const keys: string[] = []
-    for await (const key of again.queryKeys({ prefix: '/peers/' })) keys.push(key.toString())
-    assert.deepEqual(keys.sort(), ['/peers/new', '/peers/old'])
+    assert.deepEqual((await keysOf(again, '/peers/')).sort(), ['/peers/new', '/peers/old'])
     await again.close()
   })
 
@@ -96,8 +102,7 @@ describe('node: peer records held in memory, against a hostile peer', () => {
     await store.delete(new Key('/peers/fake5'))
     assert.equal(await store.has(new Key('/peers/fake500')), false)
     assert.equal(await store.has(new Key('/peers/fake5')), false)
-    const keys: string[] = []
-    for await (const key of store.queryKeys({ prefix: '/peers/' })) keys.push(key.toString())
+    const keys = await keysOf(store, '/peers/')
     assert.equal(keys.length, 998, 'a query yields every peer once, held or not')
     assert.equal(new Set(keys).size, 998)
     await store.close()
